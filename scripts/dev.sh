@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Set up a fresh machine for kpisite, then build the report site or run the tests.
+#   bash scripts/dev.sh build [kpisite build options]
+#   bash scripts/dev.sh test  [pytest options]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+what="${1:-build}"
+shift || true
+venv="${KPISITE_VENV:-.venv}"
+
+# A virtual environment of the project's own, so nothing depends on what the machine has.
+if [ ! -x "$venv/bin/python" ]; then
+    python3 -m venv "$venv"
+fi
+"$venv/bin/python" -m pip install --quiet --upgrade pip
+export NO_MKDOCS_2_WARNING=1
+
+case "$what" in
+build)
+    "$venv/bin/python" -m pip install --quiet -e .
+    "$venv/bin/kpisite" build "$@"
+    ;;
+test)
+    "$venv/bin/python" -m pip install --quiet -e ".[test]"
+    # Browser tests drive Debian's chromium; Playwright's own browser download is not used.
+    if ! command -v chromium >/dev/null 2>&1; then
+        if [ "$(id -u)" = 0 ]; then
+            apt-get update -qq
+            DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+        else
+            echo "chromium is missing: browser tests will be skipped (apt-get install chromium)" >&2
+        fi
+    fi
+    "$venv/bin/python" -m pytest "$@"
+    ;;
+*)
+    echo "usage: bash scripts/dev.sh build|test [options]" >&2
+    exit 2
+    ;;
+esac

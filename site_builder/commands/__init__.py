@@ -1,0 +1,21 @@
+"""One module per `kpisite` command; shared options live here."""
+
+from __future__ import annotations
+
+import click
+
+from kpi.project import Project
+
+project_option = click.option(
+    "--project",
+    "project_dir",
+    type=click.Path(file_okay=False, path_type=str),
+    default=".",
+    show_default=True,
+    help="The report project: a folder holding a mkdocs.yml.",
+)
+
+
+def load_project(project_dir: str) -> Project:
+    """The project at `project_dir`, or a clean error naming what is missing."""
+    return Project.load(project_dir)
