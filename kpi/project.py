@@ -26,6 +26,8 @@ class Settings:
     """The `kpisite` plugin options of a project; every one has a default."""
 
     data: str = "data"
+    # The folder the paths of `sources` are relative to (relative to the project).
+    raw_data: str = "."
     timezone: str = "Europe/Paris"
     locale: str = "fr_FR"
     currency: str = "EUR"

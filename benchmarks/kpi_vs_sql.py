@@ -1,0 +1,331 @@
+"""Benchmark: the KPI engine against hand-written DuckDB SQL on a large sample.
+
+Generates (once, in a child process) a sample extract of about 1M contacts with
+kpi.sample, then in one process:
+
+1. resolves every KPI of the standard catalog for one month with its two comparisons
+   (previous month, same month last year) through `Workbook`, with no disk cache;
+2. computes the same values with hand-written DuckDB SQL (one query per table);
+3. checks that both agree, and prints both times, their ratio, the number of queries each
+   ran, the time of a rebuild served by the disk cache, and the peak memory.
+
+    .venv/bin/python benchmarks/kpi_vs_sql.py [--contacts 1000000] [--period 2026-10]
+
+Goal: ratio at most 1.5, peak memory under 2 GB. Figures are recorded in doc/catalog.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from decimal import Decimal
+from pathlib import Path
+
+import duckdb
+import pyarrow.parquet as pq
+
+from kpi.engine import Workbook
+from kpi.periods import parse_period
+from kpi.project import Project
+
+ZONE = "Europe/Paris"
+PLACEHOLDERS = ("", "n/a", "na", "-", "none", "null")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--contacts", type=int, default=1_000_000)
+    parser.add_argument("--period", default="2026-10")
+    parser.add_argument("--data", type=Path, help="an existing extract folder to use")
+    parser.add_argument("--repeat", type=int, default=3, help="runs of each side (best kept)")
+    args = parser.parse_args()
+
+    data = args.data or ensure_sample(args.contacts)
+    rows = {
+        path.stem: pq.ParquetFile(path).metadata.num_rows for path in sorted(data.glob("*.parquet"))
+    }
+    print("extract:", ", ".join(f"{name} {count:,}" for name, count in rows.items()))
+
+    names = standard_names()
+    engine_times, sql_times = [], []
+    for _ in range(args.repeat):
+        seconds, engine_values, queries = run_engine(data, names, args.period)
+        engine_times.append(seconds)
+        seconds, sql_values = run_sql(data, args.period)
+        sql_times.append(seconds)
+    check_agreement(engine_values, sql_values)
+    warm_seconds, warm_queries = run_warm(data, names, args.period)
+    report(engine_times, sql_times, queries, warm_seconds, warm_queries, len(engine_values))
+    return 0
+
+
+def ensure_sample(contacts: int) -> Path:
+    folder = Path(tempfile.gettempdir()) / f"kpisite-bench-{contacts}"
+    if not (folder / "orders.parquet").is_file():
+        print(f"generating a sample of {contacts:,} contacts in {folder} ...", flush=True)
+        code = f"from kpi.sample import write_sample; write_sample({str(folder)!r}, {contacts})"
+        subprocess.run([sys.executable, "-c", code], check=True)
+    return folder
+
+
+def standard_names() -> list[str]:
+    from kpi.catalog import Catalog
+
+    catalog = Catalog.load()
+    names = [name for name in catalog.names() if not catalog.get(name).params]
+    return names + ["completeness(email)"]
+
+
+# --- Engine ------------------------------------------------------------------------------
+
+
+def project_for(data: Path, cache: Path | None = None) -> Project:
+    options = {"data": str(data), "cache": str(cache or data / ".no-cache")}
+    return Project.from_options(data, options)
+
+
+def run_engine(data: Path, names: list[str], period: str):
+    start = time.perf_counter()
+    book = Workbook(project_for(data), cache=False)
+    found = book.compare_many(names, period, against=("previous", "last_year"))
+    seconds = time.perf_counter() - start
+
+    values = {}
+    for name, comparisons in found.items():
+        values[(name, "current")] = comparisons["previous"].current.raw
+        values[(name, "previous")] = comparisons["previous"].reference.raw
+        values[(name, "last_year")] = comparisons["last_year"].reference.raw
+    return seconds, values, book.stats.queries
+
+
+def run_warm(data: Path, names: list[str], period: str):
+    """A rebuild after a page edit: a fresh Workbook, every value from the disk cache."""
+    with tempfile.TemporaryDirectory() as cache:
+        project = project_for(data, Path(cache))
+        Workbook(project).compare_many(names, period, against=("previous", "last_year"))
+        start = time.perf_counter()
+        book = Workbook(project)
+        book.compare_many(names, period, against=("previous", "last_year"))
+        return time.perf_counter() - start, book.stats.queries
+
+
+# --- Hand-written SQL ------------------------------------------------------------------------
+
+
+def local(text: str) -> str:
+    """A DuckDB expression: the instant of a Paris wall-clock time."""
+    return f"timezone('{ZONE}', TIMESTAMP '{text}')"
+
+
+def periods_of(period: str) -> dict[str, tuple[str, str]]:
+    """current/previous/last_year -> (start, end) as local wall-clock texts."""
+    current = parse_period(period)
+    found = {}
+    for label, item in (
+        ("current", current),
+        ("previous", current.previous()),
+        ("last_year", current.last_year()),
+    ):
+        found[label] = (str(item.first), str(item.end_date))
+    return found
+
+
+def run_sql(data: Path, period: str):
+    start = time.perf_counter()
+    con = duckdb.connect()
+    for path in data.glob("*.parquet"):
+        con.execute(f"CREATE VIEW {path.stem} AS SELECT * FROM read_parquet('{path}')")
+    spans = periods_of(period)
+    values = {}
+    values.update(sql_orders(con, spans))
+    values.update(sql_contacts(con, spans))
+    values.update(sql_activity(con, spans))
+    values.update(sql_campaigns(con, spans))
+    values.update(sql_surveys(con, spans))
+    add_formulas(values, spans)
+    return time.perf_counter() - start, values
+
+
+def one_row(con, sql: str) -> dict:
+    cursor = con.execute(sql)
+    columns = [d[0] for d in cursor.description]
+    return dict(zip(columns, cursor.fetchone(), strict=True))
+
+
+def sql_orders(con, spans) -> dict:
+    parts = []
+    for label, (s, e) in spans.items():
+        inside = f"ordered_at >= {local(s)} AND ordered_at < {local(e)}"
+        parts += [
+            f'count(*) FILTER (WHERE {inside}) AS "orders_count|{label}"',
+            f'coalesce(sum(total_amount) FILTER (WHERE {inside}), 0) AS "revenue|{label}"',
+        ]
+    row = one_row(
+        con,
+        f"SELECT {', '.join(parts)} FROM orders "
+        "WHERE status = 'completed' AND NOT coalesce(is_test, false)",
+    )
+    return split(row)
+
+
+def sql_contacts(con, spans) -> dict:
+    blank = (
+        "email IS NULL OR lower(trim(email)) IN (" + ", ".join(f"'{p}'" for p in PLACEHOLDERS) + ")"
+    )
+    parts = []
+    for label, (_, e) in spans.items():
+        alive = f"created_at < {local(e)} AND (deleted_at IS NULL OR deleted_at >= {local(e)})"
+        parts += [
+            f'count(*) FILTER (WHERE {alive}) AS "contacts_existing|{label}"',
+            f'count(*) FILTER (WHERE {alive} AND NOT ({blank})) AS "filled|{label}"',
+        ]
+    return split(one_row(con, f"SELECT {', '.join(parts)} FROM contacts"))
+
+
+def sql_activity(con, spans) -> dict:
+    instants = sorted({t for s, e in spans.values() for t in (s, e)})
+    flags = ", ".join(
+        f"bool_or(ordered_at >= timezone('{ZONE}', TIMESTAMP '{t}' - INTERVAL 90 DAY) "
+        f"AND ordered_at < {local(t)}) AS f{i}"
+        for i, t in enumerate(instants)
+    )
+    index = {t: f"f{i}" for i, t in enumerate(instants)}
+    parts = []
+    for label, (s, e) in spans.items():
+        fs, fe = index[s], index[e]
+        parts += [
+            f'count(*) FILTER (WHERE {fe}) AS "active_customers|{label}"',
+            f'count(*) FILTER (WHERE {fs}) AS "active_customers_start|{label}"',
+            f'count(*) FILTER (WHERE {fs} AND NOT {fe}) AS "churned|{label}"',
+            f'count(*) FILTER (WHERE {fe} AND NOT {fs}) AS "activated|{label}"',
+        ]
+    sql = (
+        f"WITH by_contact AS (SELECT contact_id, {flags} FROM orders "
+        "WHERE status = 'completed' AND NOT coalesce(is_test, false) "
+        "AND contact_id IS NOT NULL GROUP BY contact_id) "
+        f"SELECT {', '.join(parts)} FROM by_contact"
+    )
+    return split(one_row(con, sql))
+
+
+def sql_campaigns(con, spans) -> dict:
+    kinds = {
+        "delivered": "event_type = 'delivered'",
+        "human_opens": "event_type = 'open' AND NOT coalesce(is_machine_open, false)",
+        "clickers": "event_type = 'click'",
+        "responsive_contacts": "event_type IN ('click', 'reply')",
+        "unsubscribes": "event_type = 'unsubscribe'",
+    }
+    parts = []
+    for label, (s, e) in spans.items():
+        sent = f"c.sent_at >= {local(s)} AND c.sent_at < {local(e)}"
+        for name, condition in kinds.items():
+            parts.append(
+                f"count(DISTINCT (ev.campaign_id, ev.contact_id)) FILTER (WHERE {sent} "
+                f'AND {condition}) AS "{name}|{label}"'
+            )
+    sql = (
+        f"SELECT {', '.join(parts)} FROM campaign_events ev "
+        "JOIN campaigns c ON c.campaign_id = ev.campaign_id"
+    )
+    return split(one_row(con, sql))
+
+
+def sql_surveys(con, spans) -> dict:
+    parts = []
+    for label, (s, e) in spans.items():
+        inside = f"r.submitted_at >= {local(s)} AND r.submitted_at < {local(e)}"
+        parts += [
+            f"count(*) FILTER (WHERE {inside} AND q.kind = 'nps' AND r.score IS NOT NULL) "
+            f'AS "nps_responses|{label}"',
+            f"count(*) FILTER (WHERE {inside} AND q.kind = 'nps' AND r.score >= 9) "
+            f'AS "nps_promoters|{label}"',
+            f"count(*) FILTER (WHERE {inside} AND q.kind = 'nps' AND r.score <= 6) "
+            f'AS "nps_detractors|{label}"',
+            f"avg(r.score) FILTER (WHERE {inside} AND q.kind = 'ces') AS \"ces|{label}\"",
+            f"count(*) FILTER (WHERE {inside} AND q.kind = 'ces' AND r.score IS NOT NULL) "
+            f'AS "ces_responses|{label}"',
+            f"count(*) FILTER (WHERE {inside} AND q.kind = 'csat' AND r.score IS NOT NULL) "
+            f'AS "csat_responses|{label}"',
+            f"count(*) FILTER (WHERE {inside} AND q.kind = 'csat' AND r.score >= 4) "
+            f'AS "csat_satisfied|{label}"',
+        ]
+    sql = (
+        f"SELECT {', '.join(parts)} FROM survey_responses r JOIN survey_questions q "
+        "ON q.survey_id = r.survey_id AND q.question_id = r.question_id"
+    )
+    return split(one_row(con, sql))
+
+
+def split(row: dict) -> dict:
+    found = {}
+    for key, value in row.items():
+        name, label = key.split("|")
+        found[(name, label)] = None if value is None else Decimal(str(value))
+    return found
+
+
+def add_formulas(values: dict, spans) -> None:
+    def ratio(a, b):
+        return None if a is None or b in (None, 0) else a / b
+
+    for label in spans:
+        v = {name: value for (name, lab), value in values.items() if lab == label}
+        inactive = v["contacts_existing"] - v["active_customers_start"]
+        nps = ratio(100 * (v["nps_promoters"] - v["nps_detractors"]), v["nps_responses"])
+        formulas = {
+            "average_basket": ratio(v["revenue"], v["orders_count"]),
+            "active_rate": ratio(v["active_customers"], v["contacts_existing"]),
+            "churn_rate": ratio(v["churned"], v["active_customers_start"]),
+            "inactive_contacts_start": inactive,
+            "activation_rate": ratio(v["activated"], inactive),
+            "revenue_per_contact": ratio(v["revenue"], v["contacts_existing"]),
+            "filled_contacts": v["filled"],
+            "completeness(email)": ratio(v["filled"], v["contacts_existing"]),
+            "open_rate": ratio(v["human_opens"], v["delivered"]),
+            "click_rate": ratio(v["clickers"], v["delivered"]),
+            "responsiveness_rate": ratio(v["responsive_contacts"], v["delivered"]),
+            "unsubscribe_rate": ratio(v["unsubscribes"], v["delivered"]),
+            "nps": None if nps is None else nps.quantize(Decimal(1), rounding="ROUND_HALF_UP"),
+            "csat": ratio(v["csat_satisfied"], v["csat_responses"]),
+        }
+        for name, value in formulas.items():
+            values[(name, label)] = value
+
+
+# --- Report ------------------------------------------------------------------------------------
+
+
+def check_agreement(engine: dict, sql: dict) -> None:
+    wrong = []
+    for key, value in engine.items():
+        expected = sql.get(key)
+        if key not in sql:
+            wrong.append(f"{key}: no SQL value")
+        elif (value is None) != (expected is None) or (
+            value is not None
+            and abs(float(value) - float(expected)) > 1e-9 * max(1.0, abs(float(expected)))
+        ):
+            wrong.append(f"{key}: engine {value} != SQL {expected}")
+    if wrong:
+        print("MISMATCH:\n  " + "\n  ".join(wrong))
+        raise SystemExit(1)
+    print(f"values agree: {len(engine)} (KPI, period) cells")
+
+
+def report(engine_times, sql_times, queries, warm_seconds, warm_queries, cells) -> None:
+    engine, sql = min(engine_times), min(sql_times)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB -> MiB on Linux
+    print(f"engine: {engine:.3f} s ({queries} queries, {cells} cells)")
+    print(f"hand-written SQL: {sql:.3f} s (5 queries)")
+    print(f"ratio engine / SQL: {engine / sql:.2f} (goal <= 1.5)")
+    print(f"rebuild from the disk cache: {warm_seconds:.3f} s ({warm_queries} queries)")
+    print(f"peak memory: {peak:.0f} MiB (goal < 2048)")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,929 @@
+"""The KPI engine: a spreadsheet with no screen.
+
+A `Workbook` evaluates the catalog's KPIs over a project's extract. Leaves (measures,
+states, activity) are computed by ibis queries, batched: every leaf asked for one table is
+computed by one aggregate query, whatever the number of KPIs, periods (comparisons, time
+series) or statistics. Formulas are then evaluated in exact decimal arithmetic. Leaf
+results are cached in memory and on disk (kpi.cache), keyed by what they depend on.
+
+    book = Workbook(project)
+    book.value("active_rate", book.period("2026-10"), filters={"country_code": "FR"})
+"""
+
+from __future__ import annotations
+
+import ast
+import logging
+from dataclasses import dataclass, field
+from datetime import UTC
+from decimal import Decimal
+from typing import Any
+
+import ibis
+
+from kpi.cache import DiskCache, cache_key
+from kpi.catalog import CONTACT_DIMENSIONS, DIMENSIONS, JOINS, Catalog, KpiDef
+from kpi.errors import CatalogError, did_you_mean
+from kpi.extract import Extract, MissingTable
+from kpi.formatting import format_delta, format_ratio, format_value
+from kpi.formula import NotAvailable, Ref, RowEnv, evaluate_formula
+from kpi.periods import GRAINS, Period, parse_period, period_of, window_start
+from kpi.project import Project
+from kpi.values import Breakdown, Comparison, Series, Value
+
+log = logging.getLogger(__name__)
+
+MODES = ("count", "percent", "mean", "std", "cumulative_mean")
+NA = "n/a : "
+OTHER = "Autres"
+TOTAL = "Total"
+BLANK_MEMBER = "(non renseigné)"
+
+# Statistic of a leaf each presentation mode needs.
+MODE_STATS = {"count": ("value",), "percent": ("value",), "mean": ("mean",), "std": ("std", "n")}
+
+
+@dataclass
+class Stats:
+    """What the engine did: queries run, leaf results read from the disk cache."""
+
+    queries: int = 0
+    from_cache: int = 0
+    computed: int = 0
+
+    def reset(self) -> None:
+        self.queries = self.from_cache = self.computed = 0
+
+
+@dataclass(frozen=True)
+class Slice:
+    """Filters (dimension -> values, or excluded values) and an optional breakdown."""
+
+    filters: tuple[tuple[str, tuple, bool], ...] = ()
+    by: str | None = None
+
+    def dimensions(self) -> set[str]:
+        return {name for name, _, _ in self.filters} | ({self.by} if self.by else set())
+
+    def describe(self) -> list:
+        return [list(self.filters), self.by]
+
+
+@dataclass(frozen=True)
+class Leaf:
+    """One leaf to compute: a KPI reference, a period and a statistic of it."""
+
+    ref: Ref
+    period: Period
+    stat: str = "value"
+
+
+@dataclass
+class Result:
+    """A leaf's values by breakdown member (member None when there is no breakdown)."""
+
+    members: dict[Any, Decimal | None] = field(default_factory=dict)
+    reason: str | None = None  # set when the whole leaf is n/a (missing table...)
+    empty: Decimal | None = None  # the value of a member with no rows
+
+    def get(self, member) -> Decimal | None:
+        return self.members.get(member, self.empty)
+
+    def to_json(self) -> dict:
+        members = [[m, None if v is None else str(v)] for m, v in self.members.items()]
+        empty = None if self.empty is None else str(self.empty)
+        return {"members": members, "reason": self.reason, "empty": empty}
+
+    @classmethod
+    def from_json(cls, data: dict) -> Result:
+        members = {m: None if v is None else Decimal(v) for m, v in data["members"]}
+        empty = None if data["empty"] is None else Decimal(data["empty"])
+        return cls(members, data["reason"], empty)
+
+
+class Workbook:
+    """The KPIs of a project, evaluated lazily, batched and cached."""
+
+    def __init__(
+        self,
+        project: Project,
+        extract: Extract | None = None,
+        catalog: Catalog | None = None,
+        cache: bool = True,
+    ):
+        self.project = project
+        self.settings = project.settings
+        self.extract = extract or Extract(project)
+        paths = [project.path(p) for p in self.settings.catalogs]
+        self.catalog = catalog or Catalog.load(paths)
+        self.cache = DiskCache(project.cache_dir if cache else None)
+        self.stats = Stats()
+        self._memo: dict[str, Result] = {}
+        self._fingerprints: dict[str, str] = {}
+
+    # --- Periods ----------------------------------------------------------------------
+
+    def period(self, text: str | Period) -> Period:
+        """A period in the reporting zone: "2026-10", "2026-Q3", "2026-W05", "2026"..."""
+        if isinstance(text, Period):
+            return text
+        return parse_period(text, self.settings.timezone, self.settings.locale)
+
+    def default_period(self, grain: str = "month") -> Period:
+        """The last complete period of `grain` in the data (the newest event's period,
+        unless the newest event falls on its last day, or the one before)."""
+        newest = self.newest_event()
+        if newest is None:
+            raise CatalogError(f"{self.project.data_dir}: the extract has no dated rows")
+        like = self.period(f"{newest.year}")
+        current = period_of(newest, grain, like)
+        last_day = current.end.date().toordinal() - 1
+        local = newest.astimezone(current.zone).date().toordinal()
+        return current if local == last_day else current.previous()
+
+    def newest_event(self):
+        """The newest timestamp among orders, campaign events, responses and contacts."""
+        columns = {
+            "orders": "ordered_at",
+            "campaign_events": "occurred_at",
+            "survey_responses": "submitted_at",
+            "contacts": "created_at",
+        }
+        newest = None
+        for table, column in columns.items():
+            if not self.extract.has(table):
+                continue
+            value = self.execute(self.extract.table(table)[column].max()).as_py()
+            if value is not None:
+                value = value if value.tzinfo else value.replace(tzinfo=UTC)
+                newest = value if newest is None else max(newest, value)
+        return newest
+
+    # --- Public API -------------------------------------------------------------------
+
+    def value(
+        self, name: str, period: str | Period, filters: dict | None = None, mode: str = "count"
+    ) -> Value:
+        """One KPI for one period; n/a is a Value with a reason, never an exception."""
+        return self.values([name], period, filters, mode)[name]
+
+    def values(
+        self,
+        names: list[str],
+        period: str | Period,
+        filters: dict | None = None,
+        mode: str = "count",
+    ) -> dict[str, Value]:
+        """Several KPIs for one period, computed together (one query per table)."""
+        period = self.period(period)
+        refs = self.refs(names)
+        slice_ = self.slice(refs, filters)
+        cells = [(ref, period) for ref in refs.values()]
+        results = self.cells(cells, slice_, mode)
+        return {name: results[(ref, period)][None] for name, ref in refs.items()}
+
+    def compare(
+        self,
+        name: str,
+        period: str | Period,
+        against: str = "previous",
+        filters: dict | None = None,
+    ) -> Comparison:
+        """A KPI against the previous period or the same period last year."""
+        return self.compare_many([name], period, against, filters)[name]
+
+    def compare_many(
+        self,
+        names: list[str],
+        period: str | Period,
+        against: str | tuple[str, ...] = "previous",
+        filters: dict | None = None,
+    ) -> dict[str, Any]:
+        """Comparisons of several KPIs, every period computed in the same queries.
+
+        With one reference (`"previous"`) the result maps each name to a Comparison; with
+        several (`("previous", "last_year")`) to a dict of Comparisons by reference.
+        """
+        period = self.period(period)
+        several = not isinstance(against, str)
+        references = {a: reference_period(period, a) for a in (against if several else [against])}
+        refs = self.refs(names)
+        slice_ = self.slice(refs, filters)
+        periods = [period, *references.values()]
+        results = self.cells([(r, p) for r in refs.values() for p in periods], slice_, "count")
+        found = {}
+        for name, ref in refs.items():
+            current = results[(ref, period)][None]
+            found[name] = {
+                a: self.comparison(current, results[(ref, other)][None], a)
+                for a, other in references.items()
+            }
+        return found if several else {name: found[name][against] for name in found}
+
+    def series(
+        self,
+        names: list[str],
+        period: str | Period,
+        count: int = 12,
+        filters: dict | None = None,
+        mode: str = "count",
+        grain: str | None = None,
+    ) -> Series:
+        """KPIs over `count` consecutive periods ending with `period`, oldest first."""
+        period = self.period(period)
+        if grain and grain != period.grain:
+            period = period_of(period.start, grain, period)
+        periods = [period.shift(-i) for i in range(count - 1, -1, -1)]
+        return Series(periods, self.over_periods(names, periods, filters, mode), mode)
+
+    def breakdown(
+        self,
+        names: list[str],
+        period: str | Period,
+        by: str,
+        top: int | None = 10,
+        other: bool = True,
+        mode: str = "count",
+        filters: dict | None = None,
+    ) -> Breakdown:
+        """KPIs by member of a dimension (top N, then "Autres"), and a total row.
+
+        `by` may also be a grain finer than the period ("month" in a quarter): the rows
+        are then the period's time buckets in order, which is what cumulative_mean needs.
+        """
+        period = self.period(period)
+        check_mode(mode)
+        if by in GRAINS:
+            return self.breakdown_by_time(names, period, by, mode, filters)
+        if mode == "cumulative_mean":
+            raise CatalogError(
+                f"breakdown by {by!r}: cumulative_mean runs over time buckets "
+                f"(expected by: one of {', '.join(GRAINS)}, or series())"
+            )
+        return self.breakdown_by_member(names, period, by, top, other, mode, filters)
+
+    # --- References and slices -----------------------------------------------------------
+
+    def refs(self, names: list[str]) -> dict[str, Ref]:
+        if isinstance(names, str):
+            names = [names]
+        return {name: self.catalog.ref(name) for name in names}
+
+    def slice(self, refs: dict[str, Ref], filters: dict | None, by: str | None = None) -> Slice:
+        """Normalised filters; CatalogError when a KPI has no such dimension."""
+        normalised = []
+        for dimension, wanted in sorted((filters or {}).items()):
+            normalised.append(filter_entry(dimension, wanted))
+        slice_ = Slice(tuple(normalised), by)
+        for ref in refs.values():
+            kpi = self.catalog.kpis[ref.name]
+            for dimension in slice_.dimensions():
+                if dimension not in kpi.dimensions:
+                    hint = did_you_mean(dimension, kpi.dimensions)
+                    raise CatalogError(
+                        f"KPI {ref.key}: unknown dimension {dimension!r} for its tables "
+                        f"({', '.join(sorted(kpi.tables))}) ({hint})"
+                    )
+        return slice_
+
+    # --- Cells: formulas over leaves -------------------------------------------------------
+
+    def cells(
+        self, cells: list[tuple[Ref, Period]], slice_: Slice, mode: str = "count"
+    ) -> dict[tuple[Ref, Period], dict[Any, Value]]:
+        """Values of (KPI, period) cells by member, in one batch of leaf queries."""
+        check_mode(mode)
+        stats = MODE_STATS.get(mode, ("value",))
+        leaves = []
+        for ref, period in cells:
+            for leaf_ref in self.catalog.leaves(ref):
+                leaves.extend(Leaf(leaf_ref, period, stat) for stat in stats)
+        results = self.resolve(leaves, slice_)
+        return {
+            (ref, period): self.cell_values(ref, period, results, slice_, mode)
+            for ref, period in cells
+        }
+
+    def cell_values(self, ref: Ref, period: Period, results, slice_: Slice, mode: str):
+        members = set()
+        for leaf_ref in self.catalog.leaves(ref):
+            for stat in MODE_STATS.get(mode, ("value",)):
+                members |= set(results[Leaf(leaf_ref, period, stat)].members)
+        if slice_.by is None:
+            members = {None}
+        return {
+            member: self.make_value(ref, period, *self.raw(ref, period, results, member, mode))
+            for member in members
+        }
+
+    def raw(self, ref: Ref, period: Period, results, member, mode: str):
+        """(Decimal or None, reason) of one cell for one breakdown member."""
+        kpi = self.catalog.kpis[ref.name]
+        if mode in ("mean", "std"):
+            return self.raw_statistic(kpi, ref, period, results, member, mode)
+        try:
+            return self.evaluate(ref, period, results, member), None
+        except NotAvailable as stop:
+            return None, stop.reason
+
+    def raw_statistic(self, kpi: KpiDef, ref: Ref, period: Period, results, member, mode):
+        if kpi.kind != "measure" or not kpi.get("mean_of"):
+            return None, f"{NA}{kpi.name} n'a pas de colonne de valeur (mean_of) pour ce mode"
+        result = results[Leaf(ref, period, "mean" if mode == "mean" else "std")]
+        if result.reason:
+            return None, result.reason
+        if mode == "std" and (results[Leaf(ref, period, "n")].get(member) or 0) < 2:
+            return None, f"{NA}écart type indéfini avec moins de 2 valeurs"
+        value = result.get(member)
+        return (value, None) if value is not None else (None, empty_reason(kpi))
+
+    def evaluate(self, ref: Ref, period: Period, results, member) -> Decimal:
+        kpi = self.catalog.kpis[ref.name]
+        if kpi.kind != "formula":
+            result = results[Leaf(ref, period)]
+            if result.reason:
+                raise NotAvailable(result.reason)
+            value = result.get(member)
+            if value is None:
+                raise NotAvailable(empty_reason(kpi))
+            return value
+
+        bound = dict(zip(kpi.params, ref.args, strict=True))
+
+        def lookup(dep: Ref) -> Decimal:
+            args = tuple(bound.get(arg, arg) for arg in dep.args)
+            return self.evaluate(Ref(dep.name, args), period, results, member)
+
+        def zero_reason(node: ast.AST) -> str:
+            if isinstance(node, ast.Name | ast.Call) and not is_function(node):
+                name = node.id if isinstance(node, ast.Name) else node.func.id
+                dep = self.catalog.kpis[name]
+                return empty_reason(dep) if dep.empty else f"{NA}{dep.label.lower()} nul"
+            return f"{NA}dénominateur nul"
+
+        return evaluate_formula(str(kpi.get("formula")), lookup, zero_reason)
+
+    def make_value(self, ref: Ref, period: Period, raw: Decimal | None, reason: str | None):
+        kpi = self.catalog.kpis[ref.name]
+        formatted = format_value(
+            raw, kpi.unit, self.settings.locale, self.settings.currency, kpi.format
+        )
+        number = None if raw is None else float(raw)
+        return Value(ref.key, period, number, formatted, reason, kpi.unit, kpi.label, raw)
+
+    # --- Leaves: cache, then one query per group ------------------------------------------
+
+    def resolve(self, leaves: list[Leaf], slice_: Slice) -> dict[Leaf, Result]:
+        """Results of leaves, from memory, the disk cache, or batched queries."""
+        leaves = list(dict.fromkeys(leaves))
+        keys = {leaf: self.leaf_key(leaf, slice_) for leaf in leaves}
+        found = {leaf: self._memo[key] for leaf, key in keys.items() if key in self._memo}
+
+        missing = [leaf for leaf in leaves if leaf not in found]
+        on_disk = self.cache.get_many([keys[leaf] for leaf in missing])
+        for leaf in missing:
+            if keys[leaf] in on_disk:
+                found[leaf] = self._memo[keys[leaf]] = Result.from_json(on_disk[keys[leaf]])
+                self.stats.from_cache += 1
+
+        missing = [leaf for leaf in leaves if leaf not in found]
+        computed = {}
+        for group in group_leaves(missing, self.catalog).values():
+            computed.update(self.compute_group(group, slice_))
+        self.stats.computed += len(computed)
+        for leaf, result in computed.items():
+            self._memo[keys[leaf]] = found[leaf] = result
+        self.cache.put_many({keys[leaf]: result.to_json() for leaf, result in computed.items()})
+        return found
+
+    def leaf_key(self, leaf: Leaf, slice_: Slice) -> str:
+        kpi = self.catalog.kpis[leaf.ref.name]
+        tables = self.leaf_tables(kpi, slice_)
+        spec = {k: v for k, v in kpi.spec.items() if not k.startswith("_")}
+        return cache_key(
+            {
+                "kind": kpi.kind,
+                "spec": spec,
+                "args": leaf.ref.args,
+                "period": [leaf.period.key, leaf.period.grain, self.settings.timezone],
+                "stat": leaf.stat,
+                "slice": slice_.describe(),
+                "window": self.settings.activity_window,
+                "interactions": self.settings.activity_includes_interactions,
+                "placeholders": list(self.settings.placeholders),
+                "tables": {name: self.fingerprint(name) for name in sorted(tables)},
+            }
+        )
+
+    def fingerprint(self, table: str) -> str:
+        if table not in self._fingerprints:
+            self._fingerprints[table] = self.extract.fingerprint(table)
+        return self._fingerprints[table]
+
+    def leaf_tables(self, kpi: KpiDef, slice_: Slice) -> set[str]:
+        """Every table a leaf reads: its own, its joins, and those of its dimensions."""
+        tables = set(kpi.tables)
+        if kpi.kind == "activity":
+            if slice_.dimensions():
+                tables.add("contacts")
+            if self.includes_interactions(kpi):
+                tables.add("interactions")
+        elif kpi.kind == "measure":
+            for dimension in slice_.dimensions():
+                joined, _ = DIMENSIONS[kpi.get("table")][dimension]
+                tables.add(joined or kpi.get("table"))
+        return tables
+
+    def includes_interactions(self, kpi: KpiDef) -> bool:
+        return bool(kpi.get("include_interactions", self.settings.activity_includes_interactions))
+
+    def window(self, kpi: KpiDef) -> int:
+        return int(kpi.get("window", self.settings.activity_window))
+
+    def compute_group(self, leaves: list[Leaf], slice_: Slice) -> dict[Leaf, Result]:
+        """Run the one query of a group of leaves; a missing table makes them all n/a."""
+        kind = self.catalog.kpis[leaves[0].ref.name].kind
+        try:
+            if kind == "measure":
+                return self.compute_measures(leaves, slice_)
+            if kind == "state":
+                return self.compute_states(leaves, slice_)
+            return self.compute_activity(leaves, slice_)
+        except MissingTable as missing:
+            reason = f"{NA}pas de table {missing.table} dans l'extrait"
+            return {leaf: Result(reason=reason) for leaf in leaves}
+
+    def execute(self, expr) -> Any:
+        """Run one ibis expression (counted in stats) and return a pyarrow result."""
+        self.stats.queries += 1
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug("query:\n%s", ibis.to_sql(expr))
+        return self.extract.con.to_pyarrow(expr)
+
+    # --- Measures ---------------------------------------------------------------------------
+
+    def compute_measures(self, leaves: list[Leaf], slice_: Slice) -> dict[Leaf, Result]:
+        table = self.catalog.kpis[leaves[0].ref.name].get("table")
+        parts = {leaf.ref: self.catalog.compile(leaf.ref) for leaf in leaves}
+        data = self.joined_table(table, self.measure_joins(table, leaves, slice_))
+
+        # Filters first, so each aggregate is built over the very relation it reads.
+        env = self.row_env(data)
+        data = data.filter(self.slice_condition(slice_, table_dimension(table, env)))
+        env = self.row_env(data)
+        spans = [(parts[leaf.ref]["time"].build(env), leaf.period) for leaf in leaves]
+        data = data.filter(span_condition(spans))
+        env = self.row_env(data)
+
+        aggregates = {}
+        for index, leaf in enumerate(leaves):
+            part = parts[leaf.ref]
+            time = part["time"].build(env)
+            where = (time >= utc(leaf.period.start_utc)) & (time < utc(leaf.period.end_utc))
+            if "filter" in part:
+                where = where & part["filter"].build(env).fill_null(False)
+            aggregates[f"v{index}"] = measure_aggregate(part, leaf.stat, env, where)
+
+        rows = self.aggregate(data, aggregates, slice_, table_dimension(table, env))
+        return {
+            leaf: self.leaf_result(rows, f"v{i}", self.empty_value(parts[leaf.ref], leaf))
+            for i, leaf in enumerate(leaves)
+        }
+
+    def row_env(self, data) -> RowEnv:
+        """Columns of `data` for row expressions; joined columns are named table__column."""
+        return RowEnv(
+            column=lambda t, c: data[c] if t is None else data[f"{t}__{c}"],
+            placeholders=tuple(self.settings.placeholders),
+            table=data,
+        )
+
+    def measure_joins(self, table: str, leaves: list[Leaf], slice_: Slice) -> list[str]:
+        joins = set()
+        for leaf in leaves:
+            joins |= self.catalog.kpis[leaf.ref.name].tables - {table}
+        for dimension in slice_.dimensions():
+            joined, _ = DIMENSIONS[table][dimension]
+            if joined:
+                joins.add(joined)
+        return sorted(joins)
+
+    def joined_table(self, table: str, joins: list[str]):
+        """The table with its many-to-one joins, joined columns named table__column."""
+        data = self.extract.table(table)
+        for joined in joins:
+            other = self.extract.table(joined)
+            other = other.select(**{f"{joined}__{c}": other[c] for c in other.columns})
+            keys = JOINS[table][joined]
+            data = data.left_join(other, [data[k] == other[f"{joined}__{k}"] for k in keys])
+        return data
+
+    def empty_value(self, part: dict, leaf: Leaf) -> Decimal | None:
+        """The value of a leaf over no rows: 0 for counts and sums, n/a for a mean."""
+        if leaf.stat == "n":
+            return Decimal(0)
+        if leaf.stat != "value":
+            return None
+        additive = part["value"].name in ("count", "count_distinct", "sum")
+        return Decimal(0) if additive else None
+
+    def leaf_result(self, rows: dict, column: str, empty: Decimal | None) -> Result:
+        members = {member: to_decimal(values[column]) for member, values in rows.items()}
+        members = {m: (empty if v is None and empty is not None else v) for m, v in members.items()}
+        return Result(members, None, empty)
+
+    def aggregate(self, data, aggregates: dict, slice_: Slice, dimension) -> dict:
+        """Run one aggregate query, grouped by the breakdown member if any."""
+        if slice_.by:
+            expr = data.group_by(member=dimension(slice_.by).cast("string")).aggregate(**aggregates)
+        else:
+            expr = data.aggregate(**aggregates)
+        table = self.execute(expr).to_pylist()
+        if slice_.by:
+            return {row.pop("member"): row for row in table}
+        return {None: table[0]} if table else {None: {}}
+
+    def slice_condition(self, slice_: Slice, dimension):
+        condition = ibis.literal(True)
+        for name, wanted, exclude in slice_.filters:
+            column = dimension(name).cast("string")
+            present = [w for w in wanted if w is not None]
+            test = column.isin(present) if present else ibis.literal(False)
+            if None in wanted:
+                test = test | column.isnull()
+            if exclude:
+                test = ~test.fill_null(False)
+            condition = condition & test.fill_null(False)
+        return condition
+
+    # --- States ---------------------------------------------------------------------------
+
+    def compute_states(self, leaves: list[Leaf], slice_: Slice) -> dict[Leaf, Result]:
+        table = self.catalog.kpis[leaves[0].ref.name].get("table")
+        data = self.extract.table(table)
+        data = data.filter(self.slice_condition(slice_, table_dimension(table, self.row_env(data))))
+        env = self.row_env(data)
+
+        aggregates = {}
+        for index, leaf in enumerate(leaves):
+            kpi = self.catalog.kpis[leaf.ref.name]
+            if leaf.stat != "value":
+                continue
+            instant = utc(instant_of(kpi, leaf.period).astimezone(UTC))
+            start, stop = data[kpi.get("valid_from")], data[kpi.get("valid_to")]
+            where = (start < instant) & (stop.isnull() | (stop >= instant))
+            parts = self.catalog.compile(leaf.ref)
+            if "filter" in parts:
+                where = where & parts["filter"].build(env).fill_null(False)
+            aggregates[f"v{index}"] = data.count(where=where)
+
+        dimension = table_dimension(table, env)
+        rows = self.aggregate(data, aggregates, slice_, dimension) if aggregates else {}
+        return {leaf: self.state_result(rows, f"v{i}", leaf) for i, leaf in enumerate(leaves)}
+
+    def state_result(self, rows: dict, column: str, leaf: Leaf) -> Result:
+        if leaf.stat != "value":
+            return Result(reason=f"{NA}mode non applicable à un état")
+        return self.leaf_result(rows, column, Decimal(0))
+
+    # --- Activity ---------------------------------------------------------------------------
+
+    def compute_activity(self, leaves: list[Leaf], slice_: Slice) -> dict[Leaf, Result]:
+        """Active, churned and activated contacts: one query over orders by contact."""
+        flags, plans = {}, {}
+        for leaf in leaves:
+            kpi = self.catalog.kpis[leaf.ref.name]
+            instants = activity_instants(kpi, leaf.period)
+            plans[leaf] = [
+                flags.setdefault((t, self.window(kpi)), f"f{len(flags)}") for t in instants
+            ]
+
+        kpis = [self.catalog.kpis[leaf.ref.name] for leaf in leaves]
+        include = any(self.includes_interactions(kpi) for kpi in kpis)
+        events = self.activity_events(include)
+        windows = {name: activity_window(t, days) for (t, days), name in flags.items()}
+        first = min(start for start, _ in windows.values())
+        last = max(stop for _, stop in windows.values())
+        events = events.filter((events.at >= utc(first)) & (events.at < utc(last)))
+        by_contact = events.group_by("contact_id").aggregate(
+            **{
+                name: ((events.at >= utc(a)) & (events.at < utc(b))).any()
+                for name, (a, b) in windows.items()
+            }
+        )
+        by_contact, dimension = self.with_contact_dimensions(by_contact, slice_)
+
+        aggregates = {}
+        for index, leaf in enumerate(leaves):
+            condition = activity_condition(
+                self.catalog.kpis[leaf.ref.name], plans[leaf], by_contact
+            )
+            aggregates[f"v{index}"] = by_contact.count(where=condition)
+        rows = self.aggregate(by_contact, aggregates, slice_, dimension)
+        return {leaf: self.activity_result(rows, f"v{i}", leaf) for i, leaf in enumerate(leaves)}
+
+    def activity_result(self, rows: dict, column: str, leaf: Leaf) -> Result:
+        if leaf.stat != "value":
+            return Result(reason=f"{NA}mode non applicable à un état")
+        return self.leaf_result(rows, column, Decimal(0))
+
+    def activity_events(self, include_interactions: bool):
+        """(contact_id, at) of every activity: completed orders, and interactions if asked."""
+        orders = self.extract.table("orders")
+        completed = (orders.status == "completed") & ~orders.is_test.fill_null(False)
+        events = orders.filter(completed & orders.contact_id.notnull()).select(
+            contact_id=orders.contact_id, at=orders.ordered_at
+        )
+        if include_interactions and self.extract.has("interactions"):
+            talks = self.extract.table("interactions")
+            events = events.union(
+                talks.filter(talks.contact_id.notnull()).select(
+                    contact_id=talks.contact_id, at=talks.occurred_at
+                ),
+                distinct=False,
+            )
+        return events
+
+    def with_contact_dimensions(self, by_contact, slice_: Slice):
+        """Join the contacts' attributes when the slice filters or breaks down by them."""
+        if not slice_.dimensions():
+            return by_contact, None
+        contacts = self.extract.table("contacts")
+        names = sorted({CONTACT_DIMENSIONS[d][1] for d in slice_.dimensions()})
+        attributes = contacts.select(
+            contacts__contact_id=contacts.contact_id, **{n: contacts[n] for n in names}
+        )
+        joined = by_contact.inner_join(
+            attributes, by_contact.contact_id == attributes.contacts__contact_id
+        )
+        joined = joined.filter(self.slice_condition(slice_, contact_dimension(joined)))
+        return joined, contact_dimension(joined)
+
+    # --- Comparisons, series, breakdowns ------------------------------------------------------
+
+    def comparison(self, current: Value, reference: Value, against: str) -> Comparison:
+        kpi = self.catalog.get(current.kpi)
+        delta = ratio = None
+        if current.raw is not None and reference.raw is not None:
+            delta = float(current.raw - reference.raw)
+            if reference.raw != 0:
+                ratio = float(current.raw / reference.raw - 1)
+        improved = None
+        if delta and kpi.direction:
+            improved = (delta > 0) == (kpi.direction == "higher")
+        settings = self.settings
+        return Comparison(
+            current,
+            reference,
+            against,
+            delta,
+            format_delta(delta, kpi.unit, settings.locale, settings.currency, kpi.format),
+            ratio,
+            format_ratio(ratio, settings.locale),
+            improved,
+        )
+
+    def over_periods(self, names, periods: list[Period], filters, mode: str):
+        """{name: [Value per period]}: every period in the same batch of queries."""
+        check_mode(mode)
+        refs = self.refs(names)
+        slice_ = self.slice(refs, filters)
+        if mode == "percent":
+            raise CatalogError("mode 'percent' applies to breakdowns by a dimension, not series")
+        if mode == "cumulative_mean":
+            return self.cumulative_means(refs, periods, slice_)
+        cells = [(ref, p) for ref in refs.values() for p in periods]
+        results = self.cells(cells, slice_, mode)
+        return {name: [results[(ref, p)][None] for p in periods] for name, ref in refs.items()}
+
+    def cumulative_means(self, refs: dict[str, Ref], periods: list[Period], slice_: Slice):
+        """Running sum / running count of the value column over buckets (not a mean of
+        means: a bucket with many rows weighs more)."""
+        leaves = []
+        for ref in refs.values():
+            leaves += [Leaf(ref, p, stat) for p in periods for stat in ("sum", "n")]
+        measured = {
+            ref: ref
+            for ref in refs.values()
+            if self.catalog.kpis[ref.name].kind == "measure"
+            and self.catalog.kpis[ref.name].get("mean_of")
+        }
+        results = self.resolve([leaf for leaf in leaves if leaf.ref in measured], slice_)
+        found = {}
+        for name, ref in refs.items():
+            found[name] = self.running_means(ref, periods, results, ref in measured)
+        return found
+
+    def running_means(self, ref: Ref, periods, results, measured: bool) -> list[Value]:
+        values, total, count = [], Decimal(0), Decimal(0)
+        kpi = self.catalog.kpis[ref.name]
+        for period in periods:
+            if not measured:
+                reason = f"{NA}{kpi.name} n'a pas de colonne de valeur (mean_of) pour ce mode"
+                values.append(self.make_value(ref, period, None, reason))
+                continue
+            total += results[Leaf(ref, period, "sum")].get(None) or 0
+            count += results[Leaf(ref, period, "n")].get(None) or 0
+            raw = total / count if count else None
+            values.append(self.make_value(ref, period, raw, None if count else empty_reason(kpi)))
+        return values
+
+    def breakdown_by_time(self, names, period: Period, grain: str, mode: str, filters):
+        buckets = period.buckets(grain)
+        if mode == "percent":
+            refs = self.refs(names)
+            slice_ = self.slice(refs, filters)
+            cells = [(ref, p) for ref in refs.values() for p in [*buckets, period]]
+            results = self.cells(cells, slice_)
+            rows = [(b.label, {n: results[(r, b)][None] for n, r in refs.items()}) for b in buckets]
+            total = {n: results[(r, period)][None] for n, r in refs.items()}
+            return Breakdown(grain, self.shares(rows, total), (TOTAL, total), mode, period)
+        values = self.over_periods(names, buckets, filters, mode)
+        rows = [(b.label, {n: values[n][i] for n in values}) for i, b in enumerate(buckets)]
+        total = self.values(names, period, filters, "count" if mode == "cumulative_mean" else mode)
+        return Breakdown(grain, rows, (TOTAL, total), mode, period)
+
+    def breakdown_by_member(self, names, period: Period, by, top, other, mode, filters):
+        refs = self.refs(names)
+        if filters and by in filters:
+            raise CatalogError(f"breakdown by {by!r}: {by} is also a filter")
+        slice_ = self.slice(refs, filters, by)
+        value_mode = "count" if mode == "percent" else mode
+        cells = [(ref, period) for ref in refs.values()]
+        by_member = self.cells(cells, slice_, value_mode)
+        first = next(iter(refs.values()))
+        members = rank_members(by_member[(first, period)])
+        kept = members[:top] if top else members
+
+        rows = []
+        for member in kept:
+            label = BLANK_MEMBER if member is None else str(member)
+            rows.append((label, {n: by_member[(r, period)][member] for n, r in refs.items()}))
+        if other and len(members) > len(kept):
+            rest = {**(filters or {}), by: {"not": kept}}
+            rows.append((OTHER, self.values(list(refs), period, rest, value_mode)))
+        total = self.values(list(refs), period, filters, value_mode)
+        if mode == "percent":
+            rows = self.shares(rows, total)
+        return Breakdown(by, rows, (TOTAL, total), mode, period)
+
+    def shares(self, rows, total: dict[str, Value]):
+        """Each row's value as a fraction of the total row's."""
+        shared = []
+        for label, values in rows:
+            cells = {}
+            for name, value in values.items():
+                whole = total[name].raw
+                raw = value.raw / whole if value.raw is not None and whole else None
+                reason = None if raw is not None else f"{NA}total nul"
+                formatted = format_value(raw, "percent", self.settings.locale)
+                cells[name] = Value(
+                    name,
+                    value.period,
+                    None if raw is None else float(raw),
+                    formatted,
+                    reason,
+                    "percent",
+                    value.label,
+                    raw,
+                )
+            shared.append((label, cells))
+        return shared
+
+
+# --- Helpers ----------------------------------------------------------------------------------
+
+
+def check_mode(mode: str) -> None:
+    if mode not in MODES:
+        raise CatalogError(f"unknown mode {mode!r} ({did_you_mean(mode, MODES)})")
+
+
+def reference_period(period: Period, against: str) -> Period:
+    if against == "previous":
+        return period.previous()
+    if against == "last_year":
+        return period.last_year()
+    raise CatalogError(
+        f"compare: unknown reference {against!r} (expected 'previous' or 'last_year')"
+    )
+
+
+def filter_entry(dimension: str, wanted) -> tuple[str, tuple, bool]:
+    """A filter as (dimension, values, exclude): "FR", ["FR", "BE"] or {"not": [...]}."""
+    exclude = False
+    if isinstance(wanted, dict):
+        if set(wanted) != {"not"}:
+            raise CatalogError(f"filter {dimension}: expected a value, a list or {{'not': [...]}}")
+        wanted, exclude = wanted["not"], True
+    if not isinstance(wanted, list | tuple | set):
+        wanted = [wanted]
+    values = tuple(sorted({None if w is None else str(w) for w in wanted}, key=str))
+    return dimension, values, exclude
+
+
+def group_leaves(leaves: list[Leaf], catalog: Catalog) -> dict[tuple, list[Leaf]]:
+    """Leaves that one query can compute: same kind and table."""
+    groups: dict[tuple, list[Leaf]] = {}
+    for leaf in leaves:
+        kpi = catalog.kpis[leaf.ref.name]
+        groups.setdefault((kpi.kind, kpi.get("table")), []).append(leaf)
+    return groups
+
+
+def utc(instant):
+    """An ibis timestamp literal in UTC, comparable with the extract's timestamp columns."""
+    return ibis.literal(instant.astimezone(UTC), type="timestamp('UTC')")
+
+
+def span_condition(spans):
+    """Rows inside any requested period, so the query reads only those (pushdown)."""
+    by_time: dict[str, tuple] = {}
+    for time, period in spans:
+        key = str(time.get_name()) if hasattr(time, "get_name") else repr(time)
+        start, end, column = by_time.get(key, (period.start_utc, period.end_utc, time))
+        by_time[key] = (min(start, period.start_utc), max(end, period.end_utc), column)
+    condition = None
+    for start, end, column in by_time.values():
+        part = (column >= utc(start)) & (column < utc(end))
+        condition = part if condition is None else condition | part
+    return condition
+
+
+def table_dimension(table: str, env: RowEnv):
+    def dimension(name: str):
+        joined, column = DIMENSIONS[table][name]
+        return env.column(joined, column)
+
+    return dimension
+
+
+def contact_dimension(table):
+    def dimension(name: str):
+        return table[CONTACT_DIMENSIONS[name][1]]
+
+    return dimension
+
+
+def measure_aggregate(part: dict, stat: str, env: RowEnv, where):
+    if stat == "value":
+        return part["value"].build(env)(where)
+    column = part["mean_of"].build(env)
+    if stat == "mean":
+        return column.mean(where=where)
+    if stat == "std":
+        # On a decimal column DuckDB keeps the column's scale (49.5 for 49.497...).
+        return column.cast("float64").std(where=where, how="sample")
+    if stat == "sum":
+        return column.sum(where=where)
+    return column.count(where=where)
+
+
+def to_decimal(value) -> Decimal | None:
+    if value is None:
+        return None
+    if isinstance(value, float):
+        if value != value:  # NaN never reaches a page
+            return None
+        return Decimal(repr(value))
+    return Decimal(value) if not isinstance(value, Decimal) else value
+
+
+def empty_reason(kpi: KpiDef) -> str:
+    return f"{NA}{kpi.empty}" if kpi.empty else f"{NA}aucune donnée pour {kpi.label.lower()}"
+
+
+def is_function(node: ast.AST) -> bool:
+    return isinstance(node, ast.Call) and node.func.id in ("round", "abs")
+
+
+def rank_members(values: dict[Any, Value]) -> list:
+    """Members by decreasing value, n/a last, then by name for a stable order."""
+    return sorted(
+        values,
+        key=lambda m: (values[m].raw is None, -(values[m].raw or 0), str(m)),
+    )
+
+
+def instant_of(kpi: KpiDef, period: Period):
+    return period.start if kpi.get("at", "end") == "start" else period.end
+
+
+def activity_instants(kpi: KpiDef, period: Period) -> list:
+    if kpi.get("activity") == "active":
+        return [instant_of(kpi, period)]
+    return [period.start, period.end]
+
+
+def activity_window(instant, days: int):
+    """[instant - days, instant) in calendar days of the reporting zone, as UTC."""
+    return window_start(instant, days).astimezone(UTC), instant.astimezone(UTC)
+
+
+def activity_condition(kpi: KpiDef, flags: list[str], table):
+    if kpi.get("activity") == "active":
+        return table[flags[0]]
+    at_start, at_end = table[flags[0]], table[flags[1]]
+    if kpi.get("activity") == "churned":
+        return at_start & ~at_end
+    return ~at_start & at_end

@@ -1,0 +1,247 @@
+"""Reporting periods: half-open intervals [start, end) of calendar time in the reporting zone.
+
+Boundaries are computed here in Python, in the project's time zone, and handed to the
+engine as UTC-aware instants: the comparison `start <= ts < end` is then exact across
+daylight-saving changes on any ibis backend, with no time-zone arithmetic in SQL.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from kpi.errors import KpisiteError
+
+GRAINS = ("day", "week", "month", "quarter", "year")
+
+# A grain's sub-grains, finest last, for breakdowns of a period by time.
+FINER = {
+    "year": ("quarter", "month", "week", "day"),
+    "quarter": ("month", "week", "day"),
+    "month": ("week", "day"),
+    "week": ("day",),
+    "day": (),
+}
+
+PATTERNS = [
+    ("day", re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")),
+    ("week", re.compile(r"^(\d{4})-W(\d{1,2})$")),
+    ("month", re.compile(r"^(\d{4})-(\d{2})$")),
+    ("quarter", re.compile(r"^(\d{4})-Q([1-4])$")),
+    ("year", re.compile(r"^(\d{4})$")),
+]
+
+LABELS = {
+    "fr": {"week": "Semaine {week} de {year}", "quarter": "T{quarter} {year}"},
+    "en": {"week": "Week {week} of {year}", "quarter": "Q{quarter} {year}"},
+}
+
+
+class PeriodError(KpisiteError):
+    """A period written by the user cannot be read."""
+
+
+@dataclass(frozen=True)
+class Period:
+    """One reporting period: local dates [first, end_date) at a grain, in a time zone.
+
+    `start` and `end` are aware datetimes at local midnight; `start_utc` and `end_utc`
+    are the same instants in UTC, which is how the engine compares them to timestamps.
+    """
+
+    first: date
+    end_date: date
+    grain: str
+    zone_name: str = "Europe/Paris"
+    locale: str = field(default="fr_FR", compare=False)
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.zone_name)
+
+    @property
+    def start(self) -> datetime:
+        return local_midnight(self.first, self.zone)
+
+    @property
+    def end(self) -> datetime:
+        return local_midnight(self.end_date, self.zone)
+
+    @property
+    def start_utc(self) -> datetime:
+        return self.start.astimezone(UTC)
+
+    @property
+    def end_utc(self) -> datetime:
+        return self.end.astimezone(UTC)
+
+    @property
+    def key(self) -> str:
+        """The period as written by users: 2026-10, 2026-Q3, 2026-W05, 2026, 2026-10-05."""
+        return period_key(self.first, self.grain)
+
+    @property
+    def label(self) -> str:
+        """A human label in the project's locale, e.g. "Octobre 2026"."""
+        return period_label(self.first, self.grain, self.locale)
+
+    def shift(self, steps: int) -> Period:
+        """The period `steps` grains later (negative: earlier)."""
+        return period_of(shift_date(self.first, self.grain, steps), self.grain, self)
+
+    def previous(self) -> Period:
+        return self.shift(-1)
+
+    def last_year(self) -> Period:
+        """The same period one year earlier (ISO week 53 falls back to week 52)."""
+        if self.grain == "week":
+            year, week, _ = self.first.isocalendar()
+            week = min(week, iso_weeks(year - 1))
+            return period_of(date.fromisocalendar(year - 1, week, 1), "week", self)
+        if self.grain == "day":
+            day = self.first
+            try:
+                earlier = day.replace(year=day.year - 1)
+            except ValueError:  # 29 February
+                earlier = day.replace(year=day.year - 1, day=28)
+            return period_of(earlier, "day", self)
+        return self.shift(-4 if self.grain == "quarter" else -12 if self.grain == "month" else -1)
+
+    def buckets(self, grain: str) -> list[Period]:
+        """The periods of a finer grain that start inside this one, in order."""
+        if grain not in FINER[self.grain] and grain != self.grain:
+            raise PeriodError(
+                f"period {self.key}: cannot split a {self.grain} into {grain}s "
+                f"(expected one of: {', '.join(FINER[self.grain]) or 'none'})"
+            )
+        bucket = period_of(self.first, grain, self)
+        found = []
+        while bucket.first < self.end_date:
+            found.append(bucket)
+            bucket = bucket.shift(1)
+        return found
+
+    def __str__(self) -> str:
+        return self.key
+
+
+def local_midnight(day: date, zone: ZoneInfo) -> datetime:
+    return datetime.combine(day, time(0), tzinfo=zone)
+
+
+def window_start(instant: datetime, days: int) -> datetime:
+    """The instant `days` calendar days before `instant`, same wall-clock time, in its zone.
+
+    A 90-day activity window ending at local midnight starts at local midnight 90 days
+    earlier, whatever daylight-saving changes lie between (so it is not 90 x 24 hours).
+    """
+    wall = instant.replace(tzinfo=None) - timedelta(days=days)
+    return wall.replace(tzinfo=instant.tzinfo)
+
+
+def iso_weeks(year: int) -> int:
+    """52 or 53: the number of ISO weeks in an ISO year."""
+    return date(year, 12, 28).isocalendar()[1]
+
+
+def grain_start(day: date, grain: str) -> date:
+    """The first day of the `grain` period holding `day`."""
+    if grain == "day":
+        return day
+    if grain == "week":
+        return day - timedelta(days=day.weekday())
+    if grain == "month":
+        return day.replace(day=1)
+    if grain == "quarter":
+        return date(day.year, 3 * ((day.month - 1) // 3) + 1, 1)
+    if grain == "year":
+        return date(day.year, 1, 1)
+    raise PeriodError(f"unknown grain {grain!r} (expected one of: {', '.join(GRAINS)})")
+
+
+def shift_date(day: date, grain: str, steps: int) -> date:
+    """`day` (a period start) moved by `steps` periods of `grain`."""
+    if grain == "day":
+        return day + timedelta(days=steps)
+    if grain == "week":
+        return day + timedelta(weeks=steps)
+    months = {"month": 1, "quarter": 3, "year": 12}[grain] * steps
+    index = day.year * 12 + day.month - 1 + months
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def period_of(
+    day: date | datetime, grain: str, like: Period | None = None, zone: str | None = None
+) -> Period:
+    """The period of `grain` holding `day` (a local date, or an aware instant)."""
+    zone_name = zone or (like.zone_name if like else "Europe/Paris")
+    locale = like.locale if like else "fr_FR"
+    if isinstance(day, datetime):
+        day = day.astimezone(ZoneInfo(zone_name)).date()
+    first = grain_start(day, grain)
+    return Period(first, shift_date(first, grain, 1), grain, zone_name, locale)
+
+
+def parse_period(text: str, zone: str = "Europe/Paris", locale: str = "fr_FR") -> Period:
+    """Read a period: 2026-10, 2026-Q3, 2026-W05, 2026 or 2026-10-05."""
+    text = str(text).strip()
+    for grain, pattern in PATTERNS:
+        match = pattern.match(text)
+        if match:
+            first = period_start(grain, [int(part) for part in match.groups()], text)
+            like = Period(first, first, grain, zone, locale)
+            return period_of(first, grain, like)
+    raise PeriodError(
+        f"period {text!r}: cannot read it (expected YYYY-MM, YYYY-Qn, YYYY-Www, YYYY "
+        "or YYYY-MM-DD, e.g. 2026-10)"
+    )
+
+
+def period_start(grain: str, parts: list[int], text: str) -> date:
+    try:
+        if grain == "day":
+            return date(*parts)
+        if grain == "week":
+            year, week = parts
+            if not 1 <= week <= iso_weeks(year):
+                raise ValueError(f"{year} has {iso_weeks(year)} ISO weeks")
+            return date.fromisocalendar(year, week, 1)
+        if grain == "month":
+            return date(parts[0], parts[1], 1)
+        if grain == "quarter":
+            return date(parts[0], 3 * parts[1] - 2, 1)
+        return date(parts[0], 1, 1)
+    except ValueError as error:
+        raise PeriodError(f"period {text!r}: not a valid {grain} ({error})") from None
+
+
+def period_key(first: date, grain: str) -> str:
+    if grain == "day":
+        return first.isoformat()
+    if grain == "week":
+        year, week, _ = first.isocalendar()
+        return f"{year}-W{week:02d}"
+    if grain == "month":
+        return f"{first.year}-{first.month:02d}"
+    if grain == "quarter":
+        return f"{first.year}-Q{(first.month - 1) // 3 + 1}"
+    return str(first.year)
+
+
+def period_label(first: date, grain: str, locale: str = "fr_FR") -> str:
+    from babel.dates import format_date
+
+    words = LABELS.get(locale.split("_")[0], LABELS["en"])
+    if grain == "day":
+        return format_date(first, "d MMMM y", locale=locale)
+    if grain == "week":
+        year, week, _ = first.isocalendar()
+        return words["week"].format(week=week, year=year)
+    if grain == "month":
+        text = format_date(first, "LLLL y", locale=locale)
+        return text[:1].upper() + text[1:]
+    if grain == "quarter":
+        return words["quarter"].format(quarter=(first.month - 1) // 3 + 1, year=first.year)
+    return str(first.year)

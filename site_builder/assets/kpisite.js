@@ -1,0 +1,133 @@
+/* kpisite: draws the plotly figures of a page, follows the palette, sorts tables and
+ * downloads them as CSV. Figures live in data-figure attributes (inline scripts lose their
+ * attributes under instant navigation), so one subscription to the theme's document$
+ * renders every page, first load or not. Rendering is idempotent. */
+(function () {
+  "use strict";
+
+  var PALETTES = {
+    light: {
+      font: "#1f2933", grid: "#e3e7ec", paper: "rgba(0,0,0,0)",
+      colorway: ["#3f51b5", "#f08c00", "#2b8a3e", "#c2255c", "#1098ad", "#7048e8", "#868e96"]
+    },
+    dark: {
+      font: "#e6e8ee", grid: "#3a3f4b", paper: "rgba(0,0,0,0)",
+      colorway: ["#8c9eff", "#ffc078", "#8ce99a", "#faa2c1", "#66d9e8", "#b197fc", "#ced4da"]
+    }
+  };
+
+  function scheme() {
+    return document.body.getAttribute("data-md-color-scheme") === "slate" ? "dark" : "light";
+  }
+
+  function themed(layout) {
+    var p = PALETTES[scheme()];
+    var axis = { gridcolor: p.grid, zerolinecolor: p.grid, linecolor: p.grid, color: p.font };
+    var styled = Object.assign({}, layout, {
+      font: { family: "inherit", color: p.font, size: 13 },
+      paper_bgcolor: p.paper, plot_bgcolor: p.paper, colorway: p.colorway,
+      separators: ", ", margin: { t: 48, r: 16, b: 48, l: 56 },
+      legend: { orientation: "h", y: -0.2 }, hoverlabel: { namelength: -1 }
+    });
+    ["xaxis", "yaxis"].forEach(function (name) {
+      if (layout[name] || layout.xaxis || layout.yaxis) {
+        styled[name] = Object.assign({}, layout[name] || {}, axis);
+      }
+    });
+    if (layout.title) styled.title = Object.assign({ x: 0, font: { size: 15 } }, layout.title);
+    return styled;
+  }
+
+  function draw(el) {
+    if (el.getAttribute("data-rendered") === scheme()) return;
+    var figure = JSON.parse(el.getAttribute("data-figure"));
+    el.kpisiteLayout = figure.layout;
+    window.Plotly.react(el, figure.data, themed(figure.layout), {
+      displaylogo: false, responsive: true,
+      modeBarButtonsToRemove: ["select2d", "lasso2d", "toImage"]
+    });
+    el.setAttribute("data-rendered", scheme());
+  }
+
+  function drawAll() {
+    if (!window.Plotly) return;
+    document.querySelectorAll(".kpisite-chart[data-figure]").forEach(function (el) {
+      try { draw(el); } catch (error) { el.textContent = "Graphique indisponible : " + error; }
+    });
+  }
+
+  /* Tables: sort by a header click, download exactly the cells shown. */
+  function sortBy(table, index, header) {
+    var body = table.tBodies[0];
+    var ascending = header.getAttribute("aria-sort") !== "ascending";
+    var rows = Array.prototype.slice.call(body.rows);
+    rows.sort(function (a, b) {
+      var x = a.cells[index], y = b.cells[index];
+      var vx = parseFloat(x.getAttribute("data-value")), vy = parseFloat(y.getAttribute("data-value"));
+      var order = (isNaN(vx) || isNaN(vy)) ? x.textContent.localeCompare(y.textContent, "fr")
+        : (isNaN(vx) ? 1 : isNaN(vy) ? -1 : vx - vy);
+      return ascending ? order : -order;
+    });
+    rows.forEach(function (row) { body.appendChild(row); });
+    table.querySelectorAll("thead th").forEach(function (th) { th.removeAttribute("aria-sort"); });
+    header.setAttribute("aria-sort", ascending ? "ascending" : "descending");
+  }
+
+  function bindSorting(table) {
+    if (table.getAttribute("data-bound")) return;
+    table.setAttribute("data-bound", "1");
+    table.querySelectorAll("thead th").forEach(function (th, index) {
+      th.setAttribute("tabindex", "0");
+      th.classList.add("kpisite-sortable");
+      var sort = function () { sortBy(table, index, th); };
+      th.addEventListener("click", sort);
+      th.addEventListener("keydown", function (e) { if (e.key === "Enter") sort(); });
+    });
+  }
+
+  function csvOf(table) {
+    var quote = function (text) {
+      text = text.replace(/\s+/g, " ").trim();
+      return /[";\n]/.test(text) ? '"' + text.replace(/"/g, '""') + '"' : text;
+    };
+    return Array.prototype.map.call(table.rows, function (row) {
+      return Array.prototype.map.call(row.cells, function (cell) { return quote(cell.textContent); }).join(";");
+    }).join("\r\n") + "\r\n";
+  }
+
+  function bindDownload(button) {
+    if (button.getAttribute("data-bound")) return;
+    button.setAttribute("data-bound", "1");
+    button.addEventListener("click", function () {
+      var table = document.getElementById(button.getAttribute("data-table"));
+      var blob = new Blob(["\ufeff" + csvOf(table)], { type: "text/csv;charset=utf-8" });
+      var link = document.createElement("a");
+      link.href = URL.createObjectURL(blob);
+      link.download = button.getAttribute("data-filename") || "kpisite.csv";
+      document.body.appendChild(link);
+      link.click();
+      setTimeout(function () { URL.revokeObjectURL(link.href); link.remove(); }, 0);
+    });
+  }
+
+  function onPage() {
+    drawAll();
+    document.querySelectorAll("table[data-kpisite-table][data-sortable]").forEach(bindSorting);
+    document.querySelectorAll("button.kpisite-csv").forEach(bindDownload);
+  }
+
+  window.kpisite = { csvOf: csvOf, drawAll: drawAll };
+
+  if (window.document$ && typeof window.document$.subscribe === "function") {
+    window.document$.subscribe(onPage);
+  } else if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", onPage);
+  } else {
+    onPage();
+  }
+
+  // The palette toggle sets data-md-color-scheme on <body>: restyle the charts.
+  new MutationObserver(drawAll).observe(document.body, {
+    attributes: true, attributeFilter: ["data-md-color-scheme"]
+  });
+})();

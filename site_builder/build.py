@@ -1,0 +1,108 @@
+"""Building the report site of a project: the contract check, then mkdocs with the plugin."""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from kpi.errors import DirectiveError, KpisiteError, Problem
+from kpi.project import Project
+
+log = logging.getLogger("mkdocs.plugins.kpisite.build")
+
+
+@dataclass
+class BuildResult:
+    """What a build produced and how long it took."""
+
+    site_dir: Path
+    period: str
+    pages: int = 0
+    directives: int = 0
+    queries: int = 0
+    cached: int = 0
+    seconds: float = 0.0
+    problems: list[Problem] = field(default_factory=list)
+
+
+@contextmanager
+def environment(**values: str | None):
+    """Set environment variables for the duration of a build (KPISITE_PERIOD, ...)."""
+    saved = {key: os.environ.get(key) for key in values}
+    os.environ.update({key: value for key, value in values.items() if value is not None})
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def check_contract(project: Project) -> None:
+    """Fail before building when the extract breaks the contract (kpi.contract)."""
+    try:
+        from kpi.contract import ensure_valid
+    except ImportError:  # TODO(lead): kpi.contract is the data helper's; required once merged.
+        return
+    ensure_valid(project)
+
+
+def build_site(
+    project: Project,
+    period: str | None = None,
+    site_dir: str | os.PathLike | None = None,
+    strict: bool = True,
+) -> BuildResult:
+    """Build the report site of `project` for `period` (default: last complete month).
+
+    Raises DirectiveError listing every bad directive of every page, a ConfigError or an
+    ExtractError for a bad project; the site goes to `site_dir` (default: `site/`).
+    """
+    from mkdocs.commands.build import build
+    from mkdocs.config import load_config
+    from mkdocs.exceptions import Abort, PluginError
+
+    started = time.monotonic()
+    check_contract(project)
+    target = Path(site_dir) if site_dir else project.root / "site"
+
+    with environment(KPISITE_PERIOD=period, NO_MKDOCS_2_WARNING="1"):
+        config = load_config(
+            str(project.config_file), site_dir=str(target.resolve()), strict=strict
+        )
+        plugin = config.plugins["kpisite"]
+        try:
+            build(config)
+        except (Abort, PluginError) as failure:
+            raise build_failure(plugin, failure) from None
+
+    return result_of(plugin, target, time.monotonic() - started)
+
+
+def build_failure(plugin, failure: Exception) -> KpisiteError:
+    problems = plugin.extension.problems if plugin.extension else []
+    if problems:
+        return DirectiveError(f"{len(problems)} directive error(s) in the report pages", problems)
+    return KpisiteError(f"mkdocs build failed: {failure} (see the messages above)")
+
+
+def result_of(plugin, target: Path, seconds: float) -> BuildResult:
+    from site_builder.plugin import engine_counts
+
+    queries, cached = engine_counts(plugin.book)
+    return BuildResult(
+        site_dir=target,
+        period=plugin.context.period.key,
+        pages=plugin.pages,
+        directives=plugin.context.directives,
+        queries=queries,
+        cached=cached,
+        seconds=seconds,
+        problems=list(plugin.extension.problems),
+    )

@@ -1,0 +1,30 @@
+"""`kpisite build`: the report site of one period into site/."""
+
+from __future__ import annotations
+
+import click
+
+from site_builder.commands import load_project, project_option
+
+
+@click.command()
+@click.option(
+    "--period", default=None, help="The report period, e.g. 2026-10 (default: last complete month)."
+)
+@click.option(
+    "--site-dir", default=None, type=click.Path(file_okay=False), help="Where to write the site."
+)
+@project_option
+def build(period: str | None, site_dir: str | None, project_dir: str) -> int:
+    """Build the report site for a period into site/."""
+    from site_builder.build import build_site
+
+    project = load_project(project_dir)
+    result = build_site(project, period=period, site_dir=site_dir)
+    click.echo(
+        f"Built {result.site_dir} for {result.period}: {result.pages} pages, "
+        f"{result.directives} directives, {result.cached} KPI values from the cache, "
+        f"{result.queries} queries, {result.seconds:.1f} s",
+        err=True,
+    )
+    return 0

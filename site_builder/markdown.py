@@ -1,0 +1,166 @@
+"""The `kpisite` Python-Markdown extension: KPI directives rendered to HTML.
+
+It works without mkdocs: ``markdown.markdown(text, extensions=[KpiExtension(project=".")])``
+renders a page against the project's extract. The mkdocs plugin only gives it a shared
+`RenderContext` (one engine for the whole build) and tells it which page it is on.
+
+A bad directive never vanishes: it is rendered in place as a visible error and recorded
+in `problems` as `page.md:LINE: message (did you mean 'x'?)`; the caller decides whether
+that fails the build.
+"""
+
+from __future__ import annotations
+
+import logging
+from html import escape
+
+from markdown import Extension
+from markdown.inlinepatterns import InlineProcessor
+from markdown.preprocessors import Preprocessor
+
+from kpi.errors import DirectiveError, KpisiteError, Problem
+from site_builder import directives
+from site_builder.render import RenderContext, render
+
+log = logging.getLogger("mkdocs.plugins.kpisite.markdown")
+
+
+class KpiExtension(Extension):
+    """Renders `[[kpi ...]]` inline directives and `/// kpi-...` blocks."""
+
+    def __init__(self, context: RenderContext | None = None, **kwargs):
+        self.config = {
+            "project": [".", "The report project folder (holding mkdocs.yml)."],
+            "period": ["", "The report period (e.g. 2026-10); default: last complete month."],
+        }
+        super().__init__(**kwargs)
+        self.page = "page.md"
+        self.offset = 0
+        self.problems: list[Problem] = []
+        self.inline_lines: dict[str, list[int]] = {}
+        # The mkdocs plugin shares one context (one engine) across pages; Python-Markdown
+        # would turn an object given as a config option into a bool, so it is an argument.
+        self._context = context
+
+    # The plugin calls this before each page so that errors name the page and its lines.
+    def start_page(self, page: str, offset: int = 0) -> None:
+        self.page, self.offset = page, offset
+
+    @property
+    def context(self) -> RenderContext:
+        if self._context is None:
+            self._context = standalone_context(self.getConfig("project"), self.getConfig("period"))
+        return self._context
+
+    def extendMarkdown(self, md):  # noqa: N802 (Python-Markdown's name)
+        md.registerExtension(self)
+        # After whitespace normalisation (30), before HTML blocks (20) and fences (25).
+        md.preprocessors.register(KpiBlockProcessor(md, self), "kpisite_blocks", 29)
+        # Before links (160) so that `[[` is never read as a link.
+        md.inlinePatterns.register(
+            KpiInlineProcessor(directives.INLINE.pattern, md, self), "kpisite_inline", 175
+        )
+
+    def reset(self) -> None:
+        self.inline_lines = {}
+
+    def report(self, failure: KpisiteError, line: int) -> str:
+        """Record a problem; return the message shown in place of the directive."""
+        line = getattr(failure, "line", None) or line
+        message = str(failure)
+        hint = getattr(failure, "hint", None)
+        problem = Problem(where=f"{self.page}:{line}", message=message, hint=hint)
+        self.problems.append(problem)
+        return str(problem)
+
+    def render_block(self, block: directives.Block) -> str:
+        try:
+            spec = directives.check_block(block, directives.Checker(self.context.book.catalog))
+            return render(spec, self.context)
+        except KpisiteError as failure:
+            return error_block(self.report(failure, block.line), self.context)
+
+    def render_inline(self, text: str, body: str) -> str:
+        line = self.line_of_inline(text)
+        try:
+            spec = directives.check_inline(
+                text, body, line, directives.Checker(self.context.book.catalog)
+            )
+            return render(spec, self.context)
+        except KpisiteError as failure:
+            message = escape(self.report(failure, line), quote=True)
+            return f'<span class="kpisite-error" role="alert" title="{message}">⚠ {message}</span>'
+
+    def line_of_inline(self, text: str) -> int:
+        lines = self.inline_lines.get(directives.inline_key(text))
+        if not lines:
+            return self.offset + 1
+        # Repeated identical directives: each use takes the next recorded line.
+        return lines.pop(0) if len(lines) > 1 else lines[0]
+
+
+class KpiBlockProcessor(Preprocessor):
+    """The pre-pass: finds directives with their lines and renders the blocks."""
+
+    def __init__(self, md, extension: KpiExtension):
+        super().__init__(md)
+        self.extension = extension
+
+    def run(self, lines: list[str]) -> list[str]:
+        ext = self.extension
+        found = directives.scan(lines, ext.offset)
+        ext.inline_lines = found.inline_lines
+        output = []
+        for line, message, hint in found.problems:
+            failure = directives.error(line, message, hint)
+            output += [
+                "",
+                self.md.htmlStash.store(error_block(ext.report(failure, line), ext.context)),
+                "",
+            ]
+
+        cursor = 0
+        for block in found.blocks:
+            output.extend(lines[cursor : block.start])
+            output += ["", self.md.htmlStash.store(ext.render_block(block)), ""]
+            cursor = block.end + 1
+        output.extend(lines[cursor:])
+        return output
+
+
+class KpiInlineProcessor(InlineProcessor):
+    """`[[kpi churn_rate compare=previous]]` inside a sentence (code spans are skipped)."""
+
+    def __init__(self, pattern: str, md, extension: KpiExtension):
+        super().__init__(pattern, md)
+        self.extension = extension
+
+    def handleMatch(self, m, data):  # noqa: N802 (Python-Markdown's name)
+        html = self.extension.render_inline(m.group(0), m.group("body"))
+        return self.md.htmlStash.store(html), m.start(0), m.end(0)
+
+
+def error_block(message: str, ctx: RenderContext | None) -> str:
+    title = ctx.words["error"] if ctx else "Directive error"
+    return (
+        f'<div class="admonition failure kpisite-error" role="alert"><p class="admonition-title">'
+        f"{escape(title)}</p><p>{escape(message)}</p></div>"
+    )
+
+
+def standalone_context(project_dir: str, period: str) -> RenderContext:
+    """A context of its own for use outside mkdocs: the project's engine and period."""
+    from kpi.engine import Workbook
+    from kpi.project import Project
+
+    project = Project.load(project_dir)
+    book = Workbook(project)
+    chosen = book.period(period) if period else book.default_period("month")
+    return RenderContext(book, chosen, project.settings.locale, project.settings.currency)
+
+
+def makeExtension(**kwargs):  # noqa: N802 (Python-Markdown's entry point)
+    return KpiExtension(**kwargs)
+
+
+__all__ = ["KpiExtension", "DirectiveError", "makeExtension"]

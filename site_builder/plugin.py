@@ -1,0 +1,261 @@
+"""The `kpisite` mkdocs plugin: a thin layer around the Markdown extension.
+
+It reads the project's settings (its own options in mkdocs.yml), opens one KPI engine for
+the build, hands the extension a shared render context, ships the assets (plotly.js from
+the installed package, the renderer script, the styles), adds the theme overrides and the
+generated dashboard page, watches the extract and catalogs under `mkdocs serve`, and
+collects the directive errors of all pages to report them together.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import subprocess
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+from mkdocs.config import config_options as c
+from mkdocs.exceptions import PluginError
+from mkdocs.plugins import BasePlugin
+from mkdocs.structure.files import File, Files
+
+from kpi.project import Project, Settings
+from site_builder import extract_wait, formats
+from site_builder.dashboard import DASHBOARD_PAGE, dashboard_markdown
+from site_builder.markdown import KpiExtension
+from site_builder.render import RenderContext
+
+log = logging.getLogger("mkdocs.plugins.kpisite")
+
+HERE = Path(__file__).parent
+ASSETS = HERE / "assets"
+TEMPLATES = HERE / "templates"
+ASSET_DIR = "assets/kpisite"
+
+
+def plotly_js() -> Path:
+    """plotly.min.js as installed with the plotly package (never a CDN)."""
+    import plotly
+
+    return Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
+
+
+class KpiSitePlugin(BasePlugin):
+    """Builds the KPI directives of report pages with one engine per build."""
+
+    config_scheme = tuple((name, c.Optional(c.Type(object))) for name in Settings.names())
+
+    def __init__(self):
+        super().__init__()
+        self.serving = False
+        self.book = None
+        self.context: RenderContext | None = None
+        self.extension: KpiExtension | None = None
+        self.pages = 0
+        self.started = 0.0
+
+    # Having on_startup keeps this instance across rebuilds of `mkdocs serve`.
+    def on_startup(self, *, command, dirty):
+        self.serving = command == "serve"
+
+    def on_config(self, config):
+        self.started = time.monotonic()
+        self.pages = 0
+        self.project = self.load_project(config)
+
+        # A Parquet file still being written is waited for under `serve`, never read.
+        if self.serving:
+            extract_wait.wait_for_extract(self.project.data_dir)
+
+        self.book = open_workbook(self.project)
+        period = choose_period(self.book, self.project)
+        settings = self.project.settings
+        self.context = RenderContext(self.book, period, settings.locale, settings.currency)
+        self.extension = KpiExtension(context=self.context)
+        config.markdown_extensions.append(self.extension)
+
+        self.add_theme(config)
+        config.extra["kpisite"] = site_metadata(self.project, self.book, period)
+        # `kpisite publish` asks for the version selector and the outdated banner.
+        if os.environ.get("KPISITE_VERSIONED"):
+            config.extra.setdefault("version", {"provider": "mike", "default": "latest"})
+        return config
+
+    def load_project(self, config) -> Project:
+        root = Path(config.config_file_path or ".").parent
+        options = {key: value for key, value in self.config.items() if value is not None}
+        return Project.from_options(root, options, where=config.config_file_path or "mkdocs.yml")
+
+    def add_theme(self, config) -> None:
+        """Our template overrides after the user's custom_dir, our assets after theirs."""
+        dirs = config.theme.dirs
+        position = 1 if config.theme.custom_dir else 0
+        if str(TEMPLATES) not in dirs:
+            dirs.insert(position, str(TEMPLATES))
+        config.extra_css.append(f"{ASSET_DIR}/kpisite.css")
+        config.extra_javascript.append(f"{ASSET_DIR}/plotly.min.js")
+        config.extra_javascript.append(f"{ASSET_DIR}/kpisite.js")
+
+    def on_files(self, files: Files, *, config) -> Files:
+        shipped = [
+            (plotly_js(), "plotly.min.js"),
+            (ASSETS / "kpisite.js", None),
+            (ASSETS / "kpisite.css", None),
+        ]
+        for path, name in shipped:
+            files.append(
+                File.generated(config, f"{ASSET_DIR}/{name or path.name}", abs_src_path=str(path))
+            )
+
+        if files.get_file_from_path(DASHBOARD_PAGE) is None:
+            content = dashboard_markdown(self.book.catalog, self.context)
+            files.append(File.generated(config, DASHBOARD_PAGE, content=content))
+        return files
+
+    def on_page_markdown(self, markdown, *, page, config, files):
+        # Front matter is gone from `markdown`: count its lines so errors name source lines.
+        source = page.file.content_string
+        offset = (
+            source[: len(source) - len(markdown)].count("\n") if source.endswith(markdown) else 0
+        )
+        self.extension.start_page(page.file.src_uri, offset)
+        self.context.counters = {}
+        self.pages += 1
+        return markdown
+
+    def on_serve(self, server, *, config, builder):
+        for path in watched_paths(self.project):
+            server.watch(str(path))
+        return server
+
+    def on_post_build(self, *, config):
+        problems = self.extension.problems if self.extension else []
+        self.log_summary(len(problems))
+        close_workbook(self.book)
+
+        fail = not self.serving and self.project.settings.on_error == "fail"
+        for problem in problems:
+            log.log(logging.ERROR if fail else logging.WARNING, str(problem))
+        if problems and fail:
+            listing = "\n".join(f"  {problem}" for problem in problems)
+            raise PluginError(f"{len(problems)} directive error(s) in the report pages:\n{listing}")
+
+    def log_summary(self, errors: int) -> None:
+        queries, cached = engine_counts(self.book)
+        log.info(
+            "kpisite: %d pages, %d directives (%d charts), %d KPI values from the cache, "
+            "%d queries run, %d directive errors, in %.2f s",
+            self.pages,
+            self.context.directives,
+            self.context.charts,
+            cached,
+            queries,
+            errors,
+            time.monotonic() - self.started,
+        )
+
+
+def open_workbook(project: Project):
+    from kpi.engine import Workbook
+
+    return Workbook(project)
+
+
+def close_workbook(book) -> None:
+    close = getattr(book, "close", None)
+    if callable(close):
+        close()
+
+
+def choose_period(book, project: Project):
+    """KPISITE_PERIOD, else the `period` setting, else the last complete month."""
+    text = os.environ.get("KPISITE_PERIOD") or project.settings.period
+    if text:
+        return book.period(text)
+    period = book.default_period("month")
+    return book.period(period) if isinstance(period, str) else period
+
+
+def engine_counts(book) -> tuple[int, int]:
+    """(queries run, values from the cache) from the engine's stats, whatever their form."""
+    stats = getattr(book, "stats", None)
+    if stats is None:
+        return 0, 0
+    get = (
+        stats.get if isinstance(stats, dict) else lambda key, default: getattr(stats, key, default)
+    )
+    queries = get("queries", None)
+    if queries is None:
+        queries = get("queries_executed", 0)
+    cached = get("from_cache", None)
+    if cached is None:
+        cached = get("from_cache", get("values_from_cache", 0))
+    return int(queries or 0), int(cached or 0)
+
+
+def site_metadata(project: Project, book, period) -> dict:
+    """config.extra["kpisite"]: what the pages and the publishing helper show."""
+    return {
+        "period": period.key,
+        "period_label": period.label,
+        "grain": period.grain,
+        "fingerprint": os.environ.get("KPISITE_FINGERPRINT") or extract_fingerprint(project, book),
+        "extracted_at": extracted_at(project),
+        "extracted_label": extracted_label(project),
+        "built_at": os.environ.get("KPISITE_BUILT_AT")
+        or datetime.now(UTC).isoformat(timespec="seconds"),
+        "commit": os.environ.get("KPISITE_COMMIT") or git_head(project.root),
+    }
+
+
+def extract_fingerprint(project: Project, book) -> str | None:
+    extract = getattr(book, "extract", None)
+    if extract is None:
+        from kpi.extract import Extract
+
+        extract = Extract(project)
+    fingerprint = extract.fingerprint_all
+    return fingerprint() if callable(fingerprint) else fingerprint
+
+
+def extracted_at(project: Project) -> str | None:
+    """The modification time of the newest extract file, in UTC."""
+    newest = max(
+        (path.stat().st_mtime for path in extract_wait.parquet_files(project.data_dir)),
+        default=None,
+    )
+    if newest is None:
+        return None
+    return datetime.fromtimestamp(newest, UTC).isoformat(timespec="seconds")
+
+
+def extracted_label(project: Project) -> str | None:
+    """The extraction time in the reporting zone and locale: "3 décembre 2026 18:05"."""
+    moment = extracted_at(project)
+    if moment is None:
+        return None
+    local = datetime.fromisoformat(moment).astimezone(project.zone)
+    return formats.timestamp(local, project.settings.locale)
+
+
+def git_head(root: Path) -> str | None:
+    try:
+        result = subprocess.run(
+            ["git", "rev-parse", "HEAD"],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return result.stdout.strip() or None if result.returncode == 0 else None
+
+
+def watched_paths(project: Project) -> list[Path]:
+    """The extract folder, mapped raw sources' folders and the project's catalogs."""
+    paths = [project.data_dir, *(project.path(catalog) for catalog in project.settings.catalogs)]
+    return [path for path in paths if path.exists()]

@@ -1,0 +1,464 @@
+"""HTML of checked directives: values, tiles, grids, charts and tables.
+
+Values come from the KPI engine (a `Workbook`); every number shown is the engine's own
+formatted text, so the page, the tooltips and the CSV downloads agree to the digit.
+Charts are plotly figures kept as JSON in a `data-figure` attribute: one script
+(assets/kpisite.js) draws them on every page load, instant navigation included.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from html import escape
+
+from site_builder import formats
+from site_builder.directives import Spec
+
+
+@dataclass
+class RenderContext:
+    """What rendering needs: the engine, the report period, the locale, and tallies."""
+
+    book: object
+    period: object
+    locale: str = "fr_FR"
+    currency: str = "EUR"
+    directives: int = 0
+    charts: int = 0
+    counters: dict = field(default_factory=dict)
+
+    @property
+    def words(self) -> dict[str, str]:
+        return formats.words(self.locale)
+
+    def kpi(self, name: str):
+        return self.book.catalog.get(name)
+
+    def label(self, name: str) -> str:
+        """The KPI's label; a parameterised KPI adds its arguments: "Complétude (email)"."""
+        label = getattr(self.kpi(name), "label", None) or name
+        if "(" in name:
+            label += " (" + name.split("(", 1)[1].rstrip(")").replace(",", ", ") + ")"
+        return label
+
+    def unit(self, name: str) -> str | None:
+        return getattr(self.kpi(name), "unit", None)
+
+    def number(self, value: float | None, name: str, unit: str | None = None) -> str:
+        return formats.number(value, unit or self.unit(name), self.locale, self.currency)
+
+    def next_id(self, prefix: str) -> str:
+        self.counters[prefix] = self.counters.get(prefix, 0) + 1
+        return f"kpisite-{prefix}-{self.counters[prefix]}"
+
+
+def render(spec: Spec, ctx: RenderContext) -> str:
+    """The HTML of one checked directive."""
+    ctx.directives += 1
+    renderer = {
+        "value": render_value,
+        "tile": render_tile,
+        "grid": render_grid,
+        "chart": render_chart,
+        "table": render_table,
+    }[spec.kind]
+    return renderer(spec, ctx)
+
+
+def value_html(value, css: str = "kpisite-value") -> str:
+    """A formatted value, or "n/a" with its reason as a tooltip."""
+    if getattr(value, "value", None) is None:
+        reason = escape(getattr(value, "reason", None) or "n/a", quote=True)
+        return f'<span class="{css} kpisite-na" title="{reason}" tabindex="0">n/a</span>'
+    return f'<span class="{css}">{escape(value.formatted)}</span>'
+
+
+def mark(comparison) -> tuple[str, str]:
+    """The up/down mark of a delta and its class: good, bad or neutral (by direction)."""
+    delta = comparison.delta
+    arrow = "▲" if delta and delta > 0 else "▼" if delta and delta < 0 else "="
+    tone = {True: "good", False: "bad"}.get(comparison.improved, "neutral")
+    return arrow, tone
+
+
+def delta_html(comparison, against: str, ctx: RenderContext, css: str) -> str:
+    if comparison.delta is None:
+        reason = escape(getattr(comparison.reference, "reason", None) or "n/a", quote=True)
+        return f'<span class="{css} kpisite-neutral" title="{reason}">n/a</span>'
+    arrow, tone = mark(comparison)
+    reference = getattr(comparison.reference, "period", None)
+    versus = ctx.words[against]
+    if reference is not None and getattr(reference, "label", None):
+        versus = f"vs {reference.label[:1].lower()}{reference.label[1:]}"
+    return (
+        f'<span class="{css} kpisite-{tone}">'
+        f'<span aria-hidden="true">{arrow}</span> {escape(comparison.delta_formatted)}'
+        f' <span class="kpisite-versus">{escape(versus)}</span></span>'
+    )
+
+
+# --- Inline values and tiles --------------------------------------------------------
+
+
+def render_value(spec: Spec, ctx: RenderContext) -> str:
+    name, options = spec.kpis[0], spec.options
+    filters = options["filters"] or None
+    if options["compare"] == "none":
+        value = ctx.book.value(name, ctx.period, filters=filters)
+        return value_html(value).replace('class="', f'data-kpi="{name}" class="', 1)
+
+    comparison = ctx.book.compare(name, ctx.period, against=options["compare"], filters=filters)
+    delta = delta_html(comparison, options["compare"], ctx, "kpisite-delta")
+    shown = value_html(comparison.current)
+    return f'<span class="kpisite-inline" data-kpi="{name}">{shown} ({delta})</span>'
+
+
+def render_tile(spec: Spec, ctx: RenderContext) -> str:
+    name, options = spec.kpis[0], spec.options
+    kpidef = ctx.kpi(name)
+    filters = options["filters"] or None
+    label = options["label"] or ctx.label(name)
+    description = escape(getattr(kpidef, "description", None) or "", quote=True)
+
+    parts = [f'<div class="kpisite-tile__label" title="{description}">{escape(label)}</div>']
+    if options["compare"] == "none":
+        current = ctx.book.value(name, ctx.period, filters=filters)
+        parts.append(value_html(current, "kpisite-tile__value"))
+    else:
+        comparison = ctx.book.compare(name, ctx.period, against=options["compare"], filters=filters)
+        current = comparison.current
+        parts.append(value_html(current, "kpisite-tile__value"))
+        parts.append(delta_html(comparison, options["compare"], ctx, "kpisite-tile__delta"))
+
+    parts.append(target_html(kpidef, current, ctx))
+    if options["sparkline"] > 1:
+        series = ctx.book.series([name], ctx.period, count=options["sparkline"], filters=filters)
+        parts.append(sparkline(series.values[name], label))
+    body = "".join(part for part in parts if part)
+    return f'<div class="kpisite-tile" data-kpi="{name}">{body}</div>'
+
+
+def target_html(kpidef, current, ctx: RenderContext) -> str:
+    """'Objectif 10,0 % atteint' in the KPI's good/bad colour, when the KPI has a target."""
+    target = getattr(kpidef, "target", None)
+    if target is None or not isinstance(target, int | float):
+        return ""
+    text = f"{ctx.words['target']} {ctx.number(target, kpidef.name)}"
+    if current.value is None:
+        return f'<div class="kpisite-tile__target kpisite-neutral">{escape(text)}</div>'
+    higher = getattr(kpidef, "direction", "higher") != "lower"
+    reached = current.value >= target if higher else current.value <= target
+    status, tone = (ctx.words["reached"], "good") if reached else (ctx.words["missed"], "bad")
+    return f'<div class="kpisite-tile__target kpisite-{tone}">{escape(text)} : {status}</div>'
+
+
+def sparkline(values: list, label: str, width: int = 120, height: int = 28) -> str:
+    """An inline SVG polyline of recent periods (drawn server-side: no script, prints)."""
+    numbers = [v.value for v in values]
+    known = [n for n in numbers if n is not None]
+    if len(known) < 2:
+        return ""
+    low, high = min(known), max(known)
+    span = (high - low) or 1.0
+    step = width / max(len(numbers) - 1, 1)
+    points = " ".join(
+        f"{i * step:.1f},{height - 2 - (n - low) / span * (height - 4):.1f}"
+        for i, n in enumerate(numbers)
+        if n is not None
+    )
+    title = escape(
+        f"{label} : " + ", ".join(v.formatted if v.value is not None else "n/a" for v in values)
+    )
+    return (
+        f'<svg class="kpisite-spark" viewBox="0 0 {width} {height}" width="{width}" '
+        f'height="{height}" preserveAspectRatio="none" role="img" aria-label="{title}">'
+        f'<title>{title}</title><polyline fill="none" stroke="currentColor" stroke-width="1.5" '
+        f'vector-effect="non-scaling-stroke" points="{points}"/></svg>'
+    )
+
+
+def render_grid(spec: Spec, ctx: RenderContext) -> str:
+    rows = []
+    for level, row in enumerate(spec.rows):
+        tiles = "".join(render_tile(tile, ctx) for tile in row)
+        rows.append(
+            f'<div class="kpisite-grid__row kpisite-grid__row--{min(level, 2)}">{tiles}</div>'
+        )
+    return f'<div class="kpisite-grid">{"".join(rows)}</div>'
+
+
+# --- Data of charts and tables -------------------------------------------------------
+
+
+@dataclass
+class Frame:
+    """Rows of formatted values: one per period or per dimension value."""
+
+    heading: str
+    labels: list[str]
+    columns: list[str]  # KPI names, or "value" for one row per KPI
+    cells: dict[str, list]  # column -> [(raw float|None, shown text, reason)]
+    total: dict[str, tuple] | None = None
+    units: dict[str, str | None] = field(default_factory=dict)
+    titles: dict[str, str] = field(default_factory=dict)  # column -> header
+
+
+def frame(spec: Spec, ctx: RenderContext) -> Frame:
+    if spec.options.get("by") == "kpi":
+        found = kpi_frame(spec, ctx)
+    elif "by" in spec.options:
+        found = breakdown_frame(spec, ctx)
+    else:
+        found = series_frame(spec, ctx)
+    mode = spec.options.get("mode", "count")
+    suffix = f" ({ctx.words['mode_' + mode]})" if mode != "count" else ""
+    for column in found.columns:
+        if column not in found.titles:
+            found.titles[column] = ctx.label(column) + suffix
+    return found
+
+
+def kpi_frame(spec: Spec, ctx: RenderContext) -> Frame:
+    """One row per KPI at the report period (e.g. completeness of each field)."""
+    filters = spec.options["filters"] or None
+    values = [ctx.book.value(name, ctx.period, filters=filters) for name in spec.kpis]
+    cells = {"value": [(v.value, cell_text(v), v.reason) for v in values]}
+    labels = [ctx.label(name) for name in spec.kpis]
+    return Frame(
+        "Indicateur",
+        labels,
+        ["value"],
+        cells,
+        None,
+        {"value": ctx.unit(spec.kpis[0])},
+        {"value": ctx.period.label},
+    )
+
+
+def series_frame(spec: Spec, ctx: RenderContext) -> Frame:
+    options = spec.options
+    grain = None if options["over"] == "period" else options["over"]
+    series = ctx.book.series(
+        spec.kpis,
+        ctx.period,
+        count=options["periods"],
+        filters=options["filters"] or None,
+        mode=options["mode"],
+        grain=grain,
+    )
+    labels = [formats.short_period(p, ctx.locale) for p in series.periods]
+    mode = options["mode"]
+    cells = {name: [cell_of(v, mode, ctx) for v in series.values[name]] for name in spec.kpis}
+    units = {
+        name: mode_unit(value_unit(series.values[name], ctx.unit(name)), mode) for name in spec.kpis
+    }
+    return Frame(ctx.words["period"], labels, list(spec.kpis), cells, None, units)
+
+
+def value_unit(values: list, default: str | None) -> str | None:
+    """The unit the engine gave the values (a mode may change it), else the KPI's."""
+    return next((v.unit for v in values if getattr(v, "unit", None)), default)
+
+
+def mode_unit(unit: str | None, mode: str) -> str | None:
+    """A mean or deviation of counted things (scores, amounts) is not a whole count."""
+    return "number" if unit == "count" and mode in ("mean", "std", "cumulative_mean") else unit
+
+
+def cell_of(value, mode: str, ctx: RenderContext) -> tuple:
+    """(raw value, text shown, n/a reason) of one cell in a presentation mode."""
+    if value.value is not None and mode_unit(value.unit, mode) != value.unit:
+        return value.value, formats.number(value.value, "number", ctx.locale, ctx.currency), None
+    return value.value, cell_text(value), value.reason
+
+
+def cell_text(value) -> str:
+    return value.formatted if value.value is not None else "n/a"
+
+
+def breakdown_frame(spec: Spec, ctx: RenderContext) -> Frame:
+    options = spec.options
+    result = ctx.book.breakdown(
+        spec.kpis,
+        ctx.period,
+        by=options["by"],
+        top=options["top"],
+        other=True,
+        mode=options["mode"],
+        filters=options["filters"] or None,
+    )
+    labels = [str(label) for label, _ in result.rows]
+    cells = {
+        name: [
+            (vals[name].value, cell_text(vals[name]), vals[name].reason) for _, vals in result.rows
+        ]
+        for name in spec.kpis
+    }
+    total = total_cells(getattr(result, "total", None), spec.kpis)
+    units = {
+        name: value_unit([row[name] for _, row in result.rows], ctx.unit(name))
+        for name in spec.kpis
+    }
+    heading = formats.dimension_label(options["by"], ctx.locale)
+    return Frame(heading, labels, list(spec.kpis), cells, total, units)
+
+
+def total_cells(total, kpis: list[str]) -> dict | None:
+    if total is None:
+        return None
+    values = total[1] if isinstance(total, tuple) else total
+    return {
+        name: (values[name].value, cell_text(values[name]), values[name].reason)
+        for name in kpis
+        if name in values
+    }
+
+
+# --- Tables ----------------------------------------------------------------------------
+
+
+def table_html(data: Frame, ctx: RenderContext, caption: str = "", sortable: bool = True) -> str:
+    """An accessible HTML table of a frame; numbers carry their raw value for sorting."""
+    # No class: mkdocs-material styles `table:not([class])`.
+    sort = ' data-sortable="true"' if sortable else ""
+    head = [f'<th scope="col">{escape(data.heading)}</th>']
+    head += [f'<th scope="col">{escape(data.titles[name])}</th>' for name in data.columns]
+
+    body = []
+    for index, label in enumerate(data.labels):
+        cells = "".join(cell_html(data.cells[name][index]) for name in data.columns)
+        body.append(f'<tr><th scope="row" data-value="{index}">{escape(label)}</th>{cells}</tr>')
+
+    foot = ""
+    if data.total:
+        cells = "".join(cell_html(data.total.get(name, (None, "", None))) for name in data.columns)
+        foot = f'<tfoot><tr><th scope="row">{escape(ctx.words["total"])}</th>{cells}</tr></tfoot>'
+    caption_html = f"<caption>{escape(caption)}</caption>" if caption else ""
+    return (
+        f"<table data-kpisite-table{sort}>{caption_html}<thead><tr>{''.join(head)}</tr></thead>"
+        f"<tbody>{''.join(body)}</tbody>{foot}</table>"
+    )
+
+
+def cell_html(cell: tuple) -> str:
+    raw, text, reason = cell
+    if raw is None:
+        title = escape(reason or "n/a", quote=True)
+        return f'<td class="kpisite-na" title="{title}">{escape(text)}</td>'
+    return f'<td data-value="{raw!r}">{escape(text)}</td>'
+
+
+def render_table(spec: Spec, ctx: RenderContext) -> str:
+    data = frame(spec, ctx)
+    table_id = ctx.next_id("table")
+    title = spec.options["title"]
+    button = (
+        f'<button type="button" class="md-button kpisite-csv" data-table="{table_id}" '
+        f'data-filename="{escape(table_id)}.csv">{escape(ctx.words["download"])}</button>'
+    )
+    table = table_html(data, ctx, caption=title).replace("<table ", f'<table id="{table_id}" ', 1)
+    table = f'<div class="md-typeset__scrollwrap">{table}</div>'
+    return f'<div class="kpisite-table">{table}{button}</div>'
+
+
+# --- Charts ----------------------------------------------------------------------------
+
+
+def render_chart(spec: Spec, ctx: RenderContext) -> str:
+    data = frame(spec, ctx)
+    title = spec.options["title"] or ", ".join(data.titles.values())
+    alternative = (
+        f'<details class="kpisite-alt"><summary>{escape(ctx.words["chart_data"])}</summary>'
+        f"{table_html(data, ctx, caption=title, sortable=False)}</details>"
+    )
+    if spec.options["type"] == "values":
+        return f'<div class="kpisite-values">{values_html(data, ctx, title)}</div>'
+
+    ctx.charts += 1
+    figure = json.dumps(
+        figure_of(spec, data, ctx, title), ensure_ascii=False, separators=(",", ":")
+    )
+    label = escape(title, quote=True)
+    return (
+        f'<div class="kpisite-figure"><div class="kpisite-chart" role="img" '
+        f'aria-label="{label}" data-figure="{escape(figure, quote=True)}"></div>'
+        f"{alternative}</div>"
+    )
+
+
+def values_html(data: Frame, ctx: RenderContext, title: str) -> str:
+    """Plain values: one definition list per KPI, labels to numbers."""
+    lists = []
+    for name in data.columns:
+        items = "".join(
+            f"<dt>{escape(label)}</dt><dd>{escape(cell[1])}</dd>"
+            for label, cell in zip(data.labels, data.cells[name], strict=True)
+        )
+        lists.append(f'<p class="kpisite-title">{escape(data.titles[name])}</p><dl>{items}</dl>')
+    return "".join(lists)
+
+
+def figure_of(spec: Spec, data: Frame, ctx: RenderContext, title: str) -> dict:
+    """A minimal plotly figure (no template: kpisite.js styles it for the palette)."""
+    kind = spec.options["type"]
+    traces = [trace(kind, name, data, ctx) for name in data.columns]
+    layout = {"title": {"text": title}, "showlegend": len(traces) > 1 or kind == "pie"}
+
+    axis = axis_format(data.units.get(data.columns[0]), ctx)
+    if kind == "hbars":
+        layout["xaxis"] = axis
+        layout["yaxis"] = {"autorange": "reversed", "automargin": True}
+    elif kind != "pie":
+        layout["yaxis"] = axis
+        layout["xaxis"] = {"type": "category", "automargin": True}
+    return {"data": traces, "layout": layout}
+
+
+def trace(kind: str, name: str, data: Frame, ctx: RenderContext) -> dict:
+    values = [cell[0] for cell in data.cells[name]]
+    shown = [cell[1] for cell in data.cells[name]]
+    label = data.titles[name]
+    hover = "%{customdata}<extra>" + label.replace("<", "") + "</extra>"
+    if kind == "pie":
+        return {
+            "type": "pie",
+            "labels": data.labels,
+            "values": values,
+            "customdata": shown,
+            "name": label,
+            "hovertemplate": "%{label} : %{customdata}<extra></extra>",
+            "sort": False,
+        }
+    if kind == "hbars":
+        return {
+            "type": "bar",
+            "orientation": "h",
+            "y": data.labels,
+            "x": values,
+            "name": label,
+            "customdata": shown,
+            "hovertemplate": "%{y} : " + hover,
+        }
+    base = {
+        "x": data.labels,
+        "y": values,
+        "name": label,
+        "customdata": shown,
+        "hovertemplate": "%{x} : " + hover,
+    }
+    if kind == "lines":
+        return {"type": "scatter", "mode": "lines+markers", **base}
+    return {"type": "bar", **base}
+
+
+def axis_format(unit: str | None, ctx: RenderContext) -> dict:
+    if unit == "percent":
+        return {"tickformat": ".0%", "rangemode": "tozero"}
+    if unit == "currency":
+        return {
+            "tickformat": ",.0f",
+            "ticksuffix": " €" if ctx.currency == "EUR" else f" {ctx.currency}",
+            "rangemode": "tozero",
+        }
+    return {"tickformat": ",~r", "rangemode": "tozero"}

@@ -1,0 +1,121 @@
+"""Catalog files: the standard catalog, project overrides, and errors at file:line."""
+
+from __future__ import annotations
+
+import pytest
+
+from kpi.catalog import Catalog
+from kpi.errors import CatalogError
+
+STANDARD_KPIS = {
+    "orders_count", "revenue", "average_basket", "contacts_existing", "active_customers",
+    "active_rate", "churned", "churn_rate", "activated", "activation_rate",
+    "revenue_per_contact", "completeness", "delivered", "open_rate", "click_rate",
+    "responsiveness_rate", "unsubscribe_rate", "nps", "ces", "csat", "nps_responses",
+    "ces_responses", "csat_responses",
+}  # fmt: skip
+
+
+def write(tmp_path, text: str):
+    path = tmp_path / "kpis.yml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_standard_catalog_covers_the_issue_with_french_labels():
+    catalog = Catalog.load()
+    assert set(catalog.names()) >= STANDARD_KPIS
+    for name in catalog.names():
+        kpi = catalog.get(name)
+        assert kpi.label and kpi.description and kpi.unit, name
+    assert catalog.get("churn_rate").label == "Taux d'attrition"
+    assert catalog.get("churn_rate").direction == "lower"
+    assert catalog.get("revenue").tables == {"orders"}
+    assert catalog.get("open_rate").tables == {"campaign_events", "campaigns"}
+    assert "channel" in catalog.get("average_basket").dimensions
+
+
+def test_project_adds_and_overrides(tmp_path):
+    path = write(
+        tmp_path,
+        """kpis:
+  revenue:
+    target: 100000
+  big_orders:
+    kind: measure
+    label: Grosses commandes
+    table: orders
+    time: ordered_at
+    filter: status == "completed" and total_amount >= 1000
+    unit: count
+  big_share:
+    formula: big_orders / orders_count
+    unit: percent
+""",
+    )
+    catalog = Catalog.load([path])
+    assert catalog.get("revenue").target == 100000
+    assert catalog.get("revenue").label == "Chiffre d'affaires"  # kept from the standard
+    assert catalog.get("big_share").deps[0].name == "big_orders"
+
+
+def test_unknown_column_reports_file_line_and_hint(tmp_path):
+    path = write(
+        tmp_path,
+        """kpis:
+  x:
+    kind: measure
+    table: orders
+    time: ordered_at
+    filter: statuss == "completed"
+""",
+    )
+    with pytest.raises(
+        CatalogError, match=r"kpis.yml:6: KPI x: filter: unknown column 'statuss'.*'status'"
+    ):
+        Catalog.load([path])
+
+
+def test_cycle_between_two_kpis(tmp_path):
+    path = write(
+        tmp_path,
+        """kpis:
+  a:
+    formula: b + 1
+  b:
+    formula: a * 2
+""",
+    )
+    with pytest.raises(CatalogError, match=r"kpis.yml:2: cycle a -> b -> a"):
+        Catalog.load([path])
+
+
+def test_unknown_kpi_in_formula(tmp_path):
+    path = write(tmp_path, "kpis:\n  a:\n    label: A\n    formula: revenu / orders_count\n")
+    with pytest.raises(CatalogError, match=r"kpis.yml:4: KPI a: unknown KPI 'revenu'.*'revenue'"):
+        Catalog.load([path])
+
+
+def test_unknown_field_and_kind(tmp_path):
+    path = write(tmp_path, "kpis:\n  a:\n    formula: revenue\n    unti: count\n")
+    with pytest.raises(CatalogError, match=r"kpis.yml:4: KPI a: unknown field 'unti'.*'unit'"):
+        Catalog.load([path])
+    path = write(tmp_path, "kpis:\n  a:\n    kind: mesure\n")
+    with pytest.raises(CatalogError, match=r"kpis.yml:3: KPI a: unknown kind 'mesure'.*'measure'"):
+        Catalog.load([path])
+
+
+def test_type_error_in_value(tmp_path):
+    path = write(
+        tmp_path,
+        "kpis:\n  a:\n    kind: measure\n    table: orders\n    time: ordered_at\n"
+        "    value: sum(channel)\n",
+    )
+    with pytest.raises(CatalogError, match=r"kpis.yml:6: KPI a: value: .*expected a num"):
+        Catalog.load([path])
+
+
+def test_parameter_column_is_checked(tmp_path):
+    path = write(tmp_path, "kpis:\n  a:\n    formula: completeness(emial)\n    unit: percent\n")
+    with pytest.raises(CatalogError, match=r"kpis.yml:3: .*no column 'emial'.*'email'"):
+        Catalog.load([path])

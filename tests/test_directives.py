@@ -1,0 +1,195 @@
+"""The directive pre-pass and checks: lines, code fences, front matter, every error case
+with its exact message and line, and all errors of a page reported together."""
+
+# ruff: noqa: E501 (the expected messages are kept whole, as users read them)
+
+from __future__ import annotations
+
+import markdown
+import pytest
+from kpi_double import DoubleBook
+
+from site_builder import directives
+from site_builder.markdown import KpiExtension
+from site_builder.render import RenderContext
+
+
+@pytest.fixture(scope="module")
+def book():
+    return DoubleBook()
+
+
+def convert(book, text: str, offset: int = 0) -> tuple[str, list[str]]:
+    ext = KpiExtension(context=RenderContext(book, book.period("2026-10")))
+    ext.start_page("page.md", offset)
+    html = markdown.markdown(text, extensions=[ext, "admonition"])
+    return html, sorted((str(p) for p in ext.problems), key=lambda s: int(s.split(":")[1]))
+
+
+def test_scan_finds_blocks_and_inline_directives_with_their_lines():
+    lines = [
+        "---",
+        "title: x",
+        "---",
+        "Texte [[kpi revenue]] et",
+        "/// kpi-tile | churn_rate",
+        "sparkline: 6",
+        "///",
+        "Fin [[kpi nps",
+        "compare=previous]].",
+    ]
+    found = directives.scan(lines)
+
+    assert [(b.kind, b.argument, b.line, b.body) for b in found.blocks] == [
+        ("kpi-tile", "churn_rate", 5, ["sparkline: 6"])
+    ]
+    assert found.inline_lines == {"[[kpi revenue]]": [4], "[[kpi nps compare=previous]]": [8]}
+
+
+def test_scan_skips_code_fences_and_code_spans():
+    lines = [
+        "```md",
+        "/// kpi-tile | nope",
+        "///",
+        "[[kpi nope]]",
+        "```",
+        "`[[kpi nope]]`",
+        "~~~",
+        "~~~",
+    ]
+
+    found = directives.scan(lines)
+
+    assert found.blocks == [] and found.inline_lines == {}
+
+
+def test_scan_offset_counts_front_matter_removed_by_mkdocs():
+    found = directives.scan(["", "[[kpi revenue]]"], offset=4)
+
+    assert found.inline_lines == {"[[kpi revenue]]": [6]}
+
+
+def test_code_is_rendered_as_code_not_as_a_directive(book):
+    html, problems = convert(book, "`[[kpi revenue]]`\n\n```\n/// kpi-tile | nope\n///\n```\n")
+
+    assert problems == []
+    assert "<code>[[kpi revenue]]</code>" in html
+    assert "/// kpi-tile | nope" in html
+
+
+ERRORS = [
+    ("[[kpi revenu]]", "page.md:1: unknown KPI 'revenu' (did you mean 'revenue'?)"),
+    (
+        "[[kpi revenue compare=previus]]",
+        "page.md:1: compare: unknown value 'previus' (did you mean 'previous'?)",
+    ),
+    (
+        "[[kpi revenue chanel=web]]",
+        "page.md:1: unknown option or dimension 'chanel' for revenue (did you mean 'channel'?)",
+    ),
+    (
+        "[[kpi revenue compare]]",
+        "page.md:1: inline option 'compare' is not written key=value (e.g. compare=previous)",
+    ),
+    (
+        "x\n\n/// kpi-tile | nps\nsparkline: 12\ncompar: previous\n///",
+        "page.md:5: kpi-tile: unknown option 'compar' (did you mean 'compare'?)",
+    ),
+    (
+        "/// kpi-tiles | nps\n///",
+        "page.md:1: unknown directive 'kpi-tiles' (did you mean 'kpi-tile'?)",
+    ),
+    ("/// kpi-tile | npss\n///", "page.md:1: unknown KPI 'npss' (did you mean 'nps'?)"),
+    (
+        "/// kpi-tile\n///",
+        "page.md:1: kpi-tile: name the KPI after a bar: '/// kpi-tile | churn_rate'",
+    ),
+    (
+        "/// kpi-tile | nps\nsparkline: many\n///",
+        "page.md:2: sparkline: expected a whole number from 0 to 60, got 'many'",
+    ),
+    (
+        "/// kpi-chart | revenue\nby: chanel\n///",
+        "page.md:2: unknown dimension 'chanel' for revenue (did you mean 'channel'?)",
+    ),
+    (
+        "/// kpi-chart | revenue\nby: channel\ntype: pei\n///",
+        "page.md:3: type: unknown value 'pei' (did you mean 'pie'?)",
+    ),
+    (
+        "/// kpi-chart | revenue\nover: mnth\n///",
+        "page.md:2: over: unknown value 'mnth' (did you mean 'month'?)",
+    ),
+    (
+        "/// kpi-chart | revenue\nover: month\nmode: percent\n///",
+        "page.md:3: mode 'percent' applies to a breakdown (add 'by: <dimension>')",
+    ),
+    (
+        "/// kpi-table | revenue\nby: channel\nmode: cumulative_mean\n///",
+        "page.md:3: mode 'cumulative_mean' runs over time (use 'over: month')",
+    ),
+    (
+        "/// kpi-chart | revenue\nby: channel\nmode: percnt\n///",
+        "page.md:3: mode: unknown value 'percnt' (did you mean 'percent'?)",
+    ),
+    (
+        "/// kpi-chart\nkpis: [revenue, nps]\ntype: pie\nby: channel\n///",
+        "page.md:4: unknown dimension 'channel' for revenue, nps (these KPIs share no dimension)",
+    ),
+    (
+        "/// kpi-table\nkpis: [revenue]\nfilters: {contry_code: FR}\n///",
+        "page.md:3: unknown filter dimension 'contry_code' for revenue (did you mean 'country_code'?)",
+    ),
+    (
+        "/// kpi-table\nkpis: [revenue, orders_cont]\n///",
+        "page.md:2: unknown KPI 'orders_cont' (did you mean 'orders_count'?)",
+    ),
+    (
+        "/// kpi-table\nkpis: [revenue\n///",
+        "page.md:2: kpi-table: options are not valid YAML: expected ',' or ']', but got '<stream end>'",
+    ),
+    (
+        "/// kpi-grid\nrows:\n  - [revenue]\n  - [orders_count, churn_rte]\n///",
+        "page.md:4: unknown KPI 'churn_rte' (did you mean 'churn_rate'?)",
+    ),
+    (
+        "/// kpi-grid\n///",
+        "page.md:1: kpi-grid: expected 'rows:', a list of rows of KPIs (e.g. rows: [[revenue], [orders_count, average_basket]])",
+    ),
+    (
+        "/// kpi-tile | nps\n",
+        "page.md:1: directive 'kpi-tile' is never closed (end it with a line '///')",
+    ),
+    ("[[kpi completeness]]", "page.md:1: KPI 'completeness': expected completeness(field)"),
+]
+
+
+@pytest.mark.parametrize(("source", "message"), ERRORS)
+def test_each_bad_directive_is_reported_with_its_line_and_shown_in_place(book, source, message):
+    html, problems = convert(book, source)
+
+    assert problems == [message]
+    assert "kpisite-error" in html
+
+
+def test_all_errors_of_a_page_are_reported_together(book):
+    source = (
+        "# T\n\n[[kpi revenu]] et [[kpi npss]]\n\n/// kpi-tile | churn\n///\n\n[[kpi revenu]]\n"
+    )
+
+    _, problems = convert(book, source)
+
+    assert problems == [
+        "page.md:3: unknown KPI 'revenu' (did you mean 'revenue'?)",
+        "page.md:3: unknown KPI 'npss' (did you mean 'nps'?)",
+        "page.md:5: unknown KPI 'churn' (did you mean 'churned'?)",
+        "page.md:8: unknown KPI 'revenu' (did you mean 'revenue'?)",
+    ]
+
+
+def test_an_na_kpi_shows_na_with_its_reason_not_an_error(book):
+    html, problems = convert(book, "Les réponses : [[kpi ces]].")
+
+    assert problems == []
+    assert 'class="kpisite-value kpisite-na" title="n/a : aucune donnée sur la période"' in html
+    assert ">n/a</span>" in html

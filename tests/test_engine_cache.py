@@ -1,0 +1,73 @@
+"""The disk cache: a rebuild runs no query; a changed table re-runs only its KPIs."""
+
+from __future__ import annotations
+
+import os
+from decimal import Decimal
+
+from kpi_fixture import ORDERS, make_project, write_orders
+
+from kpi.engine import Workbook
+from kpi.project import Project
+
+NAMES = ["revenue", "orders_count", "contacts_existing", "active_customers", "open_rate", "nps"]
+
+
+def test_second_workbook_reads_everything_from_disk(tmp_path):
+    project = make_project(tmp_path)
+    first = Workbook(project)
+    values = first.compare_many(NAMES, "2026-10")
+    # orders, contacts, activity, campaign events, survey responses.
+    assert first.stats.queries == 5
+
+    second = Workbook(project)
+    again = second.compare_many(NAMES, "2026-10")
+    assert second.stats.queries == 0
+    assert second.stats.from_cache > 0
+    assert {n: c.current.raw for n, c in again.items()} == {
+        n: c.current.raw for n, c in values.items()
+    }
+    assert again["revenue"].current.raw == Decimal("200.50")
+
+
+def test_changed_orders_rerun_only_the_kpis_reading_orders(tmp_path):
+    project = make_project(tmp_path)
+    Workbook(project).values(NAMES, "2026-10")
+
+    # One more October order; the file's size and time change, so its fingerprint does.
+    extra = ("o99", "c9", "2026-10-10T10:00", "completed", False, "9.50", "web", "BE")
+    write_orders(tmp_path / "data", [*ORDERS, extra])
+    os.utime(tmp_path / "data" / "orders.parquet", ns=(1, 1))
+
+    book = Workbook(project)
+    values = book.values(NAMES, "2026-10")
+    # Orders measures and activity (which reads orders) run again; contacts, campaign
+    # events and survey responses come from the cache.
+    assert book.stats.queries == 2
+    assert values["revenue"].raw == Decimal("210.00")
+    assert values["active_customers"].raw == 5  # c9 is now active
+    assert values["contacts_existing"].raw == 6
+
+
+def test_a_project_override_changes_only_that_kpi(tmp_path):
+    make_project(tmp_path)
+    Workbook(Project.from_options(tmp_path, {})).values(NAMES, "2026-10")
+
+    (tmp_path / "kpis.yml").write_text(
+        'kpis:\n  revenue:\n    filter: status == "completed"\n', encoding="utf-8"
+    )
+    book = Workbook(Project.from_options(tmp_path, {"catalogs": ["kpis.yml"]}))
+    values = book.values(NAMES, "2026-10")
+    # Only the orders query runs again (revenue now keeps test orders: + o6 500.00).
+    assert book.stats.queries == 1
+    assert values["revenue"].raw == Decimal("700.50")
+    assert values["orders_count"].raw == 4
+
+
+def test_memory_only_cache(tmp_path):
+    project = make_project(tmp_path)
+    book = Workbook(project, cache=False)
+    book.value("revenue", "2026-10")
+    book.value("revenue", "2026-10")
+    assert book.stats.queries == 1
+    assert not (project.cache_dir / "kpi-cache.sqlite").exists()

@@ -1,0 +1,321 @@
+"""Declarative mappings: real exports load through the examples' configuration only.
+
+Every count is checked against plain DuckDB SQL on the raw files, written independently of
+the mapping; time zones are checked with Python's zoneinfo, not with DuckDB.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+import duckdb
+import pytest
+from conftest import ROOT
+
+from kpi.contract import check_project
+from kpi.errors import ConfigError
+from kpi.extract import Extract, MissingTable
+from kpi.project import Project
+from site_builder.cli import main
+
+RETAIL = "online-retail-ii-2009-2010/online_retail_ii_2009_2010.parquet"
+LEADS = "olist-marketing-funnel/olist_marketing_qualified_leads_dataset.csv"
+DEALS = "olist-marketing-funnel/olist_closed_deals_dataset.csv"
+
+
+def scalar(extract_table_expr):
+    return extract_table_expr.to_pyarrow().as_py()
+
+
+def wall_clock_to_utc(naive: datetime, zone: str) -> datetime:
+    return naive.replace(tzinfo=ZoneInfo(zone)).astimezone(UTC)
+
+
+@pytest.fixture
+def retail(shared_data, monkeypatch):
+    monkeypatch.setenv("KPISITE_SHARED_DATA", str(shared_data))
+    extract = Extract(Project.load(ROOT / "examples" / "online-retail"))
+    raw = duckdb.connect()
+    raw.execute(f"CREATE VIEW raw AS SELECT * FROM '{shared_data / RETAIL}'")
+    return extract, lambda query: raw.execute(query).fetchone()
+
+
+@pytest.fixture
+def funnel(shared_data, monkeypatch):
+    monkeypatch.setenv("KPISITE_SHARED_DATA", str(shared_data))
+    extract = Extract(Project.load(ROOT / "examples" / "olist-funnel"))
+    raw = duckdb.connect()
+    raw.execute(
+        f"CREATE VIEW leads AS SELECT * FROM read_csv('{shared_data / LEADS}', all_varchar = true)"
+    )
+    raw.execute(
+        f"CREATE VIEW deals AS SELECT * FROM read_csv('{shared_data / DEALS}', all_varchar = true)"
+    )
+    return extract, lambda query: raw.execute(query).fetchone()
+
+
+def test_online_retail_orders_and_cancellations(retail):
+    extract, raw = retail
+    orders = extract.table("orders")
+
+    invoices, cancelled, guests = raw(
+        "SELECT count(DISTINCT Invoice), count(DISTINCT Invoice) FILTER (WHERE Invoice[1] = 'C'), "
+        'count(DISTINCT Invoice) FILTER (WHERE "Customer ID" IS NULL) FROM raw'
+    )
+
+    assert invoices == 28816
+    assert scalar(orders.count()) == invoices
+    assert scalar(orders.filter(orders.status == "cancelled").count()) == cancelled
+    assert scalar(orders.filter(orders.contact_id.isnull()).count()) == guests
+    assert scalar(orders.currency.nunique()) == 1
+
+
+def test_online_retail_completed_revenue(retail):
+    extract, raw = retail
+    orders = extract.table("orders")
+
+    # Plain float arithmetic on the raw lines; the mapping sums exact decimals per invoice.
+    (expected,) = raw("SELECT sum(Quantity * Price) FROM raw WHERE Invoice NOT LIKE 'C%'")
+    revenue = scalar(orders.filter(orders.status == "completed").total_amount.sum())
+
+    assert float(revenue) == pytest.approx(expected, abs=0.05)
+
+
+def test_online_retail_contacts_are_integer_strings(retail):
+    extract, raw = retail
+    contacts = extract.table("contacts")
+
+    (customers,) = raw('SELECT count(DISTINCT "Customer ID") FROM raw')
+    ids = contacts.filter(contacts.contact_id == "12346").count()
+    floats = contacts.filter(contacts.contact_id.contains(".")).count()
+
+    assert customers == 4383
+    assert scalar(contacts.count()) == customers
+    assert scalar(ids) == 1
+    assert scalar(floats) == 0
+
+
+def test_online_retail_contact_created_at_its_first_invoice_in_london_time(retail):
+    extract, raw = retail
+    # A customer whose first invoice is in British Summer Time (UTC+1).
+    customer, first, country = raw(
+        'SELECT CAST("Customer ID" AS BIGINT)::VARCHAR, min(InvoiceDate), '
+        'arg_min(Country, InvoiceDate) FROM raw WHERE "Customer ID" IS NOT NULL '
+        'GROUP BY "Customer ID" HAVING month(min(InvoiceDate)) = 7 '
+        "AND arg_min(Country, InvoiceDate) = 'United Kingdom' ORDER BY 1 LIMIT 1"
+    )
+    contacts = extract.table("contacts")
+
+    row = contacts.filter(contacts.contact_id == customer).to_pyarrow().to_pylist()[0]
+
+    assert row["created_at"] == wall_clock_to_utc(first, "Europe/London")
+    assert row["created_at"].hour == first.hour - 1
+    assert country == "United Kingdom" and row["country_code"] == "GB"
+
+
+def test_online_retail_order_lines_match_the_raw_lines(retail):
+    extract, raw = retail
+    lines = extract.table("order_lines")
+
+    (count,) = raw("SELECT count(*) FROM raw")
+
+    assert scalar(lines.count()) == count
+    assert (
+        scalar(lines.line_no.max())
+        == raw("SELECT max(n) FROM (SELECT count(*) n FROM raw GROUP BY Invoice)")[0]
+    )
+
+
+def test_online_retail_orders_link_to_contacts_without_orphans(retail):
+    extract, _ = retail
+
+    report = check_project(extract.project, extract)
+
+    assert report.tables == ["contacts", "order_lines", "orders"]
+    assert report.problems == []
+
+
+def test_olist_funnel_leads_become_contacts_and_won_deals_customers(funnel):
+    extract, raw = funnel
+    contacts = extract.table("contacts")
+    orders = extract.table("orders")
+
+    (leads,) = raw("SELECT count(DISTINCT mql_id) FROM leads")
+    (won,) = raw(
+        "SELECT count(DISTINCT mql_id) FROM deals WHERE mql_id IN (SELECT mql_id FROM leads)"
+    )
+    (organic,) = raw("SELECT count(*) FROM leads WHERE origin = 'organic_search'")
+
+    assert (leads, won) == (8000, 842)
+    assert scalar(contacts.count()) == leads
+    assert scalar(contacts.filter(contacts.lifecycle_stage == "customer").count()) == won
+    assert scalar(orders.count()) == won
+    assert scalar(contacts.filter(contacts.lead_source == "organic_search").count()) == organic
+
+
+def test_olist_funnel_dates_are_day_first_in_sao_paulo_time(funnel):
+    extract, raw = funnel
+    lead = "dac32acd4db4c29c230538b72f8dd87d"
+    deal = "5420aad7fec3549a85876ba1c529bd84"
+    (first_contact,) = raw(f"SELECT first_contact_date FROM leads WHERE mql_id = '{lead}'")
+    (won,) = raw(f"SELECT won_date FROM deals WHERE mql_id = '{deal}'")
+    contacts = extract.table("contacts")
+    orders = extract.table("orders")
+
+    created = scalar(contacts.filter(contacts.contact_id == lead).created_at.max())
+    ordered = scalar(orders.filter(orders.contact_id == deal).ordered_at.max())
+
+    # "01-02-2018" is the 1st of February (Brazil was on summer time, UTC-2, then).
+    assert first_contact == "01-02-2018"
+    assert created == wall_clock_to_utc(datetime(2018, 2, 1), "America/Sao_Paulo")
+    assert created == datetime(2018, 2, 1, 2, tzinfo=UTC)
+    assert won == "26-02-2018 19:58"
+    assert ordered == datetime(2018, 2, 26, 22, 58, tzinfo=UTC)
+
+
+@pytest.mark.parametrize("example", ["online-retail", "olist-funnel"])
+def test_check_passes_on_the_examples(shared_data, monkeypatch, capsys, example):
+    monkeypatch.setenv("KPISITE_SHARED_DATA", str(shared_data))
+
+    code = main(["check", "--project", str(ROOT / "examples" / example)])
+
+    assert code == 0, capsys.readouterr().err
+    assert "0 errors, 0 warnings" in capsys.readouterr().out
+
+
+# --- the mapping machinery, on small raw files ---------------------------------------
+
+
+def make_project(tmp_path, tables: str, sources: str | None = None) -> Project:
+    raw = tmp_path / "raw"
+    raw.mkdir(exist_ok=True)
+    (raw / "people.csv").write_text(
+        "id;mail;signed_up\n7;a@example.com;31/03/2024 02:30\n8;b@example.com;27/10/2024 02:30\n",
+        encoding="utf-8",
+    )
+    sources = sources or (
+        "        people:\n          path: people.csv\n"
+        "          options: {delim: ';', timestampformat: '%d/%m/%Y %H:%M', "
+        "types: {id: VARCHAR, signed_up: TIMESTAMP}}\n"
+    )
+    (tmp_path / "mkdocs.yml").write_text(
+        "site_name: T\nplugins:\n  - kpisite:\n      raw_data: raw\n      sources:\n"
+        + sources
+        + "      tables:\n"
+        + tables,
+        encoding="utf-8",
+    )
+    return Project.load(tmp_path)
+
+
+COLUMNS = (
+    "        contacts:\n          from: people\n          timezone: Europe/Paris\n"
+    "          columns: {contact_id: id, email: mail, created_at: signed_up,\n"
+    "                    lifecycle_stage: \"'lead'\"}\n"
+)
+
+
+def test_column_mapping_with_zone_across_dst_changes(tmp_path):
+    project = make_project(tmp_path, COLUMNS)
+    extract = Extract(project)
+
+    rows = extract.table("contacts").order_by("contact_id").to_pyarrow().to_pylist()
+
+    # 02:30 on 2024-03-31 does not exist in Paris (clocks jump to 03:00); on 2024-10-27 it
+    # happens twice. DuckDB reads both with the winter offset, UTC+1.
+    assert [r["contact_id"] for r in rows] == ["7", "8"]
+    assert rows[0]["created_at"] == datetime(2024, 3, 31, 1, 30, tzinfo=UTC)
+    assert rows[1]["created_at"] == datetime(2024, 10, 27, 1, 30, tzinfo=UTC)
+    assert rows[0]["lifecycle_stage"] == "lead" and rows[0]["phone"] is None
+    assert check_project(project).problems == []
+
+
+def test_fingerprint_covers_raw_files_and_the_definition(tmp_path):
+    before = Extract(make_project(tmp_path, COLUMNS)).fingerprint("contacts")
+
+    raw_file = tmp_path / "raw" / "people.csv"
+    changed = make_project(tmp_path, COLUMNS.replace("'lead'", "'subscriber'"))
+    after_definition = Extract(changed).fingerprint("contacts")
+    raw_file.write_text(raw_file.read_text() + "9;c@example.com;01/01/2025 10:00\n")
+    after_file = Extract(changed).fingerprint("contacts")
+
+    assert len({before, after_definition, after_file}) == 3
+
+
+def test_sql_mapping_is_checked_by_the_contract(tmp_path):
+    tables = (
+        "        contacts:\n          sql: SELECT id AS contact_id, signed_up AS created_at "
+        "FROM people\n"
+    )
+    project = make_project(tmp_path, tables)
+
+    problems = [str(p) for p in check_project(project).errors]
+
+    assert problems == [
+        "table contacts, column created_at: naive timestamp(6) with no declared time zone "
+        "(expected a timestamp with time zone (UTC)) (write UTC-aware timestamps, or declare "
+        "the zone of the wall-clock times: plugins.kpisite.tables.contacts.timezone: Europe/Paris)"
+    ]
+
+
+def test_bad_sql_is_a_clean_check_error(tmp_path, capsys):
+    make_project(tmp_path, "        contacts:\n          sql: SELECT nope FROM people\n")
+
+    code = main(["check", "--project", str(tmp_path)])
+    output = capsys.readouterr()
+
+    assert code == 1
+    assert "mkdocs.yml: plugins.kpisite.tables.contacts: cannot read" in output.err
+    assert 'Referenced column "nope" not found' in output.err
+
+
+def test_missing_raw_file_is_an_error_for_check_and_missing_for_kpis(tmp_path):
+    sources = "        people: {path: nowhere.csv}\n"
+    project = make_project(tmp_path, COLUMNS, sources)
+
+    report = check_project(project)
+
+    assert [p.where for p in report.errors] == ["table contacts, source people"]
+    assert "raw file not found" in report.errors[0].message
+    with pytest.raises(MissingTable, match="raw file not found"):
+        Extract(project).table("contacts")
+
+
+@pytest.mark.parametrize(
+    ("tables", "sources", "message"),
+    [
+        (
+            COLUMNS.replace("from: people", "from: peple"),
+            None,
+            "unknown source 'peple' (did you mean 'people'?)",
+        ),
+        (
+            COLUMNS.replace("email: mail", "emial: mail"),
+            None,
+            "columns.emial: not a column of contacts (did you mean 'email'?)",
+        ),
+        (
+            "        contact:\n          sql: SELECT 1\n",
+            None,
+            "tables.contact: unknown canonical table (did you mean 'contacts'?)",
+        ),
+        (
+            COLUMNS,
+            "        contacts: {path: people.csv}\n",
+            "a source cannot be named like the canonical table 'contacts'",
+        ),
+        (
+            COLUMNS.replace("Europe/Paris", "Europe/Pariss"),
+            None,
+            "unknown time zone 'Europe/Pariss'",
+        ),
+        (COLUMNS, "        people: {path: people.xlsx}\n", "unknown format 'xlsx'"),
+    ],
+)
+def test_bad_mapping_is_a_config_error_naming_the_key(tmp_path, tables, sources, message):
+    with pytest.raises(ConfigError) as error:
+        Extract(make_project(tmp_path, tables, sources))
+
+    assert message in str(error.value)
+    assert "mkdocs.yml: plugins.kpisite." in str(error.value)

@@ -1,0 +1,111 @@
+"""Periods: parsing, boundaries in the reporting zone, ISO weeks, comparisons, windows."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from kpi.periods import PeriodError, parse_period, period_of, window_start
+
+PARIS = ZoneInfo("Europe/Paris")
+
+
+def utc(*parts) -> datetime:
+    return datetime(*parts, tzinfo=UTC)
+
+
+def test_month_boundaries_are_local_midnights_in_utc():
+    # October 2026 in Paris: summer time (UTC+2) at its start, winter time (UTC+1) at its end.
+    october = parse_period("2026-10")
+    assert (october.grain, october.key, october.label) == ("month", "2026-10", "Octobre 2026")
+    assert october.start_utc == utc(2026, 9, 30, 22)
+    assert october.end_utc == utc(2026, 10, 31, 23)
+
+
+def test_an_instant_late_in_january_utc_is_in_february_in_paris():
+    # Pitfall: 2024-01-31 23:30 UTC is 2024-02-01 00:30 in Paris.
+    assert period_of(utc(2024, 1, 31, 23, 30), "month").key == "2024-02"
+    assert period_of(utc(2024, 1, 31, 22, 59), "month").key == "2024-01"
+
+
+@pytest.mark.parametrize(
+    ("text", "grain", "first", "end"),
+    [
+        ("2026-10-05", "day", date(2026, 10, 5), date(2026, 10, 6)),
+        ("2026-W05", "week", date(2026, 1, 26), date(2026, 2, 2)),
+        ("2026-Q3", "quarter", date(2026, 7, 1), date(2026, 10, 1)),
+        ("2026", "year", date(2026, 1, 1), date(2027, 1, 1)),
+        ("2026-12", "month", date(2026, 12, 1), date(2027, 1, 1)),
+    ],
+)
+def test_parse_each_grain(text, grain, first, end):
+    period = parse_period(text)
+    assert (period.grain, period.first, period.end_date, period.key) == (grain, first, end, text)
+
+
+def test_iso_week_53_pairs_with_the_iso_year():
+    # Pitfall: 2010-01-03 is in ISO week 53 of 2009; 2024-12-30 in week 1 of 2025.
+    week = period_of(date(2010, 1, 3), "week")
+    assert (week.key, week.first, week.end_date) == (
+        "2009-W53",
+        date(2009, 12, 28),
+        date(2010, 1, 4),
+    )
+    assert parse_period("2009-W53") == week
+    assert period_of(date(2024, 12, 30), "week").key == "2025-W01"
+    # 2009 has 53 weeks, its next week is 2010-W01; 2008 has 52, so week 53 maps to 52.
+    assert week.shift(1).key == "2010-W01"
+    assert week.last_year().key == "2008-W52"
+    with pytest.raises(PeriodError, match="2010 has 52 ISO weeks"):
+        parse_period("2010-W53")
+
+
+def test_previous_and_last_year():
+    assert parse_period("2026-01").previous().key == "2025-12"
+    assert parse_period("2026-Q1").previous().key == "2025-Q4"
+    assert parse_period("2026-Q1").last_year().key == "2025-Q1"
+    assert parse_period("2026-10").last_year().key == "2025-10"
+    assert parse_period("2024-02-29").last_year().key == "2023-02-28"
+    assert parse_period("2026-W10").last_year().key == "2025-W10"
+
+
+def test_buckets_split_a_period_in_order():
+    assert [p.key for p in parse_period("2026-Q3").buckets("month")] == [
+        "2026-07",
+        "2026-08",
+        "2026-09",
+    ]
+    days = parse_period("2026-10").buckets("day")
+    assert len(days) == 31 and days[-1].key == "2026-10-31"
+    with pytest.raises(PeriodError, match="cannot split a month into quarters"):
+        parse_period("2026-10").buckets("quarter")
+
+
+def test_window_counts_calendar_days_across_daylight_saving():
+    # 90 days before 1 November 2026 00:00 Paris (UTC+1) is 3 August 00:00 Paris (UTC+2):
+    # 90 x 24 hours would give 2 August 23:00 UTC, one hour later than 22:00 UTC.
+    end = parse_period("2026-10").end
+    start = window_start(end, 90)
+    assert start.astimezone(UTC) == utc(2026, 8, 2, 22)
+    elapsed = end.astimezone(UTC) - start.astimezone(UTC)
+    assert elapsed.total_seconds() == 90 * 86400 + 3600
+
+
+def test_a_day_of_25_hours():
+    # 25 October 2026: clocks go back in Paris, the day lasts 25 hours.
+    day = parse_period("2026-10-25")
+    assert (day.end_utc - day.start_utc).total_seconds() == 25 * 3600
+
+
+def test_bad_period_text_says_what_was_expected():
+    with pytest.raises(PeriodError, match="expected YYYY-MM, YYYY-Qn"):
+        parse_period("octobre")
+    with pytest.raises(PeriodError, match="not a valid month"):
+        parse_period("2026-13")
+
+
+def test_labels_in_english():
+    assert parse_period("2026-10", locale="en_GB").label == "October 2026"
+    assert parse_period("2026-Q3", locale="en_GB").label == "Q3 2026"

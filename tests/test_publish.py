@@ -1,0 +1,381 @@
+"""Publishing versions with mike to a git branch, checked against a local bare repository.
+
+The report project here is a small mkdocs-material project (one page, a data folder) built
+with `build_with_mkdocs`, so these tests exercise the publishing logic and the theme
+partials without depending on the KPI engine; test_publish_kpisite.py does the same with a
+full kpisite build.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import ROOT
+
+from kpi.project import Project
+from site_builder import publish as publishing
+from site_builder.publish import PublishError, build_with_mkdocs
+
+MKDOCS_YML = f"""\
+site_name: Rapports
+docs_dir: reports
+theme:
+  name: material
+  language: fr
+  custom_dir: {ROOT / "site_builder" / "templates"}
+  font: false
+"""
+
+
+def git(*args: str, cwd: Path) -> str:
+    result = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, check=True)
+    return result.stdout
+
+
+def show(remote: Path, path: str, branch: str = "gh-pages") -> str:
+    return git("show", f"{branch}:{path}", cwd=remote)
+
+
+def versions(remote: Path) -> dict[str, dict]:
+    return {entry["version"]: entry for entry in json.loads(show(remote, "versions.json"))}
+
+
+def branch_tip(remote: Path, branch: str = "gh-pages") -> str:
+    return git("rev-parse", branch, cwd=remote).strip()
+
+
+@pytest.fixture(autouse=True)
+def identity(monkeypatch):
+    # The project's own commits need an author; publishing must not (tested below).
+    for variable, value in {
+        "GIT_AUTHOR_NAME": "Analyst",
+        "GIT_AUTHOR_EMAIL": "analyst@example.org",
+        "GIT_COMMITTER_NAME": "Analyst",
+        "GIT_COMMITTER_EMAIL": "analyst@example.org",
+        "NO_MKDOCS_2_WARNING": "1",
+    }.items():
+        monkeypatch.setenv(variable, value)
+    monkeypatch.delenv("KPISITE_PERIOD", raising=False)
+    monkeypatch.delenv("KPISITE_BUILT_AT", raising=False)
+    monkeypatch.delenv("KPISITE_COMMIT", raising=False)
+
+
+@pytest.fixture
+def remote(tmp_path) -> Path:
+    path = tmp_path / "remote.git"
+    git("init", "--quiet", "--bare", "--initial-branch=main", str(path), cwd=tmp_path)
+    return path
+
+
+def make_clone(tmp_path: Path, remote: Path, name: str) -> Project:
+    """A clone of the remote holding the report project (created on first use)."""
+    work = tmp_path / name
+    if not any(remote.glob("refs/heads/main")) and not (remote / "packed-refs").exists():
+        git("init", "--quiet", "--initial-branch=main", str(work), cwd=tmp_path)
+        write_project(work)
+        git("add", ".", cwd=work)
+        git("commit", "--quiet", "-m", "Report project", cwd=work)
+        git("remote", "add", "origin", str(remote), cwd=work)
+        git("push", "--quiet", "origin", "main", cwd=work)
+    else:
+        git("clone", "--quiet", str(remote), str(work), cwd=tmp_path)
+    return Project.load(work)
+
+
+def write_project(work: Path) -> None:
+    (work / "reports").mkdir(parents=True)
+    (work / "data").mkdir()
+    (work / "mkdocs.yml").write_text(MKDOCS_YML, encoding="utf-8")
+    (work / "reports" / "index.md").write_text("# Ventes\n\nLe rapport.\n", encoding="utf-8")
+    (work / "reports" / "clients.md").write_text("# Clients\n", encoding="utf-8")
+    (work / "data" / "orders.parquet").write_bytes(b"orders v1")
+
+
+def publish(project: Project, period: str, **options):
+    options.setdefault("push", True)
+    return publishing.publish(project, period, builder=build_with_mkdocs, **options)
+
+
+@pytest.fixture
+def project(tmp_path, remote) -> Project:
+    return make_clone(tmp_path, remote, "work")
+
+
+def test_two_periods_make_two_versions_with_latest_on_the_newest(project, remote):
+    first = publish(project, "2026-10")
+    second = publish(project, "2026-11")
+
+    assert (first.changed, first.latest, first.pushed) == (True, "2026-10", True)
+    assert (second.changed, second.latest) == (True, "2026-11")
+    found = versions(remote)
+    assert sorted(found) == ["2026-10", "2026-11"]
+    assert found["2026-11"]["title"] == "Novembre 2026"
+    assert found["2026-10"]["title"] == "Octobre 2026"
+    assert found["2026-11"]["aliases"] == ["latest"]
+    assert found["2026-10"]["aliases"] == []
+
+    # Each version is a folder with the built pages, and the tree has no symlink.
+    for period in ("2026-10", "2026-11"):
+        assert "<h1" in show(remote, f"{period}/index.html")
+        assert "Clients" in show(remote, f"{period}/clients/index.html")
+    modes = {line.split()[0] for line in git("ls-tree", "-r", "gh-pages", cwd=remote).splitlines()}
+    assert modes == {"100644"}
+
+    # latest/ holds redirects to the newest period; the root redirects to latest/.
+    assert 'window.location.replace(\n      "../2026-11/"' in show(remote, "latest/index.html")
+    assert '"../../2026-11/clients/"' in show(remote, "latest/clients/index.html")
+    assert 'href="latest/"' in show(remote, "index.html")
+    assert show(remote, ".nojekyll") == ""
+
+
+def test_each_version_records_what_it_was_built_from(project, remote):
+    head = git("rev-parse", "HEAD", cwd=project.root).strip()
+
+    publish(project, "2026-11")
+
+    properties = versions(remote)["2026-11"]["properties"]
+    data_hash = publishing.content_hash(
+        [project.root / "data" / "orders.parquet"], project.root / "data"
+    )
+    assert properties["period"] == "2026-11"
+    assert properties["period_label"] == "Novembre 2026"
+    assert properties["fingerprint"] == data_hash
+    assert properties["commit"] == head
+    assert properties["built_at"].endswith("+00:00")
+
+    # The footer of every page shows the same record.
+    page = show(remote, "2026-11/clients/index.html")
+    assert f'data-fingerprint="{data_hash}"' in page
+    assert f'data-commit="{head}"' in page
+    assert f'data-built-at="{properties["built_at"]}"' in page
+    assert "Rapport Novembre 2026" in page
+
+
+def test_the_version_selector_and_outdated_banner_are_in_every_page(project, remote):
+    publish(project, "2026-10")
+    publish(project, "2026-11")
+
+    page = show(remote, "2026-10/index.html")
+    config = json.loads(
+        page.split('<script id="__config" type="application/json">')[1].split("</script>")[0]
+    )
+    assert config["version"] == {"provider": "mike", "default": "latest"}
+    # The banner is hidden until material's script finds the page is not `latest`.
+    assert 'data-md-component="outdated" hidden' in page
+    assert "Vous consultez le rapport d'une période passée (Octobre 2026)" in page
+    assert 'href="./../latest/"' in page
+
+
+def test_restating_an_older_period_does_not_move_latest(project, remote):
+    publish(project, "2026-10")
+    publish(project, "2026-11")
+    old_built = versions(remote)["2026-10"]["properties"]
+
+    (project.root / "data" / "orders.parquet").write_bytes(b"orders v2, corrected")
+    outcome = publish(project, "2026-10")
+
+    found = versions(remote)
+    assert (outcome.changed, outcome.latest) == (True, "2026-11")
+    assert found["2026-11"]["aliases"] == ["latest"]
+    assert found["2026-10"]["aliases"] == []
+    assert found["2026-10"]["properties"]["fingerprint"] != old_built["fingerprint"]
+    assert '"../2026-11/"' in show(remote, "latest/index.html")
+
+
+def test_republishing_unchanged_data_and_pages_makes_no_commit(project, remote, monkeypatch):
+    publish(project, "2026-10")
+    publish(project, "2026-11")
+    tip = branch_tip(remote)
+
+    # A fresh checkout gives every file a new mtime: content, not mtime, decides.
+    (project.root / "data" / "orders.parquet").touch()
+    builds = []
+    monkeypatch.setattr(publishing, "build", lambda *args: builds.append(args))
+    again = publish(project, "2026-11")
+    older = publish(project, "2026-10")
+
+    assert (again.changed, older.changed) == (False, False)
+    assert builds == []
+    assert branch_tip(remote) == tip
+
+
+def test_a_changed_page_is_republished(project, remote):
+    publish(project, "2026-11")
+    tip = branch_tip(remote)
+
+    (project.root / "reports" / "clients.md").write_text("# Clients fidèles\n", encoding="utf-8")
+    outcome = publish(project, "2026-11")
+
+    assert outcome.changed
+    assert branch_tip(remote) != tip
+    assert "Clients fidèles" in show(remote, "2026-11/clients/index.html")
+
+
+def test_a_failing_build_leaves_the_branch_untouched(project, remote):
+    publish(project, "2026-10")
+    tip = branch_tip(remote)
+    local_tip = git("rev-parse", "gh-pages", cwd=project.root).strip()
+
+    # A link to a missing page is a warning, and strict mode makes it fatal.
+    (project.root / "reports" / "index.md").write_text("[x](missing.md)\n", encoding="utf-8")
+    with pytest.raises(PublishError, match="the build of 2026-11 failed, nothing was published"):
+        publish(project, "2026-11")
+
+    assert branch_tip(remote) == tip
+    assert git("rev-parse", "gh-pages", cwd=project.root).strip() == local_tip
+    assert sorted(versions(remote)) == ["2026-10"]
+
+
+def test_a_builder_raising_a_user_error_publishes_nothing(project, remote):
+    from kpi.errors import DirectiveError
+
+    def broken(project, period, site_dir):
+        site_dir.mkdir(parents=True)
+        (site_dir / "index.html").write_text("half a site")
+        raise DirectiveError("reports/index.md:3: unknown KPI 'revenu'")
+
+    with pytest.raises(DirectiveError, match="revenu"):
+        publishing.publish(project, "2026-11", builder=broken, push=True)
+
+    assert git("branch", "--list", "gh-pages", cwd=remote) == ""
+    assert git("branch", "--list", "gh-pages", cwd=project.root) == ""
+
+
+def test_a_rejected_push_is_redone_on_top_of_the_other_publisher(tmp_path, remote, monkeypatch):
+    alice = make_clone(tmp_path, remote, "alice")
+    bob = make_clone(tmp_path, remote, "bob")
+    publish(alice, "2026-09")
+
+    # Bob commits 2026-10 on top of what he fetched; meanwhile Alice pushes 2026-11.
+    real_try_push = publishing.Branch.try_push
+    pushed_first = []
+
+    def alice_pushes_first(self, attempt, attempts):
+        if not pushed_first:
+            pushed_first.append(True)
+            with monkeypatch.context() as inner:
+                inner.setattr(publishing.Branch, "try_push", real_try_push)
+                publish(alice, "2026-11")
+            os.chdir(bob.root)  # Alice's publish left Bob's repository: come back.
+        return real_try_push(self, attempt, attempts)
+
+    monkeypatch.setattr(publishing.Branch, "try_push", alice_pushes_first)
+    outcome = publish(bob, "2026-10")
+
+    found = versions(remote)
+    assert outcome.attempts == 2
+    assert sorted(found) == ["2026-09", "2026-10", "2026-11"]
+    # Bob's older period did not take latest from Alice's newer one.
+    assert found["2026-11"]["aliases"] == ["latest"]
+    assert "<h1" in show(remote, "2026-10/index.html")
+    assert "<h1" in show(remote, "2026-11/index.html")
+
+
+def test_two_publishers_running_at_once_both_land(tmp_path, remote):
+    alice = make_clone(tmp_path, remote, "alice")
+    bob = make_clone(tmp_path, remote, "bob")
+    publish(alice, "2026-08")  # The branch exists; both clones then fetch it.
+
+    # Two processes: mike's git helpers work in the current directory.
+    script = (
+        "import sys; from kpi.project import Project; from site_builder import publish as p;"
+        "p.publish(Project.load(sys.argv[1]), sys.argv[2], push=True,"
+        " builder=p.build_with_mkdocs)"
+    )
+    runs = [
+        subprocess.Popen([sys.executable, "-c", script, str(who.root), period], cwd=ROOT)
+        for who, period in ((alice, "2026-09"), (bob, "2026-10"))
+    ]
+
+    assert [run.wait(timeout=120) for run in runs] == [0, 0]
+    found = versions(remote)
+    assert sorted(found) == ["2026-08", "2026-09", "2026-10"]
+    assert found["2026-10"]["aliases"] == ["latest"]
+
+
+def test_publishing_without_a_git_identity_uses_a_default_one(project, remote, monkeypatch):
+    monkeypatch.delenv("GIT_COMMITTER_NAME")
+    monkeypatch.delenv("GIT_COMMITTER_EMAIL")
+    monkeypatch.setenv("HOME", str(project.root.parent))
+    monkeypatch.setenv("GIT_CONFIG_GLOBAL", "/dev/null")
+    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+
+    publish(project, "2026-11")
+
+    committer = git("log", "-1", "--format=%cn <%ce>", "gh-pages", cwd=remote).strip()
+    assert committer == "kpisite <kpisite@localhost>"
+
+
+def test_a_shallow_clone_without_the_branch_publishes_on_top_of_the_remote(
+    tmp_path, remote, project
+):
+    publish(project, "2026-10")
+    shallow = tmp_path / "ci"
+    git("clone", "--quiet", "--depth=1", f"file://{remote}", str(shallow), cwd=tmp_path)
+    assert git("branch", "-a", "--list", "*gh-pages", cwd=shallow) == ""
+
+    publishing.publish(Project.load(shallow), "2026-11", push=True, builder=build_with_mkdocs)
+
+    assert sorted(versions(remote)) == ["2026-10", "2026-11"]
+    assert git("rev-parse", "--is-shallow-repository", cwd=shallow).strip() == "true"
+
+
+def test_publishing_without_push_commits_locally_only(project, remote):
+    outcome = publish(project, "2026-11", push=False)
+
+    assert (outcome.changed, outcome.pushed) == (True, False)
+    assert "2026-11" in git("show", "gh-pages:versions.json", cwd=project.root)
+    assert git("branch", "--list", "gh-pages", cwd=remote) == ""
+
+
+def test_pushing_to_an_unknown_remote_is_a_clear_error(project):
+    with pytest.raises(PublishError, match=r"no git remote named 'upstream'.*known: origin"):
+        publish(project, "2026-11", remote="upstream")
+
+
+def test_a_project_outside_git_is_told_about_the_folder_mode(tmp_path):
+    write_project(tmp_path / "plain")
+
+    with pytest.raises(PublishError, match="not inside a git repository.*--folder DIR"):
+        publish(Project.load(tmp_path / "plain"), "2026-11", push=False)
+
+
+def test_a_bad_period_names_the_expected_form(project):
+    with pytest.raises(Exception, match=r"period '2026-13'.*not a valid month"):
+        publish(project, "2026-13")
+
+
+def test_the_folder_mode_writes_the_same_tree(tmp_path, remote, project):
+    folder = tmp_path / "www"
+    publishing.publish_to_folder(project, folder, "2026-10", builder=build_with_mkdocs)
+    publishing.publish_to_folder(project, folder, "2026-11", builder=build_with_mkdocs)
+
+    found = {e["version"]: e for e in json.loads((folder / "versions.json").read_text())}
+    assert sorted(found) == ["2026-10", "2026-11"]
+    assert found["2026-11"]["aliases"] == ["latest"]
+    assert "Clients" in (folder / "2026-10" / "clients" / "index.html").read_text()
+    assert '"../2026-11/"' in (folder / "latest" / "index.html").read_text()
+    assert 'href="latest/"' in (folder / "index.html").read_text()
+    assert not any(path.is_symlink() for path in folder.rglob("*"))
+
+    # Unchanged: nothing in the folder is rewritten.
+    stamps = {path: path.stat().st_mtime_ns for path in folder.rglob("*") if path.is_file()}
+    again = publishing.publish_to_folder(project, folder, "2026-11", builder=build_with_mkdocs)
+    assert not again.changed
+    assert stamps == {path: path.stat().st_mtime_ns for path in folder.rglob("*") if path.is_file()}
+
+
+def test_the_folder_mode_refuses_a_folder_of_something_else(tmp_path, project):
+    (tmp_path / "www").mkdir()
+    (tmp_path / "www" / "notes.txt").write_text("mine")
+
+    with pytest.raises(PublishError, match="holds no versions.json"):
+        publishing.publish_to_folder(
+            project, tmp_path / "www", "2026-11", builder=build_with_mkdocs
+        )
+    assert (tmp_path / "www" / "notes.txt").read_text() == "mine"

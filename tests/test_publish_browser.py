@@ -1,0 +1,96 @@
+"""Published versions in headless Chromium: the root lands on the newest period, the
+version selector lists the periods, and an older period shows the banner to the latest."""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import threading
+from pathlib import Path
+
+import pytest
+from test_publish import write_project
+
+from kpi.project import Project
+from site_builder.publish import build_with_mkdocs, publish_to_folder
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed"),
+]
+
+
+class Quiet(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args) -> None:
+        pass
+
+
+@pytest.fixture(scope="module")
+def base(tmp_path_factory) -> str:
+    root = tmp_path_factory.mktemp("published")
+    write_project(root / "project")
+    project = Project.load(root / "project")
+    folder = root / "www" / "rapports"
+    for period in ("2026-10", "2026-11"):
+        publish_to_folder(project, folder, period, builder=build_with_mkdocs)
+
+    handler = functools.partial(Quiet, directory=str(root / "www"))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_port}/rapports/"
+    server.shutdown()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser):
+    page = browser.new_page()
+    yield page
+    page.close()
+
+
+def test_the_root_lands_on_the_newest_period(page, base):
+    page.goto(base)
+
+    page.wait_for_url(base + "2026-11/")
+    assert page.locator("h1").first.inner_text() == "Ventes"
+
+
+def test_the_version_selector_lists_the_periods(page, base):
+    page.goto(base + "2026-11/")
+
+    page.wait_for_selector(".md-version__current")
+    assert page.locator(".md-version__current").inner_text() == "Novembre 2026"
+    titles = page.locator(".md-version__link").all_inner_texts()
+    assert [title.strip() for title in titles] == ["Novembre 2026", "Octobre 2026"]
+    assert page.locator("[data-md-component=outdated]").is_hidden()
+
+
+def test_an_older_period_shows_the_banner_to_the_latest(page, base):
+    page.goto(base + "2026-10/clients/")
+
+    banner = page.locator("[data-md-component=outdated]")
+    banner.wait_for(state="visible")
+    assert "période passée (Octobre 2026)" in banner.inner_text()
+
+    banner.locator("a").click()
+    page.wait_for_url(base + "2026-11/")

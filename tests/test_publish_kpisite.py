@@ -1,0 +1,119 @@
+"""`kpisite publish` end to end: a real kpisite build (plugin, engine, directives) of a
+small report over the bundled extract, published to a local bare repository."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from conftest import ROOT
+
+from site_builder.cli import main
+
+pytestmark = pytest.mark.slow
+
+MKDOCS_YML = """\
+site_name: Rapport
+docs_dir: reports
+strict: true
+theme:
+  name: material
+  language: fr
+  font: false
+plugins:
+  - kpisite:
+      data: data
+      timezone: Europe/Paris
+      locale: fr_FR
+"""
+
+
+def git(*args: str, cwd: Path) -> str:
+    return subprocess.run(
+        ["git", *args], cwd=cwd, capture_output=True, text=True, check=True
+    ).stdout
+
+
+def versions(remote: Path) -> dict[str, dict]:
+    entries = json.loads(git("show", "gh-pages:versions.json", cwd=remote))
+    return {entry["version"]: entry for entry in entries}
+
+
+@pytest.fixture
+def repos(tmp_path, monkeypatch) -> tuple[Path, Path]:
+    for variable in ("GIT_AUTHOR", "GIT_COMMITTER"):
+        monkeypatch.setenv(f"{variable}_NAME", "Analyst")
+        monkeypatch.setenv(f"{variable}_EMAIL", "analyst@example.org")
+    monkeypatch.setenv("NO_MKDOCS_2_WARNING", "1")
+    for variable in ("KPISITE_PERIOD", "KPISITE_BUILT_AT", "KPISITE_COMMIT"):
+        monkeypatch.delenv(variable, raising=False)
+    monkeypatch.chdir(tmp_path)
+
+    remote, work = tmp_path / "remote.git", tmp_path / "work"
+    git("init", "--quiet", "--bare", str(remote), cwd=tmp_path)
+    (work / "reports").mkdir(parents=True)
+    (work / "mkdocs.yml").write_text(MKDOCS_YML, encoding="utf-8")
+    (work / "reports" / "index.md").write_text(
+        "# Ventes\n\nChiffre d'affaires du mois : [[kpi revenue]].\n", encoding="utf-8"
+    )
+    shutil.copytree(ROOT / "data", work / "data")
+    git("init", "--quiet", str(work), cwd=tmp_path)
+    git("add", ".", cwd=work)
+    git("commit", "--quiet", "-m", "Report", cwd=work)
+    git("remote", "add", "origin", str(remote), cwd=work)
+    return remote, work
+
+
+def publish(work: Path, *args: str) -> int:
+    return main(["publish", "--project", str(work), "--push", *args])
+
+
+def test_publish_builds_with_kpisite_and_records_the_version(repos, capsys):
+    remote, work = repos
+
+    assert publish(work, "--period", "2026-09") == 0
+    assert publish(work, "--period", "2026-10") == 0
+
+    found = versions(remote)
+    assert found["2026-10"]["aliases"] == ["latest"]
+    assert found["2026-10"]["title"] == "Octobre 2026"
+    properties = found["2026-09"]["properties"]
+    assert properties["commit"] == git("rev-parse", "HEAD", cwd=work).strip()
+
+    page = git("show", "gh-pages:2026-09/index.html", cwd=remote)
+    # The footer and versions.json agree; the selector reads versions.json.
+    assert f'data-fingerprint="{properties["fingerprint"]}"' in page
+    assert f'data-built-at="{properties["built_at"]}"' in page
+    assert '"version": {"default": "latest", "provider": "mike"}' in page
+    assert "période passée (Septembre 2026)" in page
+    assert "Published 2026-10 (Octobre 2026) to branch gh-pages; latest is 2026-10; pushed" in (
+        capsys.readouterr().out
+    )
+
+
+def test_republishing_unchanged_is_a_no_op_and_says_so(repos, capsys):
+    remote, work = repos
+    publish(work, "--period", "2026-10")
+    tip = git("rev-parse", "gh-pages", cwd=remote)
+
+    assert publish(work, "--period", "2026-10") == 0
+
+    assert git("rev-parse", "gh-pages", cwd=remote) == tip
+    assert "2026-10 (Octobre 2026) is unchanged in branch gh-pages" in capsys.readouterr().out
+
+
+def test_a_directive_error_publishes_nothing_and_exits_1(repos, capsys):
+    remote, work = repos
+    publish(work, "--period", "2026-09")
+    tip = git("rev-parse", "gh-pages", cwd=remote)
+
+    (work / "reports" / "index.md").write_text("# Ventes\n\n[[kpi revenu]]\n", encoding="utf-8")
+    code = publish(work, "--period", "2026-10")
+
+    assert code == 1
+    assert "revenu" in capsys.readouterr().err
+    assert git("rev-parse", "gh-pages", cwd=remote) == tip
+    assert sorted(versions(remote)) == ["2026-09"]

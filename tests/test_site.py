@@ -1,0 +1,216 @@
+"""The sample report site, built with the real engine over the bundled extract: pages,
+numbers checked against independent SQL, offline assets, metadata, and error reporting."""
+
+from __future__ import annotations
+
+import logging
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+from babel.numbers import format_currency, format_decimal
+from conftest import ROOT
+from kpisite_sites import STAMP, copy_project, sample_site
+
+from kpi.errors import DirectiveError
+from kpi.periods import parse_period
+
+pytestmark = pytest.mark.slow
+
+PAGES = ["index", "clients", "ventes", "campagnes", "satisfaction", "qualite", "tableau-de-bord"]
+
+
+def page(name: str) -> str:
+    site, _ = sample_site()
+    path = site / "index.html" if name == "index" else site / name / "index.html"
+    return path.read_text(encoding="utf-8")
+
+
+def tile_value(html: str, kpi: str) -> str:
+    match = re.search(
+        rf'data-kpi="{kpi}"><div class="kpisite-tile__label"[^>]*>[^<]*</div><span class="kpisite-tile__value">([^<]*)<',
+        html,
+    )
+    assert match, f"no tile for {kpi}"
+    return match.group(1)
+
+
+def test_the_sample_site_builds_every_page_without_a_directive_error():
+    site, result = sample_site()
+
+    assert result.problems == []
+    assert result.pages == len(PAGES)
+    assert result.directives >= 40
+    for name in PAGES:
+        assert "kpisite-error" not in page(name), name
+
+
+def test_tiles_show_the_numbers_of_an_independent_sql_query():
+    _, result = sample_site()
+    period = parse_period(result.period)
+    count, revenue = duckdb.sql(
+        f"""select count(*), sum(total_amount) from '{ROOT / "data" / "orders.parquet"}'
+        where status = 'completed' and not is_test
+        and ordered_at >= '{period.start_utc.isoformat()}'::timestamptz
+        and ordered_at < '{period.end_utc.isoformat()}'::timestamptz"""
+    ).fetchall()[0]
+    html = page("index")
+
+    assert tile_value(html, "orders_count") == format_decimal(count, "#,##0", locale="fr_FR")
+    assert tile_value(html, "revenue") == format_currency(revenue, "EUR", locale="fr_FR")
+
+
+def test_default_period_is_the_last_complete_month_and_every_page_shows_it():
+    _, result = sample_site()
+    period = parse_period(result.period)
+
+    for name in PAGES:
+        html = page(name)
+        assert f'data-period="{result.period}"' in html
+        assert f"<strong>{period.label}</strong>" in html
+        assert "données extraites le <time" in html
+
+
+def test_the_build_metadata_follows_the_contract_and_its_environment_overrides():
+    from mkdocs.config import load_config
+
+    from site_builder.build import environment
+
+    with environment(**STAMP, KPISITE_PERIOD="2026-09"):
+        config = load_config(str(ROOT / "mkdocs.yml"))
+        config = config.plugins.on_config(config)
+    meta = config.extra["kpisite"]
+
+    assert meta["period"] == "2026-09" and meta["period_label"] == "Septembre 2026"
+    assert meta["grain"] == "month"
+    assert (
+        meta["built_at"] == STAMP["KPISITE_BUILT_AT"] and meta["commit"] == STAMP["KPISITE_COMMIT"]
+    )
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00", meta["extracted_at"])
+    assert meta["fingerprint"]
+
+
+def test_plotly_js_is_shipped_once_from_the_installed_package_and_not_committed():
+    import plotly
+
+    site, _ = sample_site()
+    shipped = site / "assets" / "kpisite" / "plotly.min.js"
+    installed = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
+
+    assert shipped.read_bytes() == installed.read_bytes()
+    assert not list((ROOT / "site_builder").rglob("plotly*.js"))
+    assert sum(page(name).count("plotly.min.js") for name in PAGES) == len(PAGES)
+
+
+def test_no_page_loads_anything_from_another_origin():
+    loads = re.compile(r'<(?:script|link|img|iframe)\b[^>]*?\b(?:src|href)="(https?:)?//', re.I)
+
+    for name in PAGES:
+        html = page(name)
+        assert not loads.search(html), name
+        assert "fonts.googleapis" not in html and "fonts.gstatic" not in html
+
+
+def test_chart_figures_live_in_data_attributes_with_a_table_alternative():
+    html = page("ventes")
+
+    assert html.count('class="kpisite-chart"') == 3
+    assert html.count('<details class="kpisite-alt">') == 3
+    assert '<script type="application/json"' not in html
+    assert '"template"' not in html  # styling is applied once, in kpisite.js
+
+
+def test_search_index_holds_kpi_labels():
+    site, _ = sample_site()
+    index = (site / "search" / "search_index.json").read_text(encoding="utf-8")
+
+    assert "Taux d'attrition" in index or "Taux d\\u0027attrition" in index
+
+
+BAD_PAGES = {
+    "a.md": "---\ntitle: A\n---\n# A\n\nLe CA : [[kpi revenu]].\n\n/// kpi-chart | revenue\nby: chanel\n///\n",
+    "b.md": "# B\n\n/// kpi-tile | nps\ncompar: previous\n///\n\n[[kpi nps compare=previus]]\n",
+}
+EXPECTED = [
+    "a.md:6: unknown KPI 'revenu' (did you mean 'revenue'?)",
+    "a.md:9: unknown dimension 'chanel' for revenue (did you mean 'channel'?)",
+    "b.md:4: kpi-tile: unknown option 'compar' (did you mean 'compare'?)",
+    "b.md:7: compare: unknown value 'previus' (did you mean 'previous'?)",
+]
+
+
+def test_a_build_fails_listing_every_directive_error_of_every_page(tmp_path, caplog):
+    from site_builder.build import build_site
+
+    project = copy_project(BAD_PAGES, tmp_path)
+    caplog.set_level(logging.INFO)
+
+    with pytest.raises(DirectiveError) as failure:
+        build_site(project, period="2026-10", site_dir=tmp_path / "site")
+
+    assert sorted(str(p) for p in failure.value.problems) == EXPECTED
+    logged = [
+        r.getMessage()
+        for r in caplog.records
+        if r.name == "mkdocs.plugins.kpisite" and r.levelno == logging.ERROR
+    ]
+    assert sorted(logged) == EXPECTED
+
+
+def test_kpisite_build_prints_every_error_and_exits_1(tmp_path):
+    copy_project(BAD_PAGES, tmp_path)
+
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "site_builder.cli",
+            "build",
+            "--period",
+            "2026-10",
+            "--project",
+            str(tmp_path),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+    assert done.returncode == 1
+    for message in EXPECTED:
+        assert f"  {message}" in done.stderr
+
+
+def test_mkdocs_build_strict_counts_directive_errors(tmp_path):
+    copy_project(BAD_PAGES, tmp_path)
+
+    done = subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "-f", str(tmp_path / "mkdocs.yml")],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={"NO_MKDOCS_2_WARNING": "1", "KPISITE_PERIOD": "2026-10", "PATH": "/usr/bin:/bin"},
+    )
+
+    assert done.returncode == 1
+    assert "a.md:6: unknown KPI 'revenu'" in done.stderr
+
+
+def test_live_preview_shows_errors_in_place_instead_of_failing(tmp_path):
+    from mkdocs.commands.build import build
+    from mkdocs.config import load_config
+
+    copy_project(BAD_PAGES, tmp_path)
+    config = load_config(
+        str(tmp_path / "mkdocs.yml"), site_dir=str(tmp_path / "site"), strict=False
+    )
+    config.plugins.on_startup(command="serve", dirty=False)
+
+    build(config)
+
+    html = (tmp_path / "site" / "b" / "index.html").read_text(encoding="utf-8")
+    assert "b.md:4: kpi-tile: unknown option &#x27;compar&#x27;" in html
+    assert 'class="admonition failure kpisite-error"' in html
