@@ -263,15 +263,20 @@ def select_sql(spec: TableSpec, source_columns: list[str]) -> str:
 
 
 def zoned_sql(view: str, table: str, types: dict[str, str], zone: str | None) -> str:
-    """A SELECT over `view` turning naive canonical timestamps into UTC, when a zone is set."""
-    canonical = TABLES[table]
+    """A SELECT over `view` giving naive canonical timestamps their zone, when one is set.
+
+    Nanosecond instants (pandas' default) become microsecond ones: ibis does not know
+    DuckDB's TIMESTAMPTZ_NS, and microseconds are all a CRM timestamp needs.
+    """
+    kinds = {column.name: column.kind for column in TABLES[table].columns}
     replaced = []
-    for column in canonical.columns:
-        duck_type = types.get(column.name, "")
-        if zone and column.kind == "timestamp" and duck_type in NAIVE_TYPES:
+    for name, duck_type in types.items():
+        column = identifier(name)
+        if zone and kinds.get(name) == "timestamp" and duck_type in NAIVE_TYPES:
             # timezone(zone, naive) reads the wall-clock time in `zone`, gives TIMESTAMPTZ.
-            name = identifier(column.name)
-            replaced.append(f"timezone({quote(zone)}, {name}::TIMESTAMP) AS {name}")
+            replaced.append(f"timezone({quote(zone)}, {column}::TIMESTAMP) AS {column}")
+        elif duck_type == "TIMESTAMPTZ_NS":
+            replaced.append(f"{column}::TIMESTAMPTZ AS {column}")
     if not replaced:
         return f"SELECT * FROM {identifier(view)}"
     return f"SELECT * REPLACE ({', '.join(replaced)}) FROM {identifier(view)}"

@@ -229,9 +229,11 @@ def dedent(text: str) -> str:
 class Checker:
     """Checks directive options against the KPI catalog, with did-you-mean hints."""
 
-    def __init__(self, catalog):
+    def __init__(self, catalog, members=None):
         self.catalog = catalog
         self.names = set(catalog.names())
+        # members(kpi, dimension) -> the values a filter may take, or None when unknown.
+        self.members = members
 
     def kpi(self, name: Any, line: int) -> str:
         """A KPI reference as written: `revenue` or `completeness(email)`."""
@@ -271,8 +273,21 @@ class Checker:
         for key, wanted in value.items():
             where = block.line_of(str(key)) if block else line
             self.dimension(key, kpis, where, "filter dimension")
+            self.member(kpis[0], key, wanted, where)
             checked[key] = wanted
         return checked
+
+    def member(self, kpi: str, dimension: str, wanted: Any, line: int) -> None:
+        """A filter value must exist in the extract: a typo would silently give n/a."""
+        known = self.members(kpi, dimension) if self.members else None
+        if known is None:
+            return
+        if isinstance(wanted, dict):
+            wanted = wanted.get("not", [])
+        for value in wanted if isinstance(wanted, list | tuple) else [wanted]:
+            if value is not None and str(value) not in known:
+                hint = did_you_mean(str(value), known)
+                raise error(line, f"unknown value '{value}' for {dimension}", hint)
 
 
 def dimension_names(kpidef) -> list[str]:
@@ -320,6 +335,7 @@ def check_inline(text: str, body: str, line: int, checker: Checker) -> Spec:
         if key not in valid:
             hint = did_you_mean(key, [*VALUE_OPTIONS, *valid])
             raise error(line, f"unknown option or dimension '{key}' for {name}", hint)
+        checker.member(name, key, value, line)
         options["filters"][key] = value
     return Spec("value", [name], options, line)
 

@@ -73,9 +73,12 @@ class KpiExtension(Extension):
         self.problems.append(problem)
         return str(problem)
 
+    def checker(self) -> directives.Checker:
+        return directives.Checker(self.context.book.catalog, self.context.members)
+
     def render_block(self, block: directives.Block) -> str:
         try:
-            spec = directives.check_block(block, directives.Checker(self.context.book.catalog))
+            spec = directives.check_block(block, self.checker())
             return render(spec, self.context)
         except KpisiteError as failure:
             return error_block(self.report(failure, block.line), self.context)
@@ -83,9 +86,7 @@ class KpiExtension(Extension):
     def render_inline(self, text: str, body: str) -> str:
         line = self.line_of_inline(text)
         try:
-            spec = directives.check_inline(
-                text, body, line, directives.Checker(self.context.book.catalog)
-            )
+            spec = directives.check_inline(text, body, line, self.checker())
             return render(spec, self.context)
         except KpisiteError as failure:
             message = escape(self.report(failure, line), quote=True)

@@ -126,7 +126,7 @@ class KpiSitePlugin(BasePlugin):
         return markdown
 
     def on_serve(self, server, *, config, builder):
-        for path in watched_paths(self.project):
+        for path in watched_paths(self.project, self.book):
             server.watch(str(path))
         return server
 
@@ -202,8 +202,8 @@ def site_metadata(project: Project, book, period) -> dict:
         "period_label": period.label,
         "grain": period.grain,
         "fingerprint": os.environ.get("KPISITE_FINGERPRINT") or extract_fingerprint(project, book),
-        "extracted_at": extracted_at(project),
-        "extracted_label": extracted_label(project),
+        "extracted_at": extracted_at(project, book),
+        "extracted_label": extracted_label(project, book),
         "built_at": os.environ.get("KPISITE_BUILT_AT")
         or datetime.now(UTC).isoformat(timespec="seconds"),
         "commit": os.environ.get("KPISITE_COMMIT") or git_head(project.root),
@@ -220,20 +220,26 @@ def extract_fingerprint(project: Project, book) -> str | None:
     return fingerprint() if callable(fingerprint) else fingerprint
 
 
-def extracted_at(project: Project) -> str | None:
+def extract_files(project: Project, book) -> list[Path]:
+    """The files the extract reads: Parquet tables under data/ and mapped raw sources."""
+    files = extract_wait.parquet_files(project.data_dir)
+    mapping = getattr(getattr(book, "extract", None), "mapping", None)
+    for source in getattr(mapping, "sources", {}).values():
+        files += source.files()
+    return files
+
+
+def extracted_at(project: Project, book=None) -> str | None:
     """The modification time of the newest extract file, in UTC."""
-    newest = max(
-        (path.stat().st_mtime for path in extract_wait.parquet_files(project.data_dir)),
-        default=None,
-    )
+    newest = max((path.stat().st_mtime for path in extract_files(project, book)), default=None)
     if newest is None:
         return None
     return datetime.fromtimestamp(newest, UTC).isoformat(timespec="seconds")
 
 
-def extracted_label(project: Project) -> str | None:
-    """The extraction time in the reporting zone and locale: "3 décembre 2026 18:05"."""
-    moment = extracted_at(project)
+def extracted_label(project: Project, book=None) -> str | None:
+    """The extraction time in the reporting zone and locale: "3 décembre 2026 à 18:05"."""
+    moment = extracted_at(project, book)
     if moment is None:
         return None
     local = datetime.fromisoformat(moment).astimezone(project.zone)
@@ -255,7 +261,8 @@ def git_head(root: Path) -> str | None:
     return result.stdout.strip() or None if result.returncode == 0 else None
 
 
-def watched_paths(project: Project) -> list[Path]:
+def watched_paths(project: Project, book=None) -> list[Path]:
     """The extract folder, mapped raw sources' folders and the project's catalogs."""
     paths = [project.data_dir, *(project.path(catalog) for catalog in project.settings.catalogs)]
-    return [path for path in paths if path.exists()]
+    paths += [file.parent for file in extract_files(project, book)]
+    return sorted({path for path in paths if path.exists()})

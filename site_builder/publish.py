@@ -106,7 +106,8 @@ def publish(
         target.sync()
         if target.is_current(version):
             log.info("%s is up to date on %s: nothing to publish", version.period, branch)
-            return Outcome(version.period, version.title, False, target.latest(), push)
+            pushed = target.push_pending()
+            return Outcome(version.period, version.title, False, target.latest(), pushed)
 
         with tempfile.TemporaryDirectory(prefix="kpisite-publish-") as scratch:
             site_dir = build(project, version, Path(scratch) / "site", builder)
@@ -471,6 +472,16 @@ class Branch:
         log.info("Committed %s to %s (aliases: %s)", version.period, self.branch, aliases or "none")
         return changed
 
+    def push_pending(self) -> bool:
+        """Push a local branch the remote does not have yet (committed without --push)."""
+        from mike.git_utils import has_branch
+
+        if not self.push or not has_branch(self.branch):
+            return False
+        if has_branch(f"{self.remote}/{self.branch}"):
+            return False  # sync() reset the local branch to it: nothing is pending.
+        return self.try_push(1, 1)
+
     def try_push(self, attempt: int, attempts: int) -> bool:
         result = run_git(["push", "--quiet", "--", self.remote, self.branch], check=False)
         if result.returncode == 0:
@@ -493,18 +504,21 @@ class Branch:
     # Keeping up with the remote.
 
     def sync(self) -> None:
-        """Fetch the remote branch and fast-forward the local one to it."""
+        """Fetch the remote branch and bring the local one to it.
+
+        When pushing, the remote is the truth: the local branch is reset to it, and a
+        version found only in local commits is published again.
+        """
         from mike.git_utils import GitBranchDiverged, GitRevUnrelated, update_from_upstream
 
         if not self.fetch():
             return
+        if self.push:
+            self.reset_to_remote()
+            return
         try:
             update_from_upstream(self.remote, self.branch)
         except (GitBranchDiverged, GitRevUnrelated) as error:
-            if self.push:
-                # The remote is the truth when pushing; local-only commits are redone.
-                self.reset_to_remote()
-                return
             raise PublishError(
                 f"{self.root}: {error} (publish with --push to rebuild on top of the "
                 f"remote branch, or delete the local branch: git branch -D {self.branch})"

@@ -68,9 +68,8 @@ class Watched:
 
     def charts_drawn(self) -> int:
         self.page.wait_for_function(
-            "document.querySelectorAll('.kpisite-chart').length === "
-            "document.querySelectorAll('.kpisite-chart .main-svg').length / 2 || "
-            "[...document.querySelectorAll('.kpisite-chart')].every(e => e.querySelector('.main-svg'))"
+            "[...document.querySelectorAll('.kpisite-chart')]"
+            ".every(chart => chart.querySelector('.main-svg'))"
         )
         return self.page.locator(".kpisite-chart[data-rendered]").count()
 
@@ -124,7 +123,8 @@ def test_the_csv_download_holds_the_numbers_of_the_table(watched, base):
     watched.page.goto(base + "ventes/")
     table = watched.page.locator(".kpisite-table table").first
     shown = table.evaluate(
-        "t => [...t.rows].map(r => [...r.cells].map(c => c.textContent.replace(/\\s+/g, ' ').trim()))"
+        "t => [...t.rows].map(r => [...r.cells]"
+        ".map(c => c.textContent.replace(/\\s+/g, ' ').trim()))"
     )
 
     with watched.page.expect_download() as download:
@@ -150,10 +150,11 @@ def test_sorting_a_table_orders_its_rows_by_value(watched, base):
 
 def test_search_finds_a_kpi_by_its_label(watched, base):
     watched.page.goto(base)
+    watched.page.wait_for_load_state("networkidle")
     watched.page.locator("input.md-search__input").click()
-    watched.page.locator("input.md-search__input").fill("attrition")
+    watched.page.keyboard.type("attrition", delay=50)
 
     result = watched.page.locator(".md-search-result__item").first
     result.wait_for()
 
-    assert "attrition" in watched.page.locator(".md-search-result").inner_text().lower()
+    assert "Taux d'attrition" in watched.page.locator(".md-search-result").inner_text()

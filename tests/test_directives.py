@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import markdown
 import pytest
-from kpi_double import DoubleBook
+from conftest import ROOT
 
+from kpi.engine import Workbook
+from kpi.project import Project
 from site_builder import directives
 from site_builder.markdown import KpiExtension
 from site_builder.render import RenderContext
@@ -16,11 +18,11 @@ from site_builder.render import RenderContext
 
 @pytest.fixture(scope="module")
 def book():
-    return DoubleBook()
+    return Workbook(Project.load(ROOT), cache=False)
 
 
-def convert(book, text: str, offset: int = 0) -> tuple[str, list[str]]:
-    ext = KpiExtension(context=RenderContext(book, book.period("2026-10")))
+def convert(book, text: str, offset: int = 0, period: str = "2026-10") -> tuple[str, list[str]]:
+    ext = KpiExtension(context=RenderContext(book, book.period(period)))
     ext.start_page("page.md", offset)
     html = markdown.markdown(text, extensions=[ext, "admonition"])
     return html, sorted((str(p) for p in ext.problems), key=lambda s: int(s.split(":")[1]))
@@ -161,6 +163,18 @@ ERRORS = [
         "page.md:1: directive 'kpi-tile' is never closed (end it with a line '///')",
     ),
     ("[[kpi completeness]]", "page.md:1: KPI 'completeness': expected completeness(field)"),
+    (
+        "[[kpi revenue channel=wbe]]",
+        "page.md:1: unknown value 'wbe' for channel (did you mean 'web'?)",
+    ),
+    (
+        "/// kpi-table | revenue\nover: month\nfilters:\n  country_code: FRR\n///",
+        "page.md:4: unknown value 'FRR' for country_code (did you mean 'FR'?)",
+    ),
+    (
+        "/// kpi-table | csat\nby: platform\nfilters: {respondent_country: {not: [XX]}}\n///",
+        "page.md:3: unknown value 'XX' for respondent_country (expected one of: BE, CA, CH, DE, ES, FR, LU)",
+    ),
 ]
 
 
@@ -188,8 +202,34 @@ def test_all_errors_of_a_page_are_reported_together(book):
 
 
 def test_an_na_kpi_shows_na_with_its_reason_not_an_error(book):
-    html, problems = convert(book, "Les réponses : [[kpi ces]].")
+    # The bundled extract has no survey answer in 2000.
+    html, problems = convert(book, "Le NPS : [[kpi nps]].", period="2000-01")
 
     assert problems == []
-    assert 'class="kpisite-value kpisite-na" title="n/a : aucune donnée sur la période"' in html
+    assert (
+        'class="kpisite-value kpisite-na" title="n/a : aucune réponse NPS sur la période"' in html
+    )
     assert ">n/a</span>" in html
+
+
+def test_a_tile_shows_its_target_status_by_the_kpi_direction(book, monkeypatch):
+    import dataclasses
+
+    churn = book.catalog.kpis["churn_rate"]
+    monkeypatch.setitem(book.catalog.kpis, "churn_rate", dataclasses.replace(churn, target=0.25))
+    monkeypatch.setitem(
+        book.catalog.kpis,
+        "active_rate",
+        dataclasses.replace(book.catalog.kpis["active_rate"], target=0.25),
+    )
+
+    html, problems = convert(
+        book, "/// kpi-grid\nsparkline: 0\nrows:\n  - [churn_rate, active_rate]\n///"
+    )
+
+    # October 2026: churn 20,9 % (lower is better, target 25 %), active rate 19,0 %.
+    assert problems == []
+    assert '<div class="kpisite-tile__target kpisite-good">Objectif 25,0\xa0% : atteint</div>' in html
+    assert (
+        '<div class="kpisite-tile__target kpisite-bad">Objectif 25,0\xa0% : non atteint</div>' in html
+    )

@@ -9,7 +9,6 @@ full kpisite build.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -261,7 +260,6 @@ def test_a_rejected_push_is_redone_on_top_of_the_other_publisher(tmp_path, remot
             with monkeypatch.context() as inner:
                 inner.setattr(publishing.Branch, "try_push", real_try_push)
                 publish(alice, "2026-11")
-            os.chdir(bob.root)  # Alice's publish left Bob's repository: come back.
         return real_try_push(self, attempt, attempts)
 
     monkeypatch.setattr(publishing.Branch, "try_push", alice_pushes_first)
@@ -379,3 +377,25 @@ def test_the_folder_mode_refuses_a_folder_of_something_else(tmp_path, project):
             project, tmp_path / "www", "2026-11", builder=build_with_mkdocs
         )
     assert (tmp_path / "www" / "notes.txt").read_text() == "mine"
+
+
+def test_push_has_no_meaning_with_a_folder(project, capsys):
+    from site_builder.cli import main
+
+    args = ["publish", "--project", str(project.root), "--folder", "www", "--push"]
+    code = main([*args, "--period", "2026-11"])
+
+    assert code == 2
+    assert (
+        "--push publishes a git branch; it has no meaning with --folder" in capsys.readouterr().err
+    )
+
+
+def test_a_version_committed_only_locally_is_pushed_by_the_next_push(project, remote):
+    publish(project, "2026-11", push=False)
+
+    outcome = publish(project, "2026-11", push=True)
+
+    # Nothing new to commit, but the remote gets the version it did not have.
+    assert (outcome.changed, outcome.pushed) == (False, True)
+    assert sorted(versions(remote)) == ["2026-11"]

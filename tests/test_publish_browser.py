@@ -26,6 +26,7 @@ ARGS = [
 
 pytestmark = [
     pytest.mark.browser,
+    pytest.mark.slow,
     pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed"),
 ]
 
@@ -49,6 +50,7 @@ def base(tmp_path_factory) -> str:
     threading.Thread(target=server.serve_forever, daemon=True).start()
     yield f"http://127.0.0.1:{server.server_port}/rapports/"
     server.shutdown()
+    server.server_close()
 
 
 @pytest.fixture(scope="module")

@@ -30,10 +30,8 @@ def page(name: str) -> str:
 
 
 def tile_value(html: str, kpi: str) -> str:
-    match = re.search(
-        rf'data-kpi="{kpi}"><div class="kpisite-tile__label"[^>]*>[^<]*</div><span class="kpisite-tile__value">([^<]*)<',
-        html,
-    )
+    label = r'<div class="kpisite-tile__label"[^>]*>[^<]*</div>'
+    match = re.search(rf'data-kpi="{kpi}">{label}<span class="kpisite-tile__value">([^<]*)<', html)
     assert match, f"no tile for {kpi}"
     return match.group(1)
 
@@ -131,7 +129,10 @@ def test_search_index_holds_kpi_labels():
 
 
 BAD_PAGES = {
-    "a.md": "---\ntitle: A\n---\n# A\n\nLe CA : [[kpi revenu]].\n\n/// kpi-chart | revenue\nby: chanel\n///\n",
+    "a.md": (
+        "---\ntitle: A\n---\n# A\n\nLe CA : [[kpi revenu]].\n\n"
+        "/// kpi-chart | revenue\nby: chanel\n///\n"
+    ),
     "b.md": "# B\n\n/// kpi-tile | nps\ncompar: previous\n///\n\n[[kpi nps compare=previus]]\n",
 }
 EXPECTED = [
@@ -214,3 +215,21 @@ def test_live_preview_shows_errors_in_place_instead_of_failing(tmp_path):
     html = (tmp_path / "site" / "b" / "index.html").read_text(encoding="utf-8")
     assert "b.md:4: kpi-tile: unknown option &#x27;compar&#x27;" in html
     assert 'class="admonition failure kpisite-error"' in html
+
+
+@pytest.mark.parametrize(
+    ("example", "pages"),
+    [("online-retail", 4), ("olist-funnel", 3)],
+    ids=["online-retail", "olist"],
+)
+def test_each_example_project_builds_its_whole_site_on_the_real_data(
+    shared_data, tmp_path, example, pages
+):
+    from kpi.project import Project
+    from site_builder.build import build_site
+
+    result = build_site(Project.load(ROOT / "examples" / example), site_dir=tmp_path / "site")
+
+    assert result.problems == [] and result.pages == pages
+    html = (tmp_path / "site" / "index.html").read_text(encoding="utf-8")
+    assert 'class="kpisite-chart"' in html and "kpisite-error" not in html

@@ -1,0 +1,136 @@
+"""Live preview: a half-written Parquet file is waited for, and a change to a page or to
+the extract rebuilds the site served by `kpisite serve`."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+from conftest import ROOT
+
+from kpi.errors import ExtractError
+from site_builder.extract_wait import is_complete, wait_for_extract
+
+ORDERS = ROOT / "data" / "orders.parquet"
+
+
+def test_a_parquet_file_is_complete_only_with_both_magic_markers(tmp_path):
+    data = ORDERS.read_bytes()
+    half = tmp_path / "half.parquet"
+    half.write_bytes(data[: len(data) // 2])
+
+    assert is_complete(ORDERS)
+    assert not is_complete(half)
+    assert not is_complete(tmp_path / "missing.parquet")
+
+
+def test_a_half_written_file_is_waited_for_until_complete(tmp_path):
+    data = ORDERS.read_bytes()
+    target = tmp_path / "orders.parquet"
+    target.write_bytes(data[:1000])
+
+    def finish():
+        time.sleep(0.6)
+        with open(target, "ab") as stream:
+            stream.write(data[1000:])
+
+    writer = threading.Thread(target=finish)
+    started = time.monotonic()
+    writer.start()
+    wait_for_extract(tmp_path, timeout=10, pause=0.1)
+    writer.join()
+
+    assert time.monotonic() - started >= 0.6
+    assert is_complete(target)
+
+
+def test_a_file_that_never_completes_is_an_error_naming_it(tmp_path):
+    (tmp_path / "orders.parquet").write_bytes(b"PAR1 not yet")
+
+    with pytest.raises(ExtractError, match=r"orders\.parquet"):
+        wait_for_extract(tmp_path, timeout=0.3, pause=0.1)
+
+
+def test_the_plugin_watches_the_extract_and_the_catalogs(tmp_path):
+    from mkdocs.config import load_config
+
+    class Server:
+        watched: list[str] = []
+
+        def watch(self, path):
+            self.watched.append(path)
+
+    os.environ.setdefault("NO_MKDOCS_2_WARNING", "1")
+    config = load_config(str(ROOT / "mkdocs.yml"), site_dir=str(tmp_path / "site"))
+    config = config.plugins.on_config(config)
+    server = config.plugins.on_serve(Server(), config=config, builder=None)
+
+    assert str(ROOT / "data") in server.watched
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def fetch(url: str) -> str:
+    with urllib.request.urlopen(url, timeout=5) as response:
+        return response.read().decode("utf-8")
+
+
+def wait_until(condition, timeout: float = 60.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if condition():
+                return True
+        except OSError:
+            pass
+        time.sleep(0.3)
+    return False
+
+
+@pytest.mark.slow
+def test_kpisite_serve_rebuilds_on_a_page_change_and_on_an_extract_change(tmp_path):
+    shutil.copytree(ROOT / "data", tmp_path / "data")
+    (tmp_path / "reports").mkdir()
+    page = tmp_path / "reports" / "index.md"
+    page.write_text("# Essai\n\nCommandes : [[kpi orders_count]].\n", encoding="utf-8")
+    (tmp_path / "mkdocs.yml").write_text(
+        "site_name: Essai\ndocs_dir: reports\ntheme:\n  name: material\n  font: false\n"
+        f"plugins:\n  - kpisite:\n      cache: {tmp_path / 'cache'}\n",
+        encoding="utf-8",
+    )
+    port = free_port()
+    log = open(tmp_path / "serve.log", "w+", encoding="utf-8")  # noqa: SIM115 (read while running)
+    command = [sys.executable, "-m", "site_builder.cli", "serve", "--project", str(tmp_path)]
+    server = subprocess.Popen(
+        [*command, "--dev-addr", f"127.0.0.1:{port}", "--period", "2026-10"],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env={**os.environ, "NO_MKDOCS_2_WARNING": "1"},
+    )
+    url = f"http://127.0.0.1:{port}/"
+    builds = lambda: Path(log.name).read_text(encoding="utf-8").count("Documentation built in")  # noqa: E731
+    try:
+        assert wait_until(lambda: "Commandes" in fetch(url)), Path(log.name).read_text()
+
+        page.write_text("# Essai\n\nPanier : [[kpi average_basket]].\n", encoding="utf-8")
+        assert wait_until(lambda: "Panier" in fetch(url)), Path(log.name).read_text()
+
+        before = builds()
+        shutil.copy(ROOT / "data" / "orders.parquet", tmp_path / "data" / "orders.parquet")
+        assert wait_until(lambda: builds() > before), Path(log.name).read_text()
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+        log.close()
