@@ -81,6 +81,7 @@ class Typed:
     build: Callable[[RowEnv], ibis.Expr]
     aggregate: bool = False
     name: str | None = None  # the aggregate function, for a measure's value
+    args: tuple = ()  # the aggregate's arguments (Typed), for count_distinct keys
 
 
 @dataclass
@@ -371,7 +372,7 @@ def AggregateTyped(name: str, args: list[Typed]) -> Typed:  # noqa: N802 (a Type
 
         return with_where
 
-    return Typed("num", build, aggregate=True, name=name)
+    return Typed("num", build, aggregate=True, name=name, args=tuple(args))
 
 
 def enumerate_names(values):

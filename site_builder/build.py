@@ -46,10 +46,8 @@ def environment(**values: str | None):
 
 def check_contract(project: Project) -> None:
     """Fail before building when the extract breaks the contract (kpi.contract)."""
-    try:
-        from kpi.contract import ensure_valid
-    except ImportError:  # TODO(lead): kpi.contract is the data helper's; required once merged.
-        return
+    from kpi.contract import ensure_valid
+
     ensure_valid(project)
 
 

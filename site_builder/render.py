@@ -367,6 +367,15 @@ def table_html(data: Frame, ctx: RenderContext, caption: str = "", sortable: boo
     )
 
 
+def slug(text: str) -> str:
+    """A file name from a title: "Ventes par pays" -> "ventes-par-pays"."""
+    import re
+    import unicodedata
+
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")[:60]
+
+
 def cell_html(cell: tuple) -> str:
     raw, text, reason = cell
     if raw is None:
@@ -379,9 +388,10 @@ def render_table(spec: Spec, ctx: RenderContext) -> str:
     data = frame(spec, ctx)
     table_id = ctx.next_id("table")
     title = spec.options["title"]
+    filename = slug(title or " ".join(spec.kpis)) or table_id
     button = (
         f'<button type="button" class="md-button kpisite-csv" data-table="{table_id}" '
-        f'data-filename="{escape(table_id)}.csv">{escape(ctx.words["download"])}</button>'
+        f'data-filename="{escape(filename)}.csv">{escape(ctx.words["download"])}</button>'
     )
     table = table_html(data, ctx, caption=title).replace("<table ", f'<table id="{table_id}" ', 1)
     table = f'<div class="md-typeset__scrollwrap">{table}</div>'

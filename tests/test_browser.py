@@ -131,6 +131,7 @@ def test_the_csv_download_holds_the_numbers_of_the_table(watched, base):
         watched.page.locator("button.kpisite-csv").first.click()
     text = Path(download.value.path()).read_text(encoding="utf-8-sig")
 
+    assert download.value.suggested_filename == "ventes-par-pays.csv"
     assert list(csv.reader(io.StringIO(text), delimiter=";")) == shown
     assert len(shown) >= 3 and shown[-1][0] == "Total"
 

@@ -229,7 +229,10 @@ def test_a_tile_shows_its_target_status_by_the_kpi_direction(book, monkeypatch):
 
     # October 2026: churn 20,9 % (lower is better, target 25 %), active rate 19,0 %.
     assert problems == []
-    assert '<div class="kpisite-tile__target kpisite-good">Objectif 25,0\xa0% : atteint</div>' in html
     assert (
-        '<div class="kpisite-tile__target kpisite-bad">Objectif 25,0\xa0% : non atteint</div>' in html
+        '<div class="kpisite-tile__target kpisite-good">Objectif 25,0\xa0% : atteint</div>' in html
+    )
+    assert (
+        '<div class="kpisite-tile__target kpisite-bad">Objectif 25,0\xa0% : non atteint</div>'
+        in html
     )

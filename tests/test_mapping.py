@@ -22,6 +22,8 @@ from site_builder.cli import main
 RETAIL = "online-retail-ii-2009-2010/online_retail_ii_2009_2010.parquet"
 LEADS = "olist-marketing-funnel/olist_marketing_qualified_leads_dataset.csv"
 DEALS = "olist-marketing-funnel/olist_closed_deals_dataset.csv"
+SALES = "olist-8k-orders-sample/olist_orders_dataset.csv"
+SALE_ITEMS = "olist-8k-orders-sample/olist_order_items_dataset.csv"
 
 
 def scalar(extract_table_expr):
@@ -52,6 +54,8 @@ def funnel(shared_data, monkeypatch):
     raw.execute(
         f"CREATE VIEW deals AS SELECT * FROM read_csv('{shared_data / DEALS}', all_varchar = true)"
     )
+    raw.execute(f"CREATE VIEW sales AS SELECT * FROM read_csv('{shared_data / SALES}')")
+    raw.execute(f"CREATE VIEW items AS SELECT * FROM read_csv('{shared_data / SALE_ITEMS}')")
     return extract, lambda query: raw.execute(query).fetchone()
 
 
@@ -150,8 +154,29 @@ def test_olist_funnel_leads_become_contacts_and_won_deals_customers(funnel):
     assert (leads, won) == (8000, 842)
     assert scalar(contacts.count()) == leads
     assert scalar(contacts.filter(contacts.lifecycle_stage == "customer").count()) == won
-    assert scalar(orders.count()) == won
+    assert scalar(orders.filter(orders.channel == "phone").count()) == won
     assert scalar(contacts.filter(contacts.lead_source == "organic_search").count()) == organic
+
+
+def test_olist_funnel_sales_of_won_sellers_are_their_orders(funnel):
+    extract, raw = funnel
+    orders = extract.table("orders")
+    sales = orders.filter(orders.channel == "marketplace")
+
+    count, cancelled, amount = raw(
+        "SELECT count(DISTINCT (i.order_id, i.seller_id)), "
+        "count(DISTINCT (i.order_id, i.seller_id)) FILTER (WHERE s.order_status IN "
+        "('canceled', 'unavailable')), sum(i.price + i.freight_value) FILTER (WHERE "
+        "s.order_status NOT IN ('canceled', 'unavailable')) "
+        "FROM items i JOIN deals d ON i.seller_id = d.seller_id JOIN sales s USING (order_id)"
+    )
+    revenue = sales.filter(sales.status == "completed").total_amount.sum()
+
+    assert count > 300
+    assert scalar(sales.count()) == count
+    assert scalar(orders.count()) == 842 + count
+    assert scalar(sales.filter(sales.status == "cancelled").count()) == cancelled
+    assert float(scalar(revenue)) == pytest.approx(amount, abs=0.005)
 
 
 def test_olist_funnel_dates_are_day_first_in_sao_paulo_time(funnel):
@@ -164,7 +189,7 @@ def test_olist_funnel_dates_are_day_first_in_sao_paulo_time(funnel):
     orders = extract.table("orders")
 
     created = scalar(contacts.filter(contacts.contact_id == lead).created_at.max())
-    ordered = scalar(orders.filter(orders.contact_id == deal).ordered_at.max())
+    ordered = scalar(orders.filter(orders.order_id == f"deal-{deal}").ordered_at.max())
 
     # "01-02-2018" is the 1st of February (Brazil was on summer time, UTC-2, then).
     assert first_contact == "01-02-2018"
@@ -319,3 +344,15 @@ def test_bad_mapping_is_a_config_error_naming_the_key(tmp_path, tables, sources,
 
     assert message in str(error.value)
     assert "mkdocs.yml: plugins.kpisite." in str(error.value)
+
+
+def test_raw_data_defaults_beside_the_repository_and_follows_the_variable(monkeypatch, tmp_path):
+    monkeypatch.delenv("KPISITE_SHARED_DATA", raising=False)
+    example = ROOT / "examples" / "online-retail"
+
+    default = Extract(Project.load(example)).mapping.sources["retail"].path
+    monkeypatch.setenv("KPISITE_SHARED_DATA", str(tmp_path))
+    moved = Extract(Project.load(example)).mapping.sources["retail"].path
+
+    assert default == ROOT.parent / "shared" / "data" / RETAIL
+    assert moved == tmp_path / RETAIL
