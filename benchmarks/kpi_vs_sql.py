@@ -167,7 +167,8 @@ def sql_orders(con, spans) -> dict:
     row = one_row(
         con,
         f"SELECT {', '.join(parts)} FROM orders "
-        "WHERE status = 'completed' AND NOT coalesce(is_test, false)",
+        "WHERE status = 'completed' AND NOT coalesce(is_test, false) "
+        f"AND ({any_period('ordered_at', spans)})",
     )
     return split(row)
 
@@ -206,13 +207,17 @@ def sql_activity(con, spans) -> dict:
     sql = (
         f"WITH by_contact AS (SELECT contact_id, {flags} FROM orders "
         "WHERE status = 'completed' AND NOT coalesce(is_test, false) "
-        "AND contact_id IS NOT NULL GROUP BY contact_id) "
+        "AND contact_id IS NOT NULL "
+        f"AND ordered_at >= timezone('{ZONE}', TIMESTAMP '{instants[0]}' - INTERVAL 90 DAY) "
+        f"AND ordered_at < {local(instants[-1])} GROUP BY contact_id) "
         f"SELECT {', '.join(parts)} FROM by_contact"
     )
     return split(one_row(con, sql))
 
 
 def sql_campaigns(con, spans) -> dict:
+    # One row per (campaign, contact) pair of the campaigns sent in the periods, with a
+    # flag per kind of event; a campaign's sent_at is the same for all its pairs.
     kinds = {
         "delivered": "event_type = 'delivered'",
         "human_opens": "event_type = 'open' AND NOT coalesce(is_machine_open, false)",
@@ -220,17 +225,17 @@ def sql_campaigns(con, spans) -> dict:
         "responsive_contacts": "event_type IN ('click', 'reply')",
         "unsubscribes": "event_type = 'unsubscribe'",
     }
+    flags = ", ".join(f"bool_or({condition}) AS {name}" for name, condition in kinds.items())
     parts = []
     for label, (s, e) in spans.items():
-        sent = f"c.sent_at >= {local(s)} AND c.sent_at < {local(e)}"
-        for name, condition in kinds.items():
-            parts.append(
-                f"count(DISTINCT (ev.campaign_id, ev.contact_id)) FILTER (WHERE {sent} "
-                f'AND {condition}) AS "{name}|{label}"'
-            )
+        sent = f"sent_at >= {local(s)} AND sent_at < {local(e)}"
+        for name in kinds:
+            parts.append(f'count(*) FILTER (WHERE {sent} AND {name}) AS "{name}|{label}"')
     sql = (
-        f"SELECT {', '.join(parts)} FROM campaign_events ev "
-        "JOIN campaigns c ON c.campaign_id = ev.campaign_id"
+        f"WITH pairs AS (SELECT ev.campaign_id, ev.contact_id, c.sent_at, {flags} "
+        "FROM campaign_events ev JOIN campaigns c ON c.campaign_id = ev.campaign_id "
+        f"WHERE ev.contact_id IS NOT NULL AND ({any_period('c.sent_at', spans)}) "
+        f"GROUP BY 1, 2, 3) SELECT {', '.join(parts)} FROM pairs"
     )
     return split(one_row(con, sql))
 
@@ -256,9 +261,16 @@ def sql_surveys(con, spans) -> dict:
         ]
     sql = (
         f"SELECT {', '.join(parts)} FROM survey_responses r JOIN survey_questions q "
-        "ON q.survey_id = r.survey_id AND q.question_id = r.question_id"
+        "ON q.survey_id = r.survey_id AND q.question_id = r.question_id "
+        f"WHERE {any_period('r.submitted_at', spans)}"
     )
     return split(one_row(con, sql))
+
+
+def any_period(column: str, spans) -> str:
+    return " OR ".join(
+        f"({column} >= {local(s)} AND {column} < {local(e)})" for s, e in spans.values()
+    )
 
 
 def split(row: dict) -> dict:

@@ -600,6 +600,7 @@ class Workbook:
         table = self.catalog.kpis[leaves[0].ref.name].get("table")
         data = self.extract.table(table)
         data = data.filter(self.slice_condition(slice_, table_dimension(table, self.row_env(data))))
+        data, filters = self.with_filter_columns(data, [leaf.ref for leaf in leaves])
         env = self.row_env(data)
 
         aggregates = {}
@@ -610,14 +611,28 @@ class Workbook:
             instant = utc(instant_of(kpi, leaf.period).astimezone(UTC))
             start, stop = data[kpi.get("valid_from")], data[kpi.get("valid_to")]
             where = (start < instant) & (stop.isnull() | (stop >= instant))
-            parts = self.catalog.compile(leaf.ref)
-            if "filter" in parts:
-                where = where & parts["filter"].build(env).fill_null(False)
+            if leaf.ref in filters:
+                where = where & data[filters[leaf.ref]]
             aggregates[f"v{index}"] = data.count(where=where)
 
         dimension = table_dimension(table, env)
         rows = self.aggregate(data, aggregates, slice_, dimension) if aggregates else {}
         return {leaf: self.state_result(rows, f"v{i}", leaf) for i, leaf in enumerate(leaves)}
+
+    def with_filter_columns(self, data, refs: list[Ref]):
+        """Each distinct filter computed once per row, as a column.
+
+        The same filter serves every period asked (a value and its comparisons); written
+        inside each aggregate, a costly one (is_blank: trim and lower) would run per period.
+        """
+        env = self.row_env(data)
+        columns, names = {}, {}
+        for ref in dict.fromkeys(refs):
+            parts = self.catalog.compile(ref)
+            if "filter" in parts:
+                names[ref] = f"kpisite_filter_{len(columns)}"
+                columns[names[ref]] = parts["filter"].build(env).fill_null(False)
+        return (data.mutate(**columns) if columns else data), names
 
     def state_result(self, rows: dict, column: str, leaf: Leaf) -> Result:
         if leaf.stat != "value":
@@ -875,17 +890,32 @@ def utc(instant):
 
 
 def span_condition(spans):
-    """Rows inside any requested period, so the query reads only those (pushdown)."""
+    """Rows inside any requested period, so the query reads only those (pushdown).
+
+    Periods are merged where they touch (a series' months make one range), but a month
+    and the same month last year stay two ranges: the year between is not read.
+    """
     by_time: dict[str, tuple] = {}
     for time, period in spans:
         key = str(time.get_name()) if hasattr(time, "get_name") else repr(time)
-        start, end, column = by_time.get(key, (period.start_utc, period.end_utc, time))
-        by_time[key] = (min(start, period.start_utc), max(end, period.end_utc), column)
+        column, ranges = by_time.setdefault(key, (time, []))
+        ranges.append((period.start_utc, period.end_utc))
     condition = None
-    for start, end, column in by_time.values():
-        part = (column >= utc(start)) & (column < utc(end))
-        condition = part if condition is None else condition | part
+    for column, ranges in by_time.values():
+        for start, end in merge_ranges(ranges):
+            part = (column >= utc(start)) & (column < utc(end))
+            condition = part if condition is None else condition | part
     return condition
+
+
+def merge_ranges(ranges: list[tuple]) -> list[tuple]:
+    merged: list[list] = []
+    for start, end in sorted(ranges):
+        if merged and start <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], end)
+        else:
+            merged.append([start, end])
+    return [tuple(pair) for pair in merged]
 
 
 def table_dimension(table: str, env: RowEnv):

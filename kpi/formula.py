@@ -313,9 +313,10 @@ class RowCompiler:
             return Typed("bool", lambda env: args[0].build(env).isnull())
 
         def build(env):
-            text = args[0].build(env).strip().lower()
+            column = args[0].build(env)
             placeholders = [p.strip().lower() for p in env.placeholders] + [""]
-            return text.isnull() | text.isin(placeholders)
+            # Test null on the column itself: the trimmed text is then computed once.
+            return column.isnull() | column.strip().lower().isin(placeholders)
 
         return Typed("bool", build)
 
