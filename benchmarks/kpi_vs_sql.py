@@ -216,8 +216,8 @@ def sql_activity(con, spans) -> dict:
 
 
 def sql_campaigns(con, spans) -> dict:
-    # One row per (campaign, contact) pair of the campaigns sent in the periods, with a
-    # flag per kind of event; a campaign's sent_at is the same for all its pairs.
+    # Campaigns sent in the periods first (a few rows), then one row per (campaign,
+    # contact) pair of their events with a flag per kind of event.
     kinds = {
         "delivered": "event_type = 'delivered'",
         "human_opens": "event_type = 'open' AND NOT coalesce(is_machine_open, false)",
@@ -226,16 +226,22 @@ def sql_campaigns(con, spans) -> dict:
         "unsubscribes": "event_type = 'unsubscribe'",
     }
     flags = ", ".join(f"bool_or({condition}) AS {name}" for name, condition in kinds.items())
-    parts = []
-    for label, (s, e) in spans.items():
-        sent = f"sent_at >= {local(s)} AND sent_at < {local(e)}"
-        for name in kinds:
-            parts.append(f'count(*) FILTER (WHERE {sent} AND {name}) AS "{name}|{label}"')
+    period = " ".join(
+        f"WHEN sent_at >= {local(s)} AND sent_at < {local(e)} THEN '{label}'"
+        for label, (s, e) in spans.items()
+    )
+    parts = [
+        f"count(*) FILTER (WHERE period = '{label}' AND {name}) AS \"{name}|{label}\""
+        for label in spans
+        for name in kinds
+    ]
     sql = (
-        f"WITH pairs AS (SELECT ev.campaign_id, ev.contact_id, c.sent_at, {flags} "
-        "FROM campaign_events ev JOIN campaigns c ON c.campaign_id = ev.campaign_id "
-        f"WHERE ev.contact_id IS NOT NULL AND ({any_period('c.sent_at', spans)}) "
-        f"GROUP BY 1, 2, 3) SELECT {', '.join(parts)} FROM pairs"
+        f"WITH sent AS (SELECT campaign_id, CASE {period} END AS period FROM campaigns "
+        f"WHERE {any_period('sent_at', spans)}), "
+        f"pairs AS (SELECT ev.campaign_id, ev.contact_id, any_value(sent.period) AS period, "
+        f"{flags} FROM campaign_events ev JOIN sent ON sent.campaign_id = ev.campaign_id "
+        "WHERE ev.contact_id IS NOT NULL GROUP BY 1, 2) "
+        f"SELECT {', '.join(parts)} FROM pairs"
     )
     return split(one_row(con, sql))
 

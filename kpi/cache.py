@@ -42,7 +42,8 @@ class DiskCache:
             if self.path is not None:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
                 target = str(self.path)
-            self._db = sqlite3.connect(target)
+            # mkdocs serve rebuilds in another thread than the one that opened the cache.
+            self._db = sqlite3.connect(target, timeout=30, check_same_thread=False)
             self._db.execute("CREATE TABLE IF NOT EXISTS kpi (key TEXT PRIMARY KEY, value TEXT)")
         return self._db
 

@@ -66,6 +66,10 @@ DIMENSIONS: dict[str, dict[str, tuple[str | None, str]]] = {
         "channel": (None, "channel"),
         "country_code": (None, "country_code"),
         "currency": (None, "currency"),
+        # The buyer's attributes (a guest order has none).
+        "city": ("contacts", "city"),
+        "lead_source": ("contacts", "lead_source"),
+        "lifecycle_stage": ("contacts", "lifecycle_stage"),
     },
     "order_lines": {
         "category": (None, "category"),

@@ -15,15 +15,18 @@ from __future__ import annotations
 import ast
 import logging
 from dataclasses import dataclass, field
-from datetime import UTC
+from datetime import UTC, timedelta
 from decimal import Decimal
 from typing import Any
 
+import duckdb
 import ibis
+from ibis.common.exceptions import IbisError
 
+from kpi import schema
 from kpi.cache import DiskCache, cache_key
 from kpi.catalog import CONTACT_DIMENSIONS, DIMENSIONS, JOINS, Catalog, KpiDef
-from kpi.errors import CatalogError, did_you_mean
+from kpi.errors import CatalogError, ExtractError, did_you_mean
 from kpi.extract import Extract, MissingTable
 from kpi.formatting import format_delta, format_ratio, format_value
 from kpi.formula import NotAvailable, Ref, RowEnv, evaluate_formula
@@ -38,6 +41,8 @@ NA = "n/a : "
 OTHER = "Autres"
 TOTAL = "Total"
 BLANK_MEMBER = "(non renseigné)"
+
+PRESENTATION = ("label", "description", "unit", "format", "direction", "target", "empty")
 
 # Statistic of a leaf each presentation mode needs.
 MODE_STATS = {"count": ("value",), "percent": ("value",), "mean": ("mean",), "std": ("std", "n")}
@@ -121,6 +126,13 @@ class Workbook:
         self._memo: dict[str, Result] = {}
         self._fingerprints: dict[str, str] = {}
 
+    def close(self) -> None:
+        """Release the disk cache and the engine's connection (the build is over)."""
+        self.cache.close()
+        disconnect = getattr(self.extract.con, "disconnect", None)
+        if disconnect is not None:
+            disconnect()
+
     # --- Periods ----------------------------------------------------------------------
 
     def period(self, text: str | Period) -> Period:
@@ -134,7 +146,10 @@ class Workbook:
         unless the newest event falls on its last day, or the one before)."""
         newest = self.newest_event()
         if newest is None:
-            raise CatalogError(f"{self.project.data_dir}: the extract has no dated rows")
+            raise ExtractError(
+                f"{self.project.data_dir}: the extract has no dated rows to choose a default "
+                "period from (pass a period, e.g. --period 2026-10)"
+            )
         like = self.period(f"{newest.year}")
         current = period_of(newest, grain, like)
         last_day = current.end.date().toordinal() - 1
@@ -232,7 +247,8 @@ class Workbook:
         """KPIs over `count` consecutive periods ending with `period`, oldest first."""
         period = self.period(period)
         if grain and grain != period.grain:
-            period = period_of(period.start, grain, period)
+            # The series ends with the bucket holding the period's last day.
+            period = period_of(period.end_date - timedelta(days=1), grain, period)
         periods = [period.shift(-i) for i in range(count - 1, -1, -1)]
         return Series(periods, self.over_periods(names, periods, filters, mode), mode)
 
@@ -312,7 +328,9 @@ class Workbook:
         if slice_.by is None:
             members = {None}
         return {
-            member: self.make_value(ref, period, *self.raw(ref, period, results, member, mode))
+            member: self.make_value(
+                ref, period, *self.raw(ref, period, results, member, mode), mode=mode
+            )
             for member in members
         }
 
@@ -363,13 +381,18 @@ class Workbook:
 
         return evaluate_formula(str(kpi.get("formula")), lookup, zero_reason)
 
-    def make_value(self, ref: Ref, period: Period, raw: Decimal | None, reason: str | None):
+    def make_value(
+        self, ref: Ref, period: Period, raw: Decimal | None, reason: str | None, mode="count"
+    ):
         kpi = self.catalog.kpis[ref.name]
-        formatted = format_value(
-            raw, kpi.unit, self.settings.locale, self.settings.currency, kpi.format
-        )
+        unit, pattern = kpi.unit, kpi.format
+        if mode in ("mean", "std", "cumulative_mean"):
+            # A mean of order amounts is an amount, whatever the KPI counts.
+            unit, pattern = value_column_unit(kpi), None
+        settings = self.settings
+        formatted = format_value(raw, unit, settings.locale, settings.currency, pattern)
         number = None if raw is None else float(raw)
-        return Value(ref.key, period, number, formatted, reason, kpi.unit, kpi.label, raw)
+        return Value(ref.key, period, number, formatted, reason, unit, kpi.label, raw)
 
     # --- Leaves: cache, then one query per group ------------------------------------------
 
@@ -399,7 +422,10 @@ class Workbook:
     def leaf_key(self, leaf: Leaf, slice_: Slice) -> str:
         kpi = self.catalog.kpis[leaf.ref.name]
         tables = self.leaf_tables(kpi, slice_)
-        spec = {k: v for k, v in kpi.spec.items() if not k.startswith("_")}
+        # Presentation fields (label, unit, target...) do not change a leaf's numbers.
+        spec = {
+            k: v for k, v in kpi.spec.items() if not k.startswith("_") and k not in PRESENTATION
+        }
         return cache_key(
             {
                 "kind": kpi.kind,
@@ -452,6 +478,19 @@ class Workbook:
         except MissingTable as missing:
             reason = f"{NA}pas de table {missing.table} dans l'extrait"
             return {leaf: Result(reason=reason) for leaf in leaves}
+        except (IbisError, duckdb.Error, AttributeError, TypeError) as error:
+            # A table that breaks the contract (a column of the wrong type: ibis has no
+            # sum() on text, an AttributeError): its KPIs are n/a with the reason, the
+            # other tables' KPIs are still computed. `kpisite check` names the column.
+            names = ", ".join(sorted({leaf.ref.key for leaf in leaves}))
+            log.error(
+                "KPIs %s: the query failed: %s",
+                names,
+                error,
+                exc_info=log.isEnabledFor(logging.DEBUG),
+            )
+            reason = f"{NA}erreur de calcul ({type(error).__name__}: {first_line(error)})"
+            return {leaf: Result(reason=reason) for leaf in leaves}
 
     def execute(self, expr) -> Any:
         """Run one ibis expression (counted in stats) and return a pyarrow result."""
@@ -475,56 +514,76 @@ class Workbook:
         data = data.filter(span_condition(spans))
         env = self.row_env(data)
 
-        wheres = {}
-        for leaf in leaves:
-            part = parts[leaf.ref]
-            time = part["time"].build(env)
-            where = (time >= utc(leaf.period.start_utc)) & (time < utc(leaf.period.end_utc))
-            if "filter" in part:
-                where = where & part["filter"].build(env).fill_null(False)
-            wheres[leaf] = where
-
+        # Distinct counts of one key get their own query; everything else shares one.
+        wheres = {leaf: leaf_condition(leaf, parts[leaf.ref], env) for leaf in leaves}
         dimension = table_dimension(table, env)
         found = {}
         for key, group in distinct_groups(leaves, parts, env).items():
             found.update(self.distinct_counts(data, group, key, wheres, parts, slice_, dimension))
         rest = [leaf for leaf in leaves if leaf not in found]
         if rest:
-            aggregates = {
-                f"v{i}": measure_aggregate(parts[leaf.ref], leaf.stat, env, wheres[leaf])
-                for i, leaf in enumerate(rest)
-            }
-            rows = self.aggregate(data, aggregates, slice_, dimension)
-            for i, leaf in enumerate(rest):
-                found[leaf] = self.leaf_result(
-                    rows, f"v{i}", self.empty_value(parts[leaf.ref], leaf)
-                )
+            found.update(self.plain_measures(data, rest, parts, wheres, slice_, dimension))
         return found
+
+    def plain_measures(self, data, leaves, parts, wheres, slice_, dimension):
+        """One aggregate query with a conditional aggregate per leaf."""
+        env = self.row_env(data)
+        aggregates = {
+            f"v{i}": measure_aggregate(parts[leaf.ref], leaf.stat, env, wheres[leaf])
+            for i, leaf in enumerate(leaves)
+        }
+        rows = self.aggregate(data, aggregates, slice_, dimension)
+        return {
+            leaf: self.leaf_result(rows, f"v{i}", self.empty_value(parts[leaf.ref], leaf))
+            for i, leaf in enumerate(leaves)
+        }
 
     def distinct_counts(self, data, leaves, key, wheres, parts, slice_, dimension):
         """Distinct counts of one key (campaign x contact pairs) for many filters at once.
 
         COUNT(DISTINCT key) FILTER (...) for each KPI and period keeps one hash set per
         aggregate (gigabytes on 18M events). Grouping once by the key with one flag per
-        aggregate ("any row of this pair passes"), then counting flags, gives the same
-        numbers with a single hash table.
+        condition ("any row of this pair passes"), then counting flags, gives the same
+        numbers with a single hash table. When the time column belongs to a table joined
+        on part of the key (a campaign's sent_at), it is constant within a pair: the
+        flags are then per filter only, and the period is tested once per pair.
         """
-        env_columns = {f"k{i}": column for i, column in enumerate(key)}
         present = ibis.literal(True)
         for column in key:
             present = present & column.notnull()
-        groups = dict(env_columns)
+        groups = {f"k{i}": column for i, column in enumerate(key)}
         if slice_.by:
             groups["member"] = dimension(slice_.by).cast("string")
-        flags = {f"v{i}": wheres[leaf].any() for i, leaf in enumerate(leaves)}
-        pairs = data.filter(present).group_by(**groups).aggregate(**flags)
-        counts = {f"v{i}": pairs.count(where=pairs[f"v{i}"]) for i in range(len(leaves))}
-        if slice_.by:
-            expr = pairs.group_by("member").aggregate(**counts)
+        env = self.row_env(data)
+        table = self.catalog.kpis[leaves[0].ref.name].get("table")
+        times = {parts[leaf.ref]["time"].build(env).get_name() for leaf in leaves}
+        if len(times) == 1 and time_per_key(table, next(iter(times)), key):
+            pairs, counts = self.pairs_by_filter(data, present, groups, leaves, parts, env)
         else:
-            expr = pairs.aggregate(**counts)
-        rows = self.rows_by_member(self.execute(expr).to_pylist(), slice_)
+            flags = {f"v{i}": wheres[leaf].any() for i, leaf in enumerate(leaves)}
+            pairs = data.filter(present).group_by(**groups).aggregate(**flags)
+            counts = {f"v{i}": pairs.count(where=pairs[f"v{i}"]) for i in range(len(leaves))}
+        grouped = pairs.group_by("member") if slice_.by else pairs
+        rows = self.rows_by_member(self.execute(grouped.aggregate(**counts)).to_pylist(), slice_)
         return {leaf: self.leaf_result(rows, f"v{i}", Decimal(0)) for i, leaf in enumerate(leaves)}
+
+    def pairs_by_filter(self, data, present, groups, leaves, parts, env):
+        """Pairs with their (shared) time and one flag per distinct filter; the counts."""
+        time = parts[leaves[0].ref]["time"].build(env)
+        flags, names = {}, {}
+        for ref in dict.fromkeys(leaf.ref for leaf in leaves):
+            names[ref] = f"f{len(flags)}"
+            condition = parts[ref]["filter"].build(env) if "filter" in parts[ref] else None
+            condition = ibis.literal(True) if condition is None else condition.fill_null(False)
+            flags[names[ref]] = condition.any()
+        pairs = data.filter(present).group_by(**groups).aggregate(at=time.max(), **flags)
+        counts = {}
+        for i, leaf in enumerate(leaves):
+            inside = (pairs.at >= utc(leaf.period.start_utc)) & (
+                pairs.at < utc(leaf.period.end_utc)
+            )
+            counts[f"v{i}"] = pairs.count(where=pairs[names[leaf.ref]] & inside)
+        return pairs, counts
 
     def row_env(self, data) -> RowEnv:
         """Columns of `data` for row expressions; joined columns are named table__column."""
@@ -600,22 +659,25 @@ class Workbook:
         table = self.catalog.kpis[leaves[0].ref.name].get("table")
         data = self.extract.table(table)
         data = data.filter(self.slice_condition(slice_, table_dimension(table, self.row_env(data))))
+        valued = [leaf for leaf in leaves if leaf.stat == "value"]
+        if valued:
+            # Only rows alive at some instant asked: no breakdown member made of zeros.
+            instants = {alive_key(leaf, self.catalog): leaf for leaf in valued}
+            data = data.filter(
+                any_of([alive_at(data, one, self.catalog) for one in instants.values()])
+            )
         data, filters = self.with_filter_columns(data, [leaf.ref for leaf in leaves])
-        env = self.row_env(data)
 
         aggregates = {}
         for index, leaf in enumerate(leaves):
-            kpi = self.catalog.kpis[leaf.ref.name]
             if leaf.stat != "value":
                 continue
-            instant = utc(instant_of(kpi, leaf.period).astimezone(UTC))
-            start, stop = data[kpi.get("valid_from")], data[kpi.get("valid_to")]
-            where = (start < instant) & (stop.isnull() | (stop >= instant))
+            where = alive_at(data, leaf, self.catalog)
             if leaf.ref in filters:
                 where = where & data[filters[leaf.ref]]
             aggregates[f"v{index}"] = data.count(where=where)
 
-        dimension = table_dimension(table, env)
+        dimension = table_dimension(table, self.row_env(data))
         rows = self.aggregate(data, aggregates, slice_, dimension) if aggregates else {}
         return {leaf: self.state_result(rows, f"v{i}", leaf) for i, leaf in enumerate(leaves)}
 
@@ -773,12 +835,13 @@ class Workbook:
         for period in periods:
             if not measured:
                 reason = f"{NA}{kpi.name} n'a pas de colonne de valeur (mean_of) pour ce mode"
-                values.append(self.make_value(ref, period, None, reason))
+                values.append(self.make_value(ref, period, None, reason, "cumulative_mean"))
                 continue
             total += results[Leaf(ref, period, "sum")].get(None) or 0
             count += results[Leaf(ref, period, "n")].get(None) or 0
             raw = total / count if count else None
-            values.append(self.make_value(ref, period, raw, None if count else empty_reason(kpi)))
+            reason = None if count else empty_reason(kpi)
+            values.append(self.make_value(ref, period, raw, reason, "cumulative_mean"))
         return values
 
     def breakdown_by_time(self, names, period: Period, grain: str, mode: str, filters):
@@ -845,6 +908,10 @@ class Workbook:
 
 
 # --- Helpers ----------------------------------------------------------------------------------
+
+
+def first_line(error: Exception) -> str:
+    return str(error).strip().splitlines()[0] if str(error).strip() else ""
 
 
 def check_mode(mode: str) -> None:
@@ -926,6 +993,45 @@ def table_dimension(table: str, env: RowEnv):
     return dimension
 
 
+def value_column_unit(kpi: KpiDef) -> str:
+    """The unit of a measure's mean_of column: currency for money, else a number."""
+    source = str(kpi.get("mean_of") or "")
+    table, _, column = source.rpartition(".")
+    table = table or kpi.get("table")
+    if table in schema.TABLES and column in schema.TABLES[table].column_names():
+        return "currency" if schema.TABLES[table].column(column).kind == "money" else "number"
+    return "number"
+
+
+def alive_at(data, leaf: Leaf, catalog: Catalog):
+    """Rows of a state KPI's table alive at its instant: created before, not yet deleted."""
+    kpi = catalog.kpis[leaf.ref.name]
+    instant = utc(instant_of(kpi, leaf.period))
+    start, stop = data[kpi.get("valid_from")], data[kpi.get("valid_to")]
+    return (start < instant) & (stop.isnull() | (stop >= instant))
+
+
+def alive_key(leaf: Leaf, catalog: Catalog) -> tuple:
+    kpi = catalog.kpis[leaf.ref.name]
+    return kpi.get("valid_from"), kpi.get("valid_to"), instant_of(kpi, leaf.period)
+
+
+def any_of(conditions: list):
+    found = conditions[0]
+    for condition in conditions[1:]:
+        found = found | condition
+    return found
+
+
+def leaf_condition(leaf: Leaf, part: dict, env: RowEnv):
+    """Rows of a leaf: its time in the leaf's period, and its filter."""
+    time = part["time"].build(env)
+    where = (time >= utc(leaf.period.start_utc)) & (time < utc(leaf.period.end_utc))
+    if "filter" in part:
+        where = where & part["filter"].build(env).fill_null(False)
+    return where
+
+
 def distinct_groups(leaves: list[Leaf], parts: dict, env: RowEnv) -> dict[tuple, list[Leaf]]:
     """Leaves that count distinct values of the same key, by key (built columns)."""
     groups: dict[tuple, list[Leaf]] = {}
@@ -939,6 +1045,14 @@ def distinct_groups(leaves: list[Leaf], parts: dict, env: RowEnv) -> dict[tuple,
         key = names.setdefault(signature, columns)
         groups.setdefault(key, []).append(leaf)
     return groups
+
+
+def time_per_key(table: str, time_name: str, key) -> bool:
+    """True when the time column comes from a table joined on columns of the key."""
+    joined, _, _ = time_name.partition("__")
+    keys = JOINS.get(table, {}).get(joined)
+    names = {column.get_name() for column in key}
+    return keys is not None and set(keys) <= names
 
 
 def contact_dimension(table):

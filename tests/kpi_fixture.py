@@ -226,6 +226,20 @@ def write_surveys(data: Path) -> None:
     )
 
 
+def write_interactions(data: Path, rows) -> None:
+    """rows: (contact_id, occurred_at)."""
+    contacts, occurred = zip(*rows, strict=True)
+    write(
+        data / "interactions.parquet",
+        {
+            "interaction_id": pa.array([f"i{i}" for i in range(len(rows))]),
+            "contact_id": pa.array(contacts),
+            "occurred_at": times(occurred),
+            "channel": pa.array(["phone"] * len(rows)),
+        },
+    )
+
+
 def make_project(root: Path, **options) -> Project:
     """A project folder with the whole fixture extract under data/."""
     data = root / "data"

@@ -13,6 +13,7 @@ from kpi_fixture import make_project
 
 from kpi.engine import Workbook
 from kpi.errors import CatalogError
+from kpi.project import Project
 
 
 @pytest.fixture
@@ -304,3 +305,115 @@ def test_batching_one_query_per_table(book):
 def test_default_period_is_last_complete_month(book):
     # Newest event: o12 on 2027-01-04, January is not complete -> December 2026.
     assert book.default_period("month").key == "2026-12"
+
+
+def test_project_distinct_count_with_its_own_time(tmp_path):
+    # A project KPI: distinct buyers of completed orders placed in the period. October:
+    # c1 (o1, o2) and c3 (o4); o7 has no contact -> 2. September: c2 (o3) -> 1.
+    make_project(tmp_path)
+    (tmp_path / "kpis.yml").write_text(
+        "kpis:\n  buyers:\n    kind: measure\n    label: Acheteurs\n    table: orders\n"
+        '    time: ordered_at\n    filter: status == "completed" and not is_test\n'
+        "    value: count_distinct(contact_id)\n    unit: count\n",
+        encoding="utf-8",
+    )
+    from kpi.project import Project
+
+    book = Workbook(Project.from_options(tmp_path, {"catalogs": ["kpis.yml"]}))
+    comparison = book.compare("buyers", "2026-10")
+    assert (comparison.current.raw, comparison.reference.raw) == (2, 1)
+    table = book.breakdown(["buyers"], "2026-10", by="channel", other=False)
+    # web: c1 (o1), c3 (o4); store: c1 (o2); marketplace holds only the guest o7, which
+    # has no contact to count, so it is no member of this breakdown.
+    assert {k: v["buyers"].raw for k, v in table.rows} == {"web": 2, "store": 1}
+
+
+def test_series_at_a_finer_grain_ends_with_the_last_week_of_the_period(book):
+    # October 2026 by ISO week, 2 buckets: 2026-W43 (19-25 Oct: o2 50.50) and 2026-W44
+    # (26 Oct - 1 Nov, holding 31 October): o4 30.00 (23:30 Paris on 31 Oct) and o8 40.00
+    # (01:30 Paris on Sunday 1 Nov) = 70.00.
+    series = book.series(["revenue"], "2026-10", count=2, grain="week")
+    assert [p.key for p in series.periods] == ["2026-W43", "2026-W44"]
+    assert [v.raw for v in series.values["revenue"]] == [Decimal("50.50"), Decimal("70.00")]
+
+
+def test_interactions_count_as_activity_when_the_project_says_so(tmp_path):
+    # c9 (no order) called on 10 October; c4 called on 1 September.
+    from kpi_fixture import write_interactions
+
+    project = make_project(tmp_path, activity_includes_interactions=True)
+    write_interactions(tmp_path / "data", [("c9", "2026-10-10T10:00"), ("c4", "2026-09-01T10:00")])
+    book = Workbook(project)
+    # End: c1 c2 c3 c8 (orders) + c9 + c4 (1 Sep is after 3 Aug) = 6; start: c2 c4 c8 = 3.
+    assert raw(book, "active_customers") == 6
+    assert raw(book, "active_customers_start") == 3
+    # churned: none (c4 still active at the end); activated: c1 c3 c9.
+    assert raw(book, "churned") == 0
+    assert raw(book, "activated") == 3
+    # Without the setting, interactions are ignored.
+    assert raw(Workbook(make_project(tmp_path / "other")), "active_customers") == 4
+
+
+def test_a_table_breaking_the_contract_gives_na_not_a_crash(tmp_path, caplog):
+    # total_amount written as text: revenue cannot be summed; other tables still work.
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    make_project(tmp_path)
+    orders = pq.read_table(tmp_path / "data" / "orders.parquet")
+    index = orders.schema.get_field_index("total_amount")
+    broken = orders.set_column(index, "total_amount", pa.array(["x"] * orders.num_rows))
+    pq.write_table(broken, tmp_path / "data" / "orders.parquet")
+    book = Workbook(Project.from_options(tmp_path, {}))
+    values = book.values(["revenue", "open_rate"], "2026-10")
+    assert values["revenue"].value is None
+    assert values["revenue"].reason.startswith("n/a : erreur de calcul")
+    assert values["open_rate"].raw == Decimal("0.5")
+
+
+def test_other_row_of_a_rate_is_recomputed_not_summed(book):
+    # Campaigns sent in October ranked by delivered pairs: "Newsletter octobre" (k1: 4
+    # delivered, human opens c1 c3 -> 2 / 4) then "Promo" (k3: 2 delivered, c8 -> 1 / 2).
+    # Top 1: the "Autres" row is Promo alone, its rate recomputed: 1 / 2.
+    table = book.breakdown(["delivered", "open_rate"], "2026-10", by="campaign", top=1)
+    rows = {k: (v["delivered"].raw, v["open_rate"].raw) for k, v in table.rows}
+    assert rows == {"Newsletter octobre": (4, Decimal("0.5")), "Autres": (2, Decimal("0.5"))}
+    assert table.total[1]["open_rate"].raw == Decimal("0.5")  # 3 / 6
+
+
+def test_missing_dimension_values_are_a_member_of_their_own(book):
+    # Contacts existing at the end by city: Paris c1 c8, Lyon c2, Liège c3, Bruxelles c5,
+    # and c9 without a city.
+    table = book.breakdown(["contacts_existing"], "2026-10", by="city", other=False)
+    assert {k: v["contacts_existing"].raw for k, v in table.rows} == {
+        "Paris": 2,
+        "Bruxelles": 1,
+        "Liège": 1,
+        "Lyon": 1,
+        "(non renseigné)": 1,
+    }
+    # Filtering on a missing value: None.
+    assert raw(book, "contacts_existing", city=None) == 1
+
+
+def test_mean_of_amounts_is_shown_as_an_amount(book):
+    # Mean order amount on the web in October: (100 + 30) / 2 = 65.00 EUR.
+    table = book.breakdown(["orders_count"], "2026-10", by="channel", mode="mean", top=1)
+    label, values = table.rows[0]
+    assert (label, values["orders_count"].unit) == ("web", "currency")
+    assert values["orders_count"].formatted == "65,00\xa0€"
+
+
+def test_orders_by_the_buyers_lead_source(book):
+    # October revenue by the buyer's lead source: c1 (web) 100 + 50.50, c3 (web) 30 ->
+    # 180.50; the guest order o7 has no buyer -> 20.00 under "(non renseigné)"; c2
+    # (referral) only has the cancelled o5 in October -> 0.
+    table = book.breakdown(["revenue"], "2026-10", by="lead_source", other=False)
+    assert {k: v["revenue"].raw for k, v in table.rows} == {
+        "web": Decimal("180.50"),
+        "(non renseigné)": Decimal("20.00"),
+        "referral": Decimal(0),
+    }
+    # revenue_per_contact by lead source: contacts from the web existing at the end are
+    # c1 and c3 (c4 and c7 are deleted, c5 came from ads) -> 180.50 / 2 = 90.25.
+    assert raw(book, "revenue_per_contact", lead_source="web") == Decimal("90.25")

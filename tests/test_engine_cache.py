@@ -71,3 +71,26 @@ def test_memory_only_cache(tmp_path):
     book.value("revenue", "2026-10")
     assert book.stats.queries == 1
     assert not (project.cache_dir / "kpi-cache.sqlite").exists()
+
+
+def test_a_new_label_or_target_runs_no_query(tmp_path):
+    make_project(tmp_path)
+    Workbook(Project.from_options(tmp_path, {})).values(NAMES, "2026-10")
+    (tmp_path / "kpis.yml").write_text(
+        "kpis:\n  revenue:\n    label: CA\n    target: 1000\n", encoding="utf-8"
+    )
+    book = Workbook(Project.from_options(tmp_path, {"catalogs": ["kpis.yml"]}))
+    value = book.value("revenue", "2026-10")
+    assert book.stats.queries == 0
+    assert (value.label, value.raw) == ("CA", Decimal("200.50"))
+
+
+def test_close_releases_the_cache_and_a_new_workbook_reads_it(tmp_path):
+    project = make_project(tmp_path)
+    first = Workbook(project)
+    first.value("revenue", "2026-10")
+    first.close()
+    second = Workbook(project)
+    assert second.value("revenue", "2026-10").raw == Decimal("200.50")
+    assert second.stats.queries == 0
+    second.close()
