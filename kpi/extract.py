@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from datetime import UTC, datetime
 from functools import cached_property
 from pathlib import Path
 
 import duckdb
 import ibis
+import pyarrow.parquet as pq
 
 from kpi import mapping
 from kpi.errors import ExtractError
@@ -24,6 +26,9 @@ from kpi.project import Project
 from kpi.schema import TABLES
 
 log = logging.getLogger(__name__)
+
+# The Parquet key-value metadata where an export tool records when it took the extract.
+EXTRACTED_AT_KEY = b"kpisite.extracted_at"
 
 
 class MissingTable(ExtractError):
@@ -180,3 +185,27 @@ class Extract:
         for name in self.names():
             digest.update(f"{name}={self.fingerprint(name)};".encode())
         return digest.hexdigest()[:16]
+
+    def all_files(self) -> list[Path]:
+        """Every file the available tables are read from, each once, sorted."""
+        return sorted({path for name in self.names() for path in self.files(name)})
+
+    def extracted_at(self) -> datetime | None:
+        """When the extract was taken, in UTC: the newest time recorded under
+        `kpisite.extracted_at` in a Parquet file's metadata, else the newest file's
+        modification time (a fresh clone gives committed files the clone's time, so an
+        export tool should record the real one)."""
+        moments = [file_extracted_at(path) for path in self.all_files()]
+        return max(moments, default=None)
+
+
+def file_extracted_at(path: Path) -> datetime:
+    """The extraction time recorded in a Parquet file's footer, else its mtime."""
+    if path.suffix == ".parquet":
+        try:
+            metadata = pq.read_metadata(path).metadata or {}
+        except (OSError, ValueError):
+            metadata = {}
+        if EXTRACTED_AT_KEY in metadata:
+            return datetime.fromisoformat(metadata[EXTRACTED_AT_KEY].decode()).astimezone(UTC)
+    return datetime.fromtimestamp(path.stat().st_mtime, UTC)

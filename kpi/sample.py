@@ -11,12 +11,16 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
+
+from kpi.extract import EXTRACTED_AT_KEY
 
 log = logging.getLogger(__name__)
 
@@ -187,16 +191,28 @@ def write_sample(
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     tables = generate(contacts, seed, end, months)
+    extracted = extraction_time(end)
     for name, table in tables.items():
-        write_parquet(table, out_dir / f"{name}.parquet")
+        write_parquet(table, out_dir / f"{name}.parquet", extracted)
     log.debug("sample of %d contacts written to %s", contacts, out_dir)
     return {name: table.num_rows for name, table in tables.items()}
 
 
-def write_parquet(table: pa.Table, path: Path) -> None:
+def extraction_time(end: str) -> str:
+    """When the sample pretends to be extracted: 06:00 in its zone, the day after `end`.
+
+    Recorded in each file (kpi.extract.EXTRACTED_AT_KEY) so that pages show a fixed
+    extraction time, not the time a clone wrote the files.
+    """
+    first_after = datetime.fromtimestamp(timeline(end, 1).end, UTC).replace(tzinfo=None)
+    local = first_after.replace(hour=6, tzinfo=ZoneInfo(ZONE))
+    return local.astimezone(UTC).isoformat(timespec="seconds")
+
+
+def write_parquet(table: pa.Table, path: Path, extracted_at: str) -> None:
     # Fixed options and no pandas metadata: the same table always gives the same bytes.
     pq.write_table(
-        table.replace_schema_metadata(None),
+        table.replace_schema_metadata({EXTRACTED_AT_KEY: extracted_at}),
         path,
         compression="zstd",
         row_group_size=1 << 20,

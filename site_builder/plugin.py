@@ -164,9 +164,8 @@ def open_workbook(project: Project):
 
 
 def close_workbook(book) -> None:
-    close = getattr(book, "close", None)
-    if callable(close):
-        close()
+    if book is not None:
+        book.close()
 
 
 def choose_period(book, project: Project):
@@ -179,20 +178,8 @@ def choose_period(book, project: Project):
 
 
 def engine_counts(book) -> tuple[int, int]:
-    """(queries run, values from the cache) from the engine's stats, whatever their form."""
-    stats = getattr(book, "stats", None)
-    if stats is None:
-        return 0, 0
-    get = (
-        stats.get if isinstance(stats, dict) else lambda key, default: getattr(stats, key, default)
-    )
-    queries = get("queries", None)
-    if queries is None:
-        queries = get("queries_executed", 0)
-    cached = get("from_cache", None)
-    if cached is None:
-        cached = get("from_cache", get("values_from_cache", 0))
-    return int(queries or 0), int(cached or 0)
+    """(queries run, values from the cache) so far in this build."""
+    return book.stats.queries, book.stats.from_cache
 
 
 def site_metadata(project: Project, book, period) -> dict:
@@ -201,8 +188,8 @@ def site_metadata(project: Project, book, period) -> dict:
         "period": period.key,
         "period_label": period.label,
         "grain": period.grain,
-        "fingerprint": os.environ.get("KPISITE_FINGERPRINT") or extract_fingerprint(project, book),
-        "extracted_at": extracted_at(project, book),
+        "fingerprint": os.environ.get("KPISITE_FINGERPRINT") or book.extract.fingerprint_all,
+        "extracted_at": isoformat(extracted_at(book)),
         "extracted_label": extracted_label(project, book),
         "built_at": os.environ.get("KPISITE_BUILT_AT")
         or datetime.now(UTC).isoformat(timespec="seconds"),
@@ -210,40 +197,21 @@ def site_metadata(project: Project, book, period) -> dict:
     }
 
 
-def extract_fingerprint(project: Project, book) -> str | None:
-    extract = getattr(book, "extract", None)
-    if extract is None:
-        from kpi.extract import Extract
-
-        extract = Extract(project)
-    fingerprint = extract.fingerprint_all
-    return fingerprint() if callable(fingerprint) else fingerprint
+def isoformat(moment: datetime | None) -> str | None:
+    return None if moment is None else moment.isoformat(timespec="seconds")
 
 
-def extract_files(project: Project, book) -> list[Path]:
-    """The files the extract reads: Parquet tables under data/ and mapped raw sources."""
-    files = extract_wait.parquet_files(project.data_dir)
-    mapping = getattr(getattr(book, "extract", None), "mapping", None)
-    for source in getattr(mapping, "sources", {}).values():
-        files += source.files()
-    return files
+def extracted_at(book) -> datetime | None:
+    """When the extract was taken (kpi.extract.Extract.extracted_at)."""
+    return book.extract.extracted_at()
 
 
-def extracted_at(project: Project, book=None) -> str | None:
-    """The modification time of the newest extract file, in UTC."""
-    newest = max((path.stat().st_mtime for path in extract_files(project, book)), default=None)
-    if newest is None:
-        return None
-    return datetime.fromtimestamp(newest, UTC).isoformat(timespec="seconds")
-
-
-def extracted_label(project: Project, book=None) -> str | None:
+def extracted_label(project: Project, book) -> str | None:
     """The extraction time in the reporting zone and locale: "3 décembre 2026 à 18:05"."""
-    moment = extracted_at(project, book)
+    moment = extracted_at(book)
     if moment is None:
         return None
-    local = datetime.fromisoformat(moment).astimezone(project.zone)
-    return formats.timestamp(local, project.settings.locale)
+    return formats.timestamp(moment.astimezone(project.zone), project.settings.locale)
 
 
 def git_head(root: Path) -> str | None:
@@ -261,8 +229,8 @@ def git_head(root: Path) -> str | None:
     return result.stdout.strip() or None if result.returncode == 0 else None
 
 
-def watched_paths(project: Project, book=None) -> list[Path]:
+def watched_paths(project: Project, book) -> list[Path]:
     """The extract folder, mapped raw sources' folders and the project's catalogs."""
     paths = [project.data_dir, *(project.path(catalog) for catalog in project.settings.catalogs)]
-    paths += [file.parent for file in extract_files(project, book)]
+    paths += [file.parent for file in book.extract.all_files()]
     return sorted({path for path in paths if path.exists()})

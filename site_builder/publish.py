@@ -166,7 +166,7 @@ def describe(project: Project, period: str) -> Version:
     return Version(
         period=period,
         title=parse_period(period, settings.timezone, settings.locale).label,
-        fingerprint=content_hash(extract_files(project), project.data_dir),
+        fingerprint=content_hash(extract_files(project), project.root),
         inputs=content_hash(input_files(project), project.root, salt=period + tool_fingerprint()),
         built_at=os.environ.get("KPISITE_BUILT_AT") or now_iso(),
         commit=os.environ.get("KPISITE_COMMIT") or git_head(project.root),
@@ -174,8 +174,11 @@ def describe(project: Project, period: str) -> Version:
 
 
 def extract_files(project: Project) -> list[Path]:
-    """Every file under the extract folder: what the KPI values were computed from."""
-    return visible_files(project.data_dir)
+    """Every file the KPI values are computed from: the extract folder's Parquet files and
+    the raw files a mapping reads (kpi.mapping)."""
+    from kpi.extract import Extract
+
+    return sorted({*visible_files(project.data_dir), *Extract(project).all_files()})
 
 
 def input_files(project: Project) -> list[Path]:
@@ -222,7 +225,10 @@ def content_hash(files: Iterable[Path], root: Path, salt: str = "") -> str:
     gives every file a new mtime, and that must not republish every version)."""
     digest = hashlib.sha256(salt.encode())
     for path in files:
-        name = os.path.relpath(path, root).replace(os.sep, "/")
+        # Raw files outside the project (shared data) are named alone: where they are
+        # mounted must not change the hash.
+        inside = path.resolve().is_relative_to(root.resolve())
+        name = path.relative_to(root).as_posix() if inside else path.name
         digest.update(f"\0{name}\0".encode())
         with open(path, "rb") as stream:
             for chunk in iter(lambda stream=stream: stream.read(1 << 20), b""):
