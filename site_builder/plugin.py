@@ -183,7 +183,7 @@ def engine_counts(book) -> tuple[int, int]:
 
 
 def site_metadata(project: Project, book, period) -> dict:
-    """config.extra["kpisite"]: what the pages and the publishing helper show."""
+    """config.extra["kpisite"]: what the pages, their footer and the versions file show."""
     return {
         "period": period.key,
         "period_label": period.label,
