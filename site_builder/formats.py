@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from babel.dates import format_date, format_datetime
 
 # The words of the site, by language; French is the default.
@@ -102,21 +100,6 @@ def short_period(period, locale: str) -> str:
     if grain == "year":
         return str(start.year)
     return getattr(period, "label", str(start.date()))
-
-
-def period_key(period, grain: str) -> str:
-    """The period string of `grain` holding the last day of `period` ("2026-Q4", ...)."""
-    last = (period.end - timedelta(microseconds=1)).date()
-    if grain == "day":
-        return last.isoformat()
-    if grain == "week":
-        year, week, _ = last.isocalendar()
-        return f"{year}-W{week:02d}"
-    if grain == "month":
-        return f"{last.year}-{last.month:02d}"
-    if grain == "quarter":
-        return f"{last.year}-Q{(last.month - 1) // 3 + 1}"
-    return str(last.year)
 
 
 def timestamp(moment, locale: str) -> str:

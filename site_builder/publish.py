@@ -33,6 +33,7 @@ from pathlib import Path
 
 from kpi.errors import KpisiteError
 from kpi.project import Project
+from site_builder.build import environment
 
 log = logging.getLogger(__name__)
 
@@ -275,7 +276,7 @@ def build(project: Project, version: Version, site_dir: Path, builder: Builder |
     }
     log.info("Building %s (%s) for publishing", version.period, version.title)
     try:
-        with environment(overrides):
+        with environment(**overrides):
             builder(project, version.period, site_dir)
     except KpisiteError:
         raise
@@ -334,20 +335,6 @@ def describe_label(project: Project, period: str) -> str:
     return parse_period(period, project.settings.timezone, project.settings.locale).label
 
 
-@contextlib.contextmanager
-def environment(values: dict[str, str]) -> Iterator[None]:
-    saved = {name: os.environ.get(name) for name in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
-
-
 # The branch.
 
 
@@ -374,7 +361,7 @@ class Branch:
         previous = Path.cwd()
         os.chdir(self.root)
         try:
-            with environment(self.identity()):
+            with environment(**self.identity()):
                 yield
         finally:
             os.chdir(previous)

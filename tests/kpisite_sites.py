@@ -47,20 +47,24 @@ def copy_project(pages: dict[str, str], folder: Path, nav: bool = False) -> Proj
 
 
 def serve_folder(site: Path, mount: str):
-    """Serve `site` under the sub-path `mount` on loopback; return (server, base URL)."""
+    """Serve a copy of `site` under the sub-path `mount` on loopback; return (server, base URL)."""
+    root = Path(tempfile.mkdtemp(prefix="kpisite-serve-"))
+    shutil.copytree(site, root / mount.strip("/"))
+    server = serve_root(root)
+    return server, f"http://127.0.0.1:{server.server_port}/{mount.strip('/')}/"
+
+
+def serve_root(root: Path):
+    """Serve the folder `root` on a free loopback port, quietly, from a daemon thread."""
+    import functools
     import http.server
     import threading
 
-    root = Path(tempfile.mkdtemp(prefix="kpisite-serve-"))
-    shutil.copytree(site, root / mount.strip("/"))
-
     class Quiet(http.server.SimpleHTTPRequestHandler):
-        def __init__(self, *args, **kwargs):
-            super().__init__(*args, directory=str(root), **kwargs)
-
         def log_message(self, *args):
             pass
 
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Quiet)
+    handler = functools.partial(Quiet, directory=str(root))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server, f"http://127.0.0.1:{server.server_port}/{mount.strip('/')}/"
+    return server

@@ -3,37 +3,15 @@ version selector lists the periods, and an older period shows the banner to the 
 
 from __future__ import annotations
 
-import functools
-import http.server
-import threading
-from pathlib import Path
-
 import pytest
+from conftest import BROWSER_MARKS
+from kpisite_sites import serve_root
 from test_publish import write_project
 
 from kpi.project import Project
 from site_builder.publish import build_with_mkdocs, publish_to_folder
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.slow,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed"),
-]
-
-
-class Quiet(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args) -> None:
-        pass
+pytestmark = BROWSER_MARKS
 
 
 @pytest.fixture(scope="module")
@@ -45,22 +23,10 @@ def base(tmp_path_factory) -> str:
     for period in ("2026-10", "2026-11"):
         publish_to_folder(project, folder, period, builder=build_with_mkdocs)
 
-    handler = functools.partial(Quiet, directory=str(root / "www"))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    server = serve_root(root / "www")
     yield f"http://127.0.0.1:{server.server_port}/rapports/"
     server.shutdown()
     server.server_close()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture
