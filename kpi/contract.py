@@ -20,7 +20,7 @@ import pyarrow.parquet as pq
 from kpi.errors import ExtractError, Problem, closest
 from kpi.extract import Extract, MissingTable
 from kpi.project import Project
-from kpi.schema import EXPECTED, TABLES, Column, Table
+from kpi.schema import EXPECTED, TABLES, Column, Table, fits
 
 log = logging.getLogger(__name__)
 
@@ -217,21 +217,6 @@ TYPE_HINTS = {
     "money": "cast amounts to DECIMAL(18,2): floats do not add cents up exactly",
     "bool": "use true/false, not 0/1 or 'yes'/'no'",
 }
-
-
-def fits(kind: str, dtype: dt.DataType) -> bool:
-    """Whether a column type fits a kind of the contract."""
-    if kind in ("id", "string"):
-        return dtype.is_string()
-    if kind == "timestamp":
-        return dtype.is_timestamp() and dtype.timezone is not None
-    if kind == "money":
-        return dtype.is_decimal()
-    if kind == "bool":
-        return dtype.is_boolean()
-    if kind == "int":
-        return dtype.is_integer()
-    return dtype.is_numeric()
 
 
 def bad_type(column: Column, table: ibis.Table) -> bool:

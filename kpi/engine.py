@@ -476,12 +476,11 @@ class Workbook:
                 return self.compute_states(leaves, slice_)
             return self.compute_activity(leaves, slice_)
         except MissingTable as missing:
-            reason = f"{NA}pas de table {missing.table} dans l'extrait"
-            return {leaf: Result(reason=reason) for leaf in leaves}
-        except (IbisError, duckdb.Error, AttributeError, TypeError) as error:
-            # A table that breaks the contract (a column of the wrong type: ibis has no
-            # sum() on text, an AttributeError): its KPIs are n/a with the reason, the
-            # other tables' KPIs are still computed. `kpisite check` names the column.
+            return {leaf: Result(reason=missing_reason(missing)) for leaf in leaves}
+        except (IbisError, duckdb.Error) as error:
+            # The engine refused the query (a value the contract cannot see, a backend
+            # limit): these KPIs are n/a with the reason, the other tables' KPIs are still
+            # computed. A column of the wrong type is caught earlier, by Extract.table().
             names = ", ".join(sorted({leaf.ref.key for leaf in leaves}))
             log.error(
                 "KPIs %s: the query failed: %s",
@@ -908,6 +907,13 @@ class Workbook:
 
 
 # --- Helpers ----------------------------------------------------------------------------------
+
+
+def missing_reason(missing: MissingTable) -> str:
+    """The n/a reason of the KPIs of a missing or unusable table."""
+    if missing.detail:
+        return f"{NA}{missing.detail}"
+    return f"{NA}pas de table {missing.table} dans l'extrait"
 
 
 def first_line(error: Exception) -> str:

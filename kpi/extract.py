@@ -23,7 +23,7 @@ from kpi import mapping
 from kpi.errors import ExtractError
 from kpi.mapping import identifier, quote
 from kpi.project import Project
-from kpi.schema import TABLES
+from kpi.schema import TABLES, fits
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +38,8 @@ class MissingTable(ExtractError):
         super().__init__(reason or f"no {table} table in {where}")
         self.table = table
         self.reason = reason or f"no {table} table in {where}"
+        # Why a table that exists cannot be used (raw file missing, wrong column type).
+        self.detail = reason
 
 
 class Extract:
@@ -87,10 +89,15 @@ class Extract:
         return name in self.names()
 
     def table(self, name: str) -> ibis.Table:
-        """The ibis table `name` with every canonical column (absent nullable ones null)."""
+        """The ibis table `name` with every canonical column (absent nullable ones null).
+
+        A column of the wrong type makes the table unusable (MissingTable with the
+        reason): computing on it would fail in the engine, or worse, give a wrong number.
+        """
         raw = self.raw_table(name)
         if name not in TABLES:
             return raw
+        self._check_types(name, raw)
         present = set(raw.columns)
         missing = {
             column.name: ibis.null().cast(column.ibis_type)
@@ -98,6 +105,17 @@ class Extract:
             if column.name not in present and column.nullable
         }
         return raw.mutate(**missing) if missing else raw
+
+    def _check_types(self, name: str, raw: ibis.Table) -> None:
+        schema = raw.schema()
+        for column in TABLES[name].columns:
+            if column.name in schema and not fits(column.kind, schema[column.name]):
+                raise MissingTable(
+                    name,
+                    self.project.data_dir,
+                    f"table {name}, column {column.name}: unexpected type "
+                    f"{schema[column.name]} (run kpisite check)",
+                )
 
     def raw_table(self, name: str) -> ibis.Table:
         """The ibis table `name` as the extract holds it (the contract checks this one)."""

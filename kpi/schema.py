@@ -19,6 +19,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import ibis.expr.datatypes as dt
+
 # The ibis type each kind is filled with when a nullable column is absent.
 IBIS_TYPES = {
     "id": "string",
@@ -313,3 +315,18 @@ TABLES: dict[str, Table] = {
 def table(name: str) -> Table:
     """The canonical table `name`; KeyError when there is none."""
     return TABLES[name]
+
+
+def fits(kind: str, dtype: dt.DataType) -> bool:
+    """Whether a column type fits a kind of the contract."""
+    if kind in ("id", "string"):
+        return dtype.is_string()
+    if kind == "timestamp":
+        return dtype.is_timestamp() and dtype.timezone is not None
+    if kind == "money":
+        return dtype.is_decimal()
+    if kind == "bool":
+        return dtype.is_boolean()
+    if kind == "int":
+        return dtype.is_integer()
+    return dtype.is_numeric()

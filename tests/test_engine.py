@@ -367,7 +367,9 @@ def test_a_table_breaking_the_contract_gives_na_not_a_crash(tmp_path, caplog):
     book = Workbook(Project.from_options(tmp_path, {}))
     values = book.values(["revenue", "open_rate"], "2026-10")
     assert values["revenue"].value is None
-    assert values["revenue"].reason.startswith("n/a : erreur de calcul")
+    assert values["revenue"].reason == (
+        "n/a : table orders, column total_amount: unexpected type string (run kpisite check)"
+    )
     assert values["open_rate"].raw == Decimal("0.5")
 
 

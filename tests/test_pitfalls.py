@@ -196,9 +196,9 @@ def test_kpisite_quiet_build_fails_on_a_warning_and_prints_no_end_of_life_notice
 @pytest.mark.slow
 @pytest.mark.xfail(
     strict=True,
-    reason="kpi/engine.py:486 logs a failed query on logger 'kpi.engine' (not under "
-    "'mkdocs.'), and the plugin runs no contract check: `mkdocs build --strict` (and mike) "
-    "publish 'n/a : erreur de calcul' with exit code 0",
+    reason="kpi/engine.py Workbook.compute_group logs a failed query on logger 'kpi.engine' "
+    "(not under 'mkdocs.') and the plugin runs no contract check: `mkdocs build --strict` "
+    "(and mike) publish 'n/a : erreur de calcul' with exit code 0",
 )
 def test_a_failing_kpi_query_fails_a_plain_mkdocs_strict_build(tmp_path):
     # total_amount written as text: the revenue query fails (test_engine pins the n/a).
