@@ -19,7 +19,6 @@ from datetime import UTC, timedelta
 from decimal import Decimal
 from typing import Any
 
-import duckdb
 import ibis
 from ibis.common.exceptions import IbisError
 
@@ -27,7 +26,7 @@ from kpi import schema
 from kpi.cache import DiskCache, cache_key
 from kpi.catalog import CONTACT_DIMENSIONS, DIMENSIONS, JOINS, Catalog, KpiDef
 from kpi.errors import CatalogError, ExtractError, did_you_mean
-from kpi.extract import Extract, MissingTable
+from kpi.extract import Extract, MissingTable, QueryError
 from kpi.formatting import format_delta, format_ratio, format_value
 from kpi.formula import NotAvailable, Ref, RowEnv, evaluate_formula
 from kpi.periods import GRAINS, Period, parse_period, period_of, window_start
@@ -55,9 +54,13 @@ class Stats:
     queries: int = 0
     from_cache: int = 0
     computed: int = 0
+    # Queries the backend refused, one line each: their KPIs are n/a with the reason,
+    # and a caller such as the site plugin decides whether that fails the build.
+    failures: list[str] = field(default_factory=list)
 
     def reset(self) -> None:
         self.queries = self.from_cache = self.computed = 0
+        self.failures = []
 
 
 @dataclass(frozen=True)
@@ -477,17 +480,13 @@ class Workbook:
             return self.compute_activity(leaves, slice_)
         except MissingTable as missing:
             return {leaf: Result(reason=missing_reason(missing)) for leaf in leaves}
-        except (IbisError, duckdb.Error) as error:
+        except (IbisError, QueryError) as error:
             # The engine refused the query (a value the contract cannot see, a backend
             # limit): these KPIs are n/a with the reason, the other tables' KPIs are still
             # computed. A column of the wrong type is caught earlier, by Extract.table().
             names = ", ".join(sorted({leaf.ref.key for leaf in leaves}))
-            log.error(
-                "KPIs %s: the query failed: %s",
-                names,
-                error,
-                exc_info=log.isEnabledFor(logging.DEBUG),
-            )
+            self.stats.failures.append(f"KPIs {names}: the query failed: {first_line(error)}")
+            log.debug("KPIs %s: the query failed", names, exc_info=True)
             reason = f"{NA}erreur de calcul ({type(error).__name__}: {first_line(error)})"
             return {leaf: Result(reason=reason) for leaf in leaves}
 
@@ -496,7 +495,7 @@ class Workbook:
         self.stats.queries += 1
         if log.isEnabledFor(logging.DEBUG):
             log.debug("query:\n%s", ibis.to_sql(expr))
-        return self.extract.con.to_pyarrow(expr)
+        return self.extract.execute(expr)
 
     # --- Measures ---------------------------------------------------------------------------
 

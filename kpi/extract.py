@@ -42,6 +42,10 @@ class MissingTable(ExtractError):
         self.detail = reason
 
 
+class QueryError(ExtractError):
+    """The backend refused a query over the extract (a value the contract cannot see)."""
+
+
 class Extract:
     """The tables of one project, read lazily through one ibis connection."""
 
@@ -203,6 +207,16 @@ class Extract:
         for name in self.names():
             digest.update(f"{name}={self.fingerprint(name)};".encode())
         return digest.hexdigest()[:16]
+
+    def execute(self, expr: ibis.Expr):
+        """Run an ibis expression over the extract and return a pyarrow result.
+
+        Backend errors become QueryError, so callers need not know the backend.
+        """
+        try:
+            return self.con.to_pyarrow(expr)
+        except duckdb.Error as error:
+            raise QueryError(str(error).splitlines()[0]) from error
 
     def all_files(self) -> list[Path]:
         """Every file the available tables are read from, each once, sorted."""

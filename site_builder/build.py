@@ -44,13 +44,6 @@ def environment(**values: str | None):
                 os.environ[key] = value
 
 
-def check_contract(project: Project) -> None:
-    """Fail before building when the extract breaks the contract (kpi.contract)."""
-    from kpi.contract import ensure_valid
-
-    ensure_valid(project)
-
-
 def build_site(
     project: Project,
     period: str | None = None,
@@ -67,7 +60,6 @@ def build_site(
     from mkdocs.exceptions import Abort, PluginError
 
     started = time.monotonic()
-    check_contract(project)
     target = Path(site_dir) if site_dir else project.root / "site"
 
     with environment(KPISITE_PERIOD=period, NO_MKDOCS_2_WARNING="1"):
@@ -84,6 +76,8 @@ def build_site(
 
 
 def build_failure(plugin, failure: Exception) -> KpisiteError:
+    if plugin.extract_error is not None:
+        return plugin.extract_error
     problems = plugin.extension.problems if plugin.extension else []
     if problems:
         return DirectiveError(f"{len(problems)} directive error(s) in the report pages", problems)

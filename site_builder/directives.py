@@ -36,6 +36,10 @@ GRAINS = ("day", "week", "month", "quarter", "year")
 BLOCK_OPEN = re.compile(
     r"^(?P<fence>/{3,})[ \t]*(?P<kind>kpi[\w-]*)[ \t]*(?:\|[ \t]*(?P<arg>.*?))?\s*$"
 )
+# Any line opening a `kpi...` block, well formed or not: one BLOCK_OPEN does not match is
+# reported, never left as a literal paragraph (pymdownx.blocks' silent failure).
+KPI_OPEN = re.compile(r"^(?P<fence>/{3,})[ \t]*(?P<kind>kpi[\w-]*)", re.IGNORECASE)
+ANY_OPEN = re.compile(r"^/{3,}[ \t]*\S")
 CODE_FENCE = re.compile(r"^[ \t]{0,3}(?P<mark>`{3,}|~{3,})")
 INLINE = re.compile(r"\[\[kpi\s+(?P<body>[^\]]*?)\s*\]\]")
 CODE_SPAN = re.compile(r"(`+).+?\1")
@@ -68,6 +72,9 @@ class Scan:
     blocks: list[Block] = field(default_factory=list)
     inline_lines: dict[str, list[int]] = field(default_factory=dict)
     problems: list[tuple[int, str, str | None]] = field(default_factory=list)
+    # The lines each problem stands for, by its page line: (first index, last index) of
+    # the scanned lines, replaced by the error shown in place.
+    spans: dict[int, tuple[int, int]] = field(default_factory=dict)
 
 
 @dataclass
@@ -108,6 +115,9 @@ def scan(lines: list[str], offset: int = 0) -> Scan:
         opened = BLOCK_OPEN.match(text)
         if opened:
             index = read_block(lines, index, opened, offset, found)
+            continue
+        if KPI_OPEN.match(text):
+            index = read_malformed(lines, index, offset, found)
             continue
 
         prose[index] = CODE_SPAN.sub(lambda m: " " * len(m.group(0)), text)
@@ -153,7 +163,40 @@ def read_block(lines: list[str], index: int, opened: re.Match, offset: int, foun
             f"end it with a line '{fence}'",
         )
     )
+    found.spans[line] = (index, index)
     return index + 1
+
+
+def read_malformed(lines: list[str], index: int, offset: int, found: Scan) -> int:
+    """Report a `/// kpi...` line BLOCK_OPEN does not match (`/// kpi-tile revenue`,
+    `/// kpi-tiles x`); its body and closing fence, if any, go with it. Return the index
+    after them."""
+    text = lines[index].strip()
+    opened = KPI_OPEN.match(text)
+    kind = opened.group("kind")
+    line = index + 1 + offset
+    written = text[len(opened.group("fence")) :].strip()
+
+    if kind in KINDS:
+        form = f"'/// {kind}'" if kind == "kpi-grid" else f"'/// {kind} | KPI'"
+        found.problems.append((line, f"malformed directive '{written}': expected {form}", None))
+    else:
+        hint = did_you_mean(kind.lower(), KINDS)
+        found.problems.append(
+            (line, f"malformed directive '{written}': unknown kind '{kind}'", hint)
+        )
+
+    # Its closing fence, unless another block opens first (then the line goes alone).
+    closing = re.compile(rf"^{opened.group('fence')}\s*$")
+    end = index
+    for later in range(index + 1, len(lines)):
+        if closing.match(lines[later]):
+            end = later
+            break
+        if ANY_OPEN.match(lines[later]) or CODE_FENCE.match(lines[later]):
+            break
+    found.spans[line] = (index, end)
+    return end + 1
 
 
 def record_inline(text: str, offset: int, found: Scan) -> None:

@@ -111,20 +111,22 @@ class KpiBlockProcessor(Preprocessor):
         ext = self.extension
         found = directives.scan(lines, ext.offset)
         ext.inline_lines = found.inline_lines
-        output = []
+        # Each bad opening line (with its body) and each block is replaced in place, in
+        # page order, by its HTML: an error or the rendered directive.
+        pieces = [(block.start, block.end, block) for block in found.blocks]
         for line, message, hint in found.problems:
-            failure = directives.error(line, message, hint)
-            output += [
-                "",
-                self.md.htmlStash.store(error_block(ext.report(failure, line), ext.context)),
-                "",
-            ]
+            start, end = found.spans[line]
+            pieces.append((start, end, directives.error(line, message, hint)))
 
-        cursor = 0
-        for block in found.blocks:
-            output.extend(lines[cursor : block.start])
-            output += ["", self.md.htmlStash.store(ext.render_block(block)), ""]
-            cursor = block.end + 1
+        output, cursor = [], 0
+        for start, end, piece in sorted(pieces, key=lambda piece: piece[0]):
+            if isinstance(piece, directives.Block):
+                html = ext.render_block(piece)
+            else:
+                html = error_block(ext.report(piece, piece.line), ext.context)
+            output.extend(lines[cursor:start])
+            output += ["", self.md.htmlStash.store(html), ""]
+            cursor = end + 1
         output.extend(lines[cursor:])
         return output
 

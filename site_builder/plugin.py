@@ -21,6 +21,7 @@ from mkdocs.exceptions import PluginError
 from mkdocs.plugins import BasePlugin
 from mkdocs.structure.files import File, Files
 
+from kpi.errors import ExtractError
 from kpi.project import Project, Settings
 from site_builder import extract_wait, formats
 from site_builder.dashboard import DASHBOARD_PAGE, dashboard_markdown
@@ -51,6 +52,7 @@ class KpiSitePlugin(BasePlugin):
         super().__init__()
         self.serving = False
         self.book = None
+        self.extract_error: ExtractError | None = None
         self.context: RenderContext | None = None
         self.extension: KpiExtension | None = None
         self.pages = 0
@@ -70,6 +72,7 @@ class KpiSitePlugin(BasePlugin):
             extract_wait.wait_for_extract(self.project.data_dir)
 
         self.book = open_workbook(self.project)
+        self.check_extract()
         period = choose_period(self.book, self.project)
         settings = self.project.settings
         self.context = RenderContext(self.book, period, settings.locale, settings.currency)
@@ -82,6 +85,21 @@ class KpiSitePlugin(BasePlugin):
         if os.environ.get("KPISITE_VERSIONED"):
             config.extra.setdefault("version", {"provider": "mike", "default": "latest"})
         return config
+
+    def check_extract(self) -> None:
+        """The extract contract, before any page: `mkdocs build` and mike check it too."""
+        from kpi.contract import ensure_valid
+
+        try:
+            report = ensure_valid(self.project, self.book.extract)
+        except ExtractError as error:
+            close_workbook(self.book)
+            self.extract_error = error
+            listing = "\n".join(f"  {problem}" for problem in error.problems)
+            raise PluginError(f"{error}\n{listing}") from None
+        # Orphans and absent optional columns do not make a KPI wrong: no strict failure.
+        for problem in report.warnings:
+            log.info("%s", problem)
 
     def load_project(self, config) -> Project:
         root = Path(config.config_file_path or ".").parent
@@ -133,6 +151,9 @@ class KpiSitePlugin(BasePlugin):
     def on_post_build(self, *, config):
         problems = self.extension.problems if self.extension else []
         self.log_summary(len(problems))
+        # A KPI query the engine refused: the page shows n/a, strict mode must count it.
+        for failure in self.book.stats.failures:
+            log.warning("%s", failure)
         close_workbook(self.book)
 
         fail = not self.serving and self.project.settings.on_error == "fail"

@@ -71,6 +71,42 @@ def test_scan_offset_counts_front_matter_removed_by_mkdocs():
     assert found.inline_lines == {"[[kpi revenue]]": [6]}
 
 
+def test_scan_reports_a_malformed_block_opening_at_its_line_with_its_body():
+    lines = [
+        "# T",  # 0
+        "",
+        "/// kpi-tile revenue",  # 2: no bar
+        "compare: none",
+        "///",  # 4
+        "/// kpitile nps",  # 5: no bar, unknown kind; the next block opens before a close
+        "/// kpi-tile | nps",  # 6
+        "///",
+    ]
+
+    found = directives.scan(lines, offset=2)
+
+    assert found.problems == [
+        (5, "malformed directive 'kpi-tile revenue': expected '/// kpi-tile | KPI'", None),
+        (
+            8,
+            "malformed directive 'kpitile nps': unknown kind 'kpitile'",
+            "did you mean 'kpi-tile'?",
+        ),
+    ]
+    assert found.spans == {5: (2, 4), 8: (5, 5)}
+    assert [(b.kind, b.argument, b.line) for b in found.blocks] == [("kpi-tile", "nps", 9)]
+
+
+def test_a_malformed_opening_is_replaced_in_place_with_its_body(book):
+    html, problems = convert(book, "Avant\n\n/// kpi-tile revenue\ncompare: none\n///\n\nApres\n")
+
+    assert problems == [
+        "page.md:3: malformed directive 'kpi-tile revenue': expected '/// kpi-tile | KPI'"
+    ]
+    assert html.index("Avant") < html.index("kpisite-error") < html.index("Apres")
+    assert "compare: none" not in html and "<p>///</p>" not in html
+
+
 def test_code_is_rendered_as_code_not_as_a_directive(book):
     html, problems = convert(book, "`[[kpi revenue]]`\n\n```\n/// kpi-tile | nope\n///\n```\n")
 
@@ -161,6 +197,27 @@ ERRORS = [
     (
         "/// kpi-tile | nps\n",
         "page.md:1: directive 'kpi-tile' is never closed (end it with a line '///')",
+    ),
+    # An opening line that does not read '/// KIND | KPI' is an error, not a paragraph.
+    (
+        "# T\n\n/// kpi-tile revenue\n///",
+        "page.md:3: malformed directive 'kpi-tile revenue': expected '/// kpi-tile | KPI'",
+    ),
+    (
+        "/// kpi-chart: revenue\nover: month\n///",
+        "page.md:1: malformed directive 'kpi-chart: revenue': expected '/// kpi-chart | KPI'",
+    ),
+    (
+        "/// kpi-grid rows\n///",
+        "page.md:1: malformed directive 'kpi-grid rows': expected '/// kpi-grid'",
+    ),
+    (
+        "/// kpi-tiles revenue\n///",
+        "page.md:1: malformed directive 'kpi-tiles revenue': unknown kind 'kpi-tiles' (did you mean 'kpi-tile'?)",
+    ),
+    (
+        "/// KPI-tile | revenue\n///",
+        "page.md:1: malformed directive 'KPI-tile | revenue': unknown kind 'KPI-tile' (did you mean 'kpi-tile'?)",
     ),
     ("[[kpi completeness]]", "page.md:1: KPI 'completeness': expected completeness(field)"),
     (

@@ -419,3 +419,23 @@ def test_orders_by_the_buyers_lead_source(book):
     # revenue_per_contact by lead source: contacts from the web existing at the end are
     # c1 and c3 (c4 and c7 are deleted, c5 came from ads) -> 180.50 / 2 = 90.25.
     assert raw(book, "revenue_per_contact", lead_source="web") == Decimal("90.25")
+
+
+def test_a_query_the_backend_refuses_is_na_and_recorded(tmp_path, monkeypatch):
+    # The backend fails (what the contract cannot foresee): every KPI of that query is
+    # n/a with the backend's message, and the failure is recorded for the caller.
+    from kpi.extract import Extract, QueryError
+
+    def refuse(self, expr):
+        raise QueryError("Out of Range Error: overflow")
+
+    book = Workbook(make_project(tmp_path))
+    monkeypatch.setattr(Extract, "execute", refuse)
+
+    value = book.value("orders_count", "2026-10")
+
+    assert value.value is None
+    assert value.reason == "n/a : erreur de calcul (QueryError: Out of Range Error: overflow)"
+    assert len(book.stats.failures) == 1
+    assert book.stats.failures[0].endswith("the query failed: Out of Range Error: overflow")
+    assert "orders_count" in book.stats.failures[0]

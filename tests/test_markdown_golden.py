@@ -3,6 +3,10 @@ real engine over the bundled extract for October 2026 and compared with NAME.htm
 
 On a mismatch the actual output is written to NAME.actual.html beside it, to diff; after
 reviewing a deliberate change, copy it over NAME.html.
+
+The problems a page reports are compared too: with NAME.problems.txt, one problem a line,
+in the order they are reported (blocks in page order, then inline directives); a page with
+no such file must report none. An `error*` page must have one.
 """
 
 from __future__ import annotations
@@ -48,7 +52,12 @@ def test_golden_page(book, case):
         actual.unlink(missing_ok=True)
     assert expected.exists(), f"no {expected.name}: review {actual.name} and rename it"
     assert html == expected.read_text(encoding="utf-8"), f"see {actual.name}"
-    assert problems == [] or case.startswith("error")
+    listed = GOLDEN / f"{case}.problems.txt"
+    expected_problems = (
+        listed.read_text(encoding="utf-8").splitlines() if listed.exists() else []
+    )
+    assert case.startswith("error") == bool(expected_problems), f"{listed.name}?"
+    assert problems == expected_problems
 
 
 def test_the_extension_is_registered_as_a_markdown_entry_point():

@@ -80,11 +80,6 @@ def test_block_errors_are_reported_whatever_pymdownx_extensions_run_beside(sampl
         assert '<div class="admonition note">' in html
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="site_builder/directives.py:36 BLOCK_OPEN needs '| KPI': an opening line "
-    "'/// kpi-tile revenue' matches nothing and is silently left as a literal paragraph",
-)
 def test_a_block_opening_line_without_its_pipe_is_an_error_not_a_paragraph(sample_book):
     # The same silent failure as pymdownx.blocks: a `/// kpi-...` line the pre-pass does
     # not understand must be reported at its line, never shown as text.
@@ -194,12 +189,6 @@ def test_kpisite_quiet_build_fails_on_a_warning_and_prints_no_end_of_life_notice
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    strict=True,
-    reason="kpi/engine.py Workbook.compute_group logs a failed query on logger 'kpi.engine' "
-    "(not under 'mkdocs.') and the plugin runs no contract check: `mkdocs build --strict` "
-    "(and mike) publish 'n/a : erreur de calcul' with exit code 0",
-)
 def test_a_failing_kpi_query_fails_a_plain_mkdocs_strict_build(tmp_path):
     # total_amount written as text: the revenue query fails (test_engine pins the n/a).
     copy_project({"index.md": "# A\n\nCA : [[kpi revenue]].\n"}, tmp_path)
@@ -219,7 +208,9 @@ def test_a_failing_kpi_query_fails_a_plain_mkdocs_strict_build(tmp_path):
 
     done = mkdocs_strict_build(tmp_path)
 
+    # The plugin checks the contract before any page, so plain mkdocs (and mike) stop.
     assert done.returncode == 1, done.stdout + done.stderr
+    assert "table orders, column total_amount: expected a decimal" in done.stdout + done.stderr
 
 
 # --- Numbers: no inf / NaN from a zero denominator, empty sums are not NULL -------------

@@ -22,10 +22,11 @@ def serve(dev_addr: str | None, period: str | None, project_dir: str) -> int:
     """Preview the report site, rebuilding on every change."""
     from mkdocs.commands.serve import serve as mkdocs_serve
 
-    from site_builder.build import check_contract
+    from kpi.contract import ensure_valid
 
+    # A bad extract stops the preview before it starts, with the problems listed.
     project = load_project(project_dir)
-    check_contract(project)
+    ensure_valid(project)
     os.environ.setdefault("NO_MKDOCS_2_WARNING", "1")
     if period:
         os.environ["KPISITE_PERIOD"] = period
