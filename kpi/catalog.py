@@ -15,6 +15,7 @@ Kinds of KPI:
 
 from __future__ import annotations
 
+import builtins
 import logging
 import re
 from dataclasses import dataclass, field
@@ -24,7 +25,7 @@ from typing import Any
 import yaml
 
 from kpi import schema
-from kpi.errors import CatalogError, did_you_mean
+from kpi.errors import CatalogError, did_you_mean, with_hint
 from kpi.formula import Ref, RowScope, Typed, compile_row, formula_refs
 
 log = logging.getLogger(__name__)
@@ -161,8 +162,8 @@ class Catalog:
         base = REF_TEXT.match(str(name))
         if base and base.group(1) in self.kpis:
             return self.kpis[base.group(1)]
-        hint = did_you_mean(str(name), self.kpis)
-        raise CatalogError(f"catalog: unknown KPI {name!r} ({hint})")
+        hint = unknown_kpi_hint(str(name), self.kpis)
+        raise CatalogError(with_hint(f"catalog: unknown KPI {name!r}", hint))
 
     def ref(self, text: str | Ref, where: str = "") -> Ref:
         """Read a KPI reference as written by a page: `revenue`, `completeness(email)`."""
@@ -175,8 +176,8 @@ class Catalog:
             args = tuple(a.strip() for a in (match.group(2) or "").split(",") if a.strip())
             ref = Ref(match.group(1), args)
         if ref.name not in self.kpis:
-            hint = did_you_mean(ref.name, self.kpis)
-            raise CatalogError(f"{where or 'catalog'}: unknown KPI {ref.name!r} ({hint})")
+            hint = unknown_kpi_hint(ref.name, self.kpis)
+            raise CatalogError(with_hint(f"{where or 'catalog'}: unknown KPI {ref.name!r}", hint))
         kpi = self.kpis[ref.name]
         if len(ref.args) != len(kpi.params):
             wanted = f"{kpi.name}({', '.join(kpi.params)})" if kpi.params else kpi.name
@@ -210,7 +211,8 @@ class Catalog:
             for arg in leaf.args:
                 if arg not in columns:
                     hint = did_you_mean(arg, columns)
-                    raise CatalogError(f"{where}: {ref.key}: no column {arg!r} in {table} ({hint})")
+                    message = f"{where}: {ref.key}: no column {arg!r} in {table}"
+                    raise CatalogError(with_hint(message, hint))
 
     def find_cycle(self, name: str, path: list[str]) -> None:
         if name in path:
@@ -300,7 +302,7 @@ def read_catalog_file(path: Path) -> dict[str, tuple[dict, str, int, dict]]:
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.YAMLError as error:
-        raise CatalogError(f"{path}: not valid YAML: {error}") from None
+        raise CatalogError(yaml_problem(path, error)) from None
     if root is None:
         return {}
     kpis_node = top_level_kpis(root, path)
@@ -313,6 +315,31 @@ def read_catalog_file(path: Path) -> dict[str, tuple[dict, str, int, dict]]:
         fields_, lines = read_fields(value_node, path)
         found[name] = (fields_, str(path), line, lines)
     return found
+
+
+def yaml_problem(path: Path, error: yaml.YAMLError) -> str:
+    """`file:line: not valid YAML: problem (column n)`, not PyYAML's "<unicode string>"."""
+    mark = getattr(error, "problem_mark", None)
+    if mark is None:
+        return f"{path}: not valid YAML: {error}"
+    problem = getattr(error, "problem", None) or "cannot read this line"
+    context = getattr(error, "context", None)
+    message = f"{path}:{mark.line + 1}: not valid YAML: {problem}"
+    if context:
+        message += f" ({context.rstrip()}, column {mark.column + 1})"
+    else:
+        message += f" (column {mark.column + 1})"
+    return message
+
+
+def unknown_kpi_hint(name: str, kpis) -> str:
+    """The closest KPI name, else where KPIs come from (and the functions of a formula)."""
+    if name.startswith("_") or name in dir(builtins):
+        return "a formula names KPIs of the catalog and the functions round() and abs()"
+    return did_you_mean(name, kpis) or (
+        "declare it under 'kpis:' in a file of the catalogs setting, "
+        "or use a KPI of kpi/catalog.yml"
+    )
 
 
 def top_level_kpis(root: yaml.Node, path: Path) -> yaml.MappingNode:
@@ -376,12 +403,13 @@ def check_fields(name: str, kind: str, fields_: dict, file: str, lines: dict) ->
     if kind not in KINDS:
         line = lines.get("kind", 0)
         hint = did_you_mean(str(kind), KINDS)
-        raise CatalogError(f"{file}:{line}: KPI {name}: unknown kind {kind!r} ({hint})")
+        raise CatalogError(with_hint(f"{file}:{line}: KPI {name}: unknown kind {kind!r}", hint))
     allowed = FIELDS["common"] | FIELDS[kind]
     for key in fields_:
         if key not in allowed:
             hint = did_you_mean(key, allowed)
-            raise CatalogError(f"{file}:{lines[key]}: KPI {name}: unknown field {key!r} ({hint})")
+            message = f"{file}:{lines[key]}: KPI {name}: unknown field {key!r}"
+            raise CatalogError(with_hint(message, hint))
 
 
 def choice(value, allowed, where: str):
@@ -452,7 +480,8 @@ def check_table(kpi: KpiDef, table: str | None, lines: dict) -> None:
     if table not in schema.TABLES:
         line = lines.get("table", kpi.line)
         hint = did_you_mean(str(table), schema.TABLES)
-        raise CatalogError(f"{kpi.file}:{line}: KPI {kpi.name}: unknown table {table!r} ({hint})")
+        message = f"{kpi.file}:{line}: KPI {kpi.name}: unknown table {table!r}"
+        raise CatalogError(with_hint(message, hint))
 
 
 BUILDERS = {

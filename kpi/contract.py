@@ -5,6 +5,9 @@ there with its kind, no null in a required column, only known enum values, codes
 as codes, no duplicate key, not empty. Rows whose references lead nowhere (an order whose
 contact is unknown) are warnings. Every check is an aggregate query run by the engine; only
 a few offending values come back to Python.
+
+`kpisite check` also loads the KPI catalog (the standard one and the project's files): a
+catalog error is an error, and a table some KPI reads but the extract lacks is a warning.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ import ibis
 import ibis.expr.datatypes as dt
 import pyarrow.parquet as pq
 
-from kpi.errors import ExtractError, Problem, closest
+from kpi.errors import CatalogError, ExtractError, Problem, closest
 from kpi.extract import Extract, MissingTable
 from kpi.project import Project
 from kpi.schema import EXPECTED, TABLES, Column, Table, fits
@@ -43,12 +46,26 @@ class Report:
         return [p for p in self.problems if p.severity == "warning"]
 
 
-def check_project(project: Project, extract: Extract | None = None) -> Report:
-    """Check every table of the project's extract; never raises for a bad extract."""
+def plural(count: int, noun: str) -> str:
+    """A count and its noun in the right number: "1 error", "2 errors", "0 rows"."""
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
+def check_project(
+    project: Project, extract: Extract | None = None, catalog: bool = False
+) -> Report:
+    """Check every table of the project's extract; never raises for a bad extract.
+
+    With `catalog`, also load the project's KPI catalog and report its error and the
+    tables its KPIs read that the extract lacks (`kpisite check` does; a build loads the
+    catalog itself).
+    """
     started = time.perf_counter()
     extract = extract or Extract(project)
     names = [name for name in extract.names() if name in TABLES]
     problems = [*missing_sources(extract), *unknown_tables(extract)]
+    if catalog:
+        problems.extend(check_catalog(project, names))
 
     usable = []
     for name in names:
@@ -67,11 +84,49 @@ def ensure_valid(project: Project, extract: Extract | None = None) -> Report:
     report = check_project(project, extract)
     if report.errors:
         raise ExtractError(
-            f"the extract of {project.root} breaks the contract ({len(report.errors)} errors; "
+            f"the extract of {project.root} breaks the contract "
+            f"({plural(len(report.errors), 'error')}; "
             "run `kpisite check` for the details)",
             report.errors,
         )
     return report
+
+
+def check_catalog(project: Project, tables: list[str]) -> list[Problem]:
+    """The catalog's error (file:line), else a warning per table read by KPIs but absent."""
+    from kpi.catalog import Catalog
+
+    try:
+        catalog = Catalog.load([project.path(p) for p in project.settings.catalogs])
+    except CatalogError as error:
+        return [catalog_problem(str(error), project)]
+
+    readers: dict[str, list[str]] = {}
+    for kpi in catalog.kpis.values():
+        for table in kpi.tables:
+            readers.setdefault(table, []).append(kpi.name)
+    return [
+        absent_table(project, table, readers[table])
+        for table in TABLES
+        if table in readers and table not in tables
+    ]
+
+
+def catalog_problem(text: str, project: Project) -> Problem:
+    """A CatalogError as a Problem: its message starts with `file:line`, shown relative."""
+    where, _, message = text.partition(": ")
+    root = f"{project.root}/"
+    return Problem(where.removeprefix(root), message or "invalid catalog")
+
+
+def absent_table(project: Project, table: str, kpis: list[str]) -> Problem:
+    shown = ", ".join(kpis[:EXAMPLES]) + (", ..." if len(kpis) > EXAMPLES else "")
+    return Problem(
+        f"table {table}",
+        f"absent, so its {plural(len(kpis), 'KPI')} ({shown}) will be n/a",
+        f"add {project.settings.data}/{table}.parquet, or map it in plugins.kpisite.tables",
+        "warning",
+    )
 
 
 def missing_sources(extract: Extract) -> list[Problem]:
@@ -257,16 +312,18 @@ def value_problem(name: str, column: Column, check: str, count: int, table) -> P
     """Describe one failed value check with a few offending values."""
     where = f"table {name}, column {column.name}"
     if check == "null":
-        return Problem(where, f"{count} null values in a required column")
+        return Problem(where, f"{plural(count, 'null value')} in a required column")
     examples = few_values(table, column, check)
     if check == "enum":
         return Problem(
             where,
-            f"{count} rows with unknown values: {examples}",
+            f"{plural(count, 'row')} with unknown values: {examples}",
             "expected one of: " + ", ".join(column.enum),
         )
     return Problem(
-        where, f"{count} rows with badly formed codes: {examples}", f"expected {column.pattern}"
+        where,
+        f"{plural(count, 'row')} with badly formed codes: {examples}",
+        f"expected {column.pattern}",
     )
 
 
@@ -297,7 +354,8 @@ def check_key(name: str, canonical: Table, table) -> list[Problem]:
     return [
         Problem(
             f"table {name}, key ({key_name})",
-            f"{found['keys']} duplicate keys over {found['rows']} rows: {shown}",
+            f"{plural(found['keys'], 'duplicate key')} over {plural(found['rows'], 'row')}: "
+            f"{shown}",
             "each key must name one row; drop the repeated rows",
         )
     ]
@@ -339,7 +397,8 @@ def orphans(extract: Extract, name: str, reference) -> Problem | None:
     columns = ", ".join(reference.columns)
     return Problem(
         f"table {name}, column {columns}",
-        f"{stats['rows']} rows refer to no row of {reference.table}: {shown}",
+        f"{plural(stats['rows'], 'row')} {'refers' if stats['rows'] == 1 else 'refer'} "
+        f"to no row of {reference.table}: {shown}",
         "KPIs still count them; their contact attributes are unknown",
         "warning",
     )

@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import ast
 import logging
-from dataclasses import dataclass, field
-from datetime import UTC, timedelta
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -25,11 +25,20 @@ from ibis.common.exceptions import IbisError
 from kpi import schema
 from kpi.cache import DiskCache, cache_key
 from kpi.catalog import CONTACT_DIMENSIONS, DIMENSIONS, JOINS, Catalog, KpiDef
-from kpi.errors import CatalogError, ExtractError, did_you_mean
+from kpi.errors import CatalogError, ExtractError, did_you_mean, with_hint
 from kpi.extract import Extract, MissingTable, QueryError
 from kpi.formatting import format_delta, format_ratio, format_value
 from kpi.formula import NotAvailable, Ref, RowEnv, evaluate_formula
-from kpi.periods import GRAINS, Period, parse_period, period_of, window_start
+from kpi.periods import (
+    FINER,
+    GRAINS,
+    Coverage,
+    Period,
+    PeriodError,
+    parse_period,
+    period_of,
+    window_start,
+)
 from kpi.project import Project
 from kpi.values import Breakdown, Comparison, Series, Value
 
@@ -40,6 +49,16 @@ NA = "n/a : "
 OTHER = "Autres"
 TOTAL = "Total"
 BLANK_MEMBER = "(non renseigné)"
+
+# The time column of each dated table: the extract covers [first, last] of their events.
+TIME_COLUMNS = {
+    "orders": "ordered_at",
+    "contacts": "created_at",
+    "campaigns": "sent_at",
+    "campaign_events": "occurred_at",
+    "survey_responses": "submitted_at",
+    "interactions": "occurred_at",
+}
 
 PRESENTATION = ("label", "description", "unit", "format", "direction", "target", "empty")
 
@@ -128,6 +147,8 @@ class Workbook:
         self.stats = Stats()
         self._memo: dict[str, Result] = {}
         self._fingerprints: dict[str, str] = {}
+        self._coverage: list[Coverage | None] = []  # computed once, when first asked
+        self._members: dict[tuple[str, str], set[str]] = {}
 
     def close(self) -> None:
         """Release the disk cache and the engine's connection (the build is over)."""
@@ -145,37 +166,80 @@ class Workbook:
         return parse_period(text, self.settings.timezone, self.settings.locale)
 
     def default_period(self, grain: str = "month") -> Period:
-        """The last complete period of `grain` in the data (the newest event's period,
-        unless the newest event falls on its last day, or the one before)."""
-        newest = self.newest_event()
-        if newest is None:
+        """The last complete period of `grain` in the data: the period of the newest
+        event's day if that day is its last one, else the period before."""
+        return self.data_coverage(required=True).last_complete(grain)
+
+    def check_period(self, period: str | Period) -> Period:
+        """The period, if the extract covers it whole; else PeriodError saying why.
+
+        The default period (the last complete one) always passes. A period after the
+        newest event's day, still in progress, or starting before the oldest event's day
+        would show zeros that look like real values.
+        """
+        period = self.period(period)
+        problem = self.data_coverage(required=True).problem(period)
+        if problem:
+            raise PeriodError(problem)
+        return period
+
+    def data_coverage(self, required: bool = False) -> Coverage | None:
+        """First and last event over the dated tables (one min/max query per table)."""
+        if not self._coverage:
+            self._coverage.append(self.compute_coverage())
+        coverage = self._coverage[0]
+        if coverage is None and required:
             raise ExtractError(
-                f"{self.project.data_dir}: the extract has no dated rows to choose a default "
-                "period from (pass a period, e.g. --period 2026-10)"
+                f"{self.project.data_dir}: the extract has no dated rows to choose or check "
+                "a period with (expected orders, contacts, campaign events... with dates)"
             )
-        like = self.period(f"{newest.year}")
-        current = period_of(newest, grain, like)
-        last_day = current.end.date().toordinal() - 1
-        local = newest.astimezone(current.zone).date().toordinal()
-        return current if local == last_day else current.previous()
+        return coverage
+
+    def compute_coverage(self) -> Coverage | None:
+        """The coverage from the disk cache (keyed by the tables' fingerprints), or queried."""
+        tables = [table for table in TIME_COLUMNS if self.extract.has(table)]
+        key = cache_key({"coverage": {t: [TIME_COLUMNS[t], self.fingerprint(t)] for t in tables}})
+        cached = self.cache.get_many([key])
+        if key in cached:
+            bounds = [tuple(datetime.fromisoformat(t) for t in pair) for pair in cached[key]]
+        else:
+            bounds = [pair for pair in map(self.time_bounds, tables) if pair is not None]
+            self.cache.put_many({key: [[t.isoformat() for t in pair] for pair in bounds]})
+        if not bounds:
+            return None
+        first = min(start for start, _ in bounds)
+        last = max(stop for _, stop in bounds)
+        return Coverage(first, last, self.settings.timezone, self.settings.locale)
+
+    def time_bounds(self, table: str) -> tuple[datetime, datetime] | None:
+        """(first, last) of a table's time column: one min/max query; None when empty."""
+        try:
+            data = self.extract.table(table)
+        except MissingTable:
+            return None
+        column = data[TIME_COLUMNS[table]]
+        row = self.execute(data.aggregate(first=column.min(), last=column.max())).to_pylist()[0]
+        if row["first"] is None:
+            return None
+        return aware(row["first"]), aware(row["last"])
 
     def newest_event(self):
-        """The newest timestamp among orders, campaign events, responses and contacts."""
-        columns = {
-            "orders": "ordered_at",
-            "campaign_events": "occurred_at",
-            "survey_responses": "submitted_at",
-            "contacts": "created_at",
-        }
-        newest = None
-        for table, column in columns.items():
-            if not self.extract.has(table):
-                continue
-            value = self.execute(self.extract.table(table)[column].max()).as_py()
-            if value is not None:
-                value = value if value.tzinfo else value.replace(tzinfo=UTC)
-                newest = value if newest is None else max(newest, value)
-        return newest
+        """The newest timestamp among the dated tables, or None."""
+        coverage = self.data_coverage()
+        return None if coverage is None else coverage.last
+
+    def dimension_values(self, name: str, dimension: str) -> set[str] | None:
+        """The values a dimension of a KPI takes in the extract (one query per column,
+        remembered), or None when the KPI has no such dimension or its table is missing."""
+        source = dimension_source(self.catalog.get(name), dimension)
+        if source is None or not self.extract.has(source[0]):
+            return None
+        if source not in self._members:
+            table, column = source
+            expr = self.extract.table(table).select(column).distinct()
+            rows = self.execute(expr).column(0).to_pylist()
+            self._members[source] = {str(row) for row in rows if row is not None}
+        return self._members[source]
 
     # --- Public API -------------------------------------------------------------------
 
@@ -233,10 +297,22 @@ class Workbook:
         for name, ref in refs.items():
             current = results[(ref, period)][None]
             found[name] = {
-                a: self.comparison(current, results[(ref, other)][None], a)
+                a: self.comparison(current, self.before_data(results[(ref, other)][None]), a)
                 for a, other in references.items()
             }
         return found if several else {name: found[name][against] for name in found}
+
+    def before_data(self, value: Value, what: str = "la période de comparaison") -> Value:
+        """`value`, or n/a when its period starts before the data: a zero there is no
+        real value to compare with (online-retail starts in December 2009)."""
+        coverage = self.data_coverage()
+        if coverage is None or not coverage.precedes(value.period):
+            return value
+        start = coverage.start_label(value.period.grain)
+        reason = f"{NA}{what} précède les données (début : {start})"
+        return replace(
+            value, value=None, raw=None, formatted=format_value(None, value.unit), reason=reason
+        )
 
     def series(
         self,
@@ -249,11 +325,20 @@ class Workbook:
     ) -> Series:
         """KPIs over `count` consecutive periods ending with `period`, oldest first."""
         period = self.period(period)
+        last = period
         if grain and grain != period.grain:
-            # The series ends with the bucket holding the period's last day.
-            period = period_of(period.end_date - timedelta(days=1), grain, period)
-        periods = [period.shift(-i) for i in range(count - 1, -1, -1)]
-        return Series(periods, self.over_periods(names, periods, filters, mode), mode)
+            # The series ends with the bucket holding the period's last day; a finer
+            # bucket is clipped to the period (its week may run into the next month).
+            last = period_of(period.end_date - timedelta(days=1), grain, period)
+            if grain in FINER[period.grain]:
+                last = last.clip(period)
+        periods = [last.shift(-i) for i in range(count - 1, 0, -1)] + [last]
+        values = self.over_periods(names, periods, filters, mode)
+        values = {
+            name: [self.before_data(v, "la période") for v in found]
+            for name, found in values.items()
+        }
+        return Series(periods, values, mode)
 
     def breakdown(
         self,
@@ -299,10 +384,11 @@ class Workbook:
             for dimension in slice_.dimensions():
                 if dimension not in kpi.dimensions:
                     hint = did_you_mean(dimension, kpi.dimensions)
-                    raise CatalogError(
+                    message = (
                         f"KPI {ref.key}: unknown dimension {dimension!r} for its tables "
-                        f"({', '.join(sorted(kpi.tables))}) ({hint})"
+                        f"({', '.join(sorted(kpi.tables))})"
                     )
+                    raise CatalogError(with_hint(message, hint))
         return slice_
 
     # --- Cells: formulas over leaves -------------------------------------------------------
@@ -434,7 +520,7 @@ class Workbook:
                 "kind": kpi.kind,
                 "spec": spec,
                 "args": leaf.ref.args,
-                "period": [leaf.period.key, leaf.period.grain, self.settings.timezone],
+                "period": period_identity(leaf.period, self.settings.timezone),
                 "stat": leaf.stat,
                 "slice": slice_.describe(),
                 "window": self.settings.activity_window,
@@ -921,7 +1007,7 @@ def first_line(error: Exception) -> str:
 
 def check_mode(mode: str) -> None:
     if mode not in MODES:
-        raise CatalogError(f"unknown mode {mode!r} ({did_you_mean(mode, MODES)})")
+        raise CatalogError(with_hint(f"unknown mode {mode!r}", did_you_mean(mode, MODES)))
 
 
 def reference_period(period: Period, against: str) -> Period:
@@ -1093,6 +1179,29 @@ def to_decimal(value) -> Decimal | None:
 
 def empty_reason(kpi: KpiDef) -> str:
     return f"{NA}{kpi.empty}" if kpi.empty else f"{NA}aucune donnée pour {kpi.label.lower()}"
+
+
+def period_identity(period: Period, zone: str) -> list:
+    """What identifies a period in a cache key: a clipped one adds its days."""
+    identity = [period.key, period.grain, zone]
+    if not period.whole:
+        identity += [period.first.isoformat(), period.end_date.isoformat()]
+    return identity
+
+
+def aware(instant):
+    """A timestamp from the extract as an aware instant (naive ones are UTC)."""
+    return instant if instant.tzinfo else instant.replace(tzinfo=UTC)
+
+
+def dimension_source(kpidef: KpiDef, dimension: str) -> tuple[str, str] | None:
+    """(table, column) holding a dimension of a KPI, from the catalog's dimension map."""
+    for table in sorted(kpidef.tables):
+        found = DIMENSIONS.get(table, {}).get(dimension)
+        if found:
+            joined, column = found
+            return joined or table, column
+    return None
 
 
 def is_function(node: ast.AST) -> bool:

@@ -49,6 +49,11 @@ class DirectiveError(KpisiteError):
     """A KPI directive in a report page is wrong."""
 
 
+def with_hint(message: str, hint: str | None) -> str:
+    """`message (hint)`, or the message alone when there is no hint: never "(None)"."""
+    return f"{message} ({hint})" if hint else message
+
+
 def closest(name: str, candidates) -> str | None:
     """The candidate closest to `name`, for a "did you mean" hint, or None."""
     import difflib

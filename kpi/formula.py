@@ -24,7 +24,7 @@ from decimal import ROUND_HALF_UP, Decimal, DivisionByZero, InvalidOperation
 
 import ibis
 
-from kpi.errors import CatalogError, did_you_mean
+from kpi.errors import CatalogError, did_you_mean, with_hint
 
 # Column kinds of kpi.schema, reduced to the types that expressions check.
 KIND_TYPES = {
@@ -118,7 +118,8 @@ class RowScope:
         names = schema.column_names()
         if name not in names:
             hint = did_you_mean(name, names)
-            raise CatalogError(f"{self.where}: unknown column {name!r} in {schema.name} ({hint})")
+            message = f"{self.where}: unknown column {name!r} in {schema.name}"
+            raise CatalogError(with_hint(message, hint))
         if table is not None:
             self.used_joins.add(table)
         return KIND_TYPES[schema.column(name).kind]
@@ -287,7 +288,7 @@ class RowCompiler:
             return self.aggregate(name, node)
         if name not in ROW_FUNCTIONS:
             hint = did_you_mean(name, AGGREGATES + ROW_FUNCTIONS)
-            raise self.fail(f"unknown function {name!r} ({hint})")
+            raise self.fail(with_hint(f"unknown function {name!r}", hint))
         args = [self.visit(arg) for arg in node.args]
         return getattr(self, "fn_" + name)(node, args)
 

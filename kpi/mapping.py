@@ -29,7 +29,10 @@ from kpi.project import PLUGIN_NAME, Project
 from kpi.schema import TABLES
 
 FORMATS = ("csv", "parquet")
-SOURCE_KEYS = ("path", "format", "options")
+SOURCE_KEYS = ("path", "format", "options", "base")
+# What a source path is relative to: the raw data folder, or the project (a lookup table
+# the project ships beside its mkdocs.yml).
+BASES = ("raw_data", "project")
 TABLE_KEYS = ("sql", "from", "columns", "timezone", "sources")
 
 # DuckDB types that hold a wall-clock time without a zone.
@@ -118,7 +121,7 @@ def load(project: Project) -> Mapping:
     where = f"{project.config_file}: plugins.{PLUGIN_NAME}"
     raw_root = project.path(project.settings.raw_data)
     sources = {
-        name: parse_source(name, value, raw_root, f"{where}.sources.{name}")
+        name: parse_source(name, value, raw_root, project.root, f"{where}.sources.{name}")
         for name, value in project.settings.sources.items()
     }
     tables = {
@@ -128,7 +131,7 @@ def load(project: Project) -> Mapping:
     return Mapping(sources, tables)
 
 
-def parse_source(name: str, value: Any, raw_root: Path, where: str) -> Source:
+def parse_source(name: str, value: Any, raw_root: Path, project_root: Path, where: str) -> Source:
     """One `sources:` entry: a path string, or a mapping with path, format and options."""
     if name in TABLES:
         raise ConfigError(
@@ -141,7 +144,10 @@ def parse_source(name: str, value: Any, raw_root: Path, where: str) -> Source:
         raise ConfigError(f"{where}: expected a path, or a mapping with a 'path' key")
     check_keys(value, SOURCE_KEYS, where)
 
-    path = raw_root / str(value["path"])
+    base = value.get("base", "raw_data")
+    if base not in BASES:
+        raise ConfigError(f"{where}.base: expected one of {', '.join(BASES)}, got {base!r}")
+    path = (project_root if base == "project" else raw_root) / str(value["path"])
     fmt = value.get("format") or path.suffix.lstrip(".").lower()
     if fmt not in FORMATS:
         raise ConfigError(

@@ -84,8 +84,23 @@ class Period:
 
     @property
     def label(self) -> str:
-        """A human label in the project's locale, e.g. "Octobre 2026"."""
-        return period_label(self.first, self.grain, self.locale)
+        """A human label in the project's locale, e.g. "Octobre 2026"; a clipped period
+        names its days: "Semaine 40 de 2026 (1–4 oct.)"."""
+        label = period_label(self.first, self.grain, self.locale)
+        if self.whole:
+            return label
+        return f"{label} ({days_label(self.first, self.end_date, self.locale)})"
+
+    @property
+    def whole(self) -> bool:
+        """False for a period clipped to a part of its grain (a week cut by a month's end)."""
+        start = grain_start(self.first, self.grain)
+        return start == self.first and shift_date(start, self.grain, 1) == self.end_date
+
+    def clip(self, outer: Period) -> Period:
+        """This period narrowed to the days it shares with `outer`: [max start, min end)."""
+        first, end = max(self.first, outer.first), min(self.end_date, outer.end_date)
+        return Period(first, end, self.grain, self.zone_name, self.locale)
 
     def shift(self, steps: int) -> Period:
         """The period `steps` grains later (negative: earlier)."""
@@ -110,7 +125,8 @@ class Period:
         return self.shift(-4 if self.grain == "quarter" else -12 if self.grain == "month" else -1)
 
     def buckets(self, grain: str) -> list[Period]:
-        """The periods of a finer grain that start inside this one, in order."""
+        """The periods of a finer grain that cover this one, in order, clipped to it: the
+        weeks of October 2026 start with Thursday 1 October and end with Saturday 31."""
         if grain not in FINER[self.grain] and grain != self.grain:
             raise PeriodError(
                 f"period {self.key}: cannot split a {self.grain} into {grain}s "
@@ -119,7 +135,7 @@ class Period:
         bucket = period_of(self.first, grain, self)
         found = []
         while bucket.first < self.end_date:
-            found.append(bucket)
+            found.append(bucket.clip(self))
             bucket = bucket.shift(1)
         return found
 
@@ -245,3 +261,89 @@ def period_label(first: date, grain: str, locale: str = "fr_FR") -> str:
     if grain == "quarter":
         return words["quarter"].format(quarter=(first.month - 1) // 3 + 1, year=first.year)
     return str(first.year)
+
+
+def days_label(first: date, end: date, locale: str = "fr_FR") -> str:
+    """The days [first, end) as a short interval: "1–4 oct.", "28 sept. – 4 oct."."""
+    from babel.dates import format_interval
+
+    last = end - timedelta(days=1)
+    if first == last:
+        return format_date_short(first, locale)
+    return format_interval(first, last, "MMMd", locale=locale)
+
+
+def format_date_short(day: date, locale: str) -> str:
+    from babel.dates import format_skeleton
+
+    return format_skeleton("MMMd", day, locale=locale)
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """The time an extract covers: its first and last event, as aware instants.
+
+    A day holding an event counts as covered from its start to its end (in the reporting
+    zone): a period is complete when it lies within [first day, last day].
+    """
+
+    first: datetime
+    last: datetime
+    zone_name: str = "Europe/Paris"
+    locale: str = "fr_FR"
+
+    @property
+    def first_day(self) -> date:
+        return self.first.astimezone(ZoneInfo(self.zone_name)).date()
+
+    @property
+    def last_day(self) -> date:
+        return self.last.astimezone(ZoneInfo(self.zone_name)).date()
+
+    def period(self, day: date, grain: str) -> Period:
+        first = grain_start(day, grain)
+        return Period(first, shift_date(first, grain, 1), grain, self.zone_name, self.locale)
+
+    def last_complete(self, grain: str) -> Period:
+        """The newest period of `grain` that ends by the end of the last day."""
+        current = self.period(self.last_day, grain)
+        complete = current.end_date == self.last_day + timedelta(days=1)
+        return current if complete else current.previous()
+
+    def first_complete(self, grain: str) -> Period:
+        """The oldest period of `grain` that starts on or after the first day."""
+        current = self.period(self.first_day, grain)
+        return current if current.first == self.first_day else current.shift(1)
+
+    def precedes(self, period: Period) -> bool:
+        """True when `period` starts before the first day of data."""
+        return period.first < self.first_day
+
+    def start_label(self, grain: str) -> str:
+        """The start of the data for a reason: "décembre 2009", or "5 décembre 2009"."""
+        day = self.first_day
+        if grain_start(day, grain) == day and grain != "day":
+            label = period_label(day, grain, self.locale)
+        else:
+            label = period_label(day, "day", self.locale)
+        return label[:1].lower() + label[1:]
+
+    def problem(self, period: Period) -> str | None:
+        """Why `period` cannot be reported from this extract, or None when it can."""
+        grain, last_day = period.grain, self.last_day
+        if period.end_date > last_day + timedelta(days=1):
+            where = "after the data" if period.first > last_day else "not complete in the data"
+            return (
+                f"period {period.key}: {where} (the extract ends on {last_day.isoformat()}; "
+                f"the last complete {grain} is {self.last_complete(grain).key})"
+            )
+        if self.precedes(period):
+            where = (
+                "before the data" if period.end_date <= self.first_day else "starts before the data"
+            )
+            return (
+                f"period {period.key}: {where} (the extract starts on "
+                f"{self.first_day.isoformat()}; the first complete {grain} is "
+                f"{self.first_complete(grain).key})"
+            )
+        return None

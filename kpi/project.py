@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from kpi.errors import ConfigError, did_you_mean
+from kpi.errors import ConfigError, closest, did_you_mean, with_hint
 
 CONFIG_FILE = "mkdocs.yml"
 PLUGIN_NAME = "kpisite"
@@ -119,7 +119,8 @@ def parse_settings(options: dict[str, Any], where: str = CONFIG_FILE) -> Setting
     for key in options:
         if key not in known:
             hint = did_you_mean(key, known)
-            raise ConfigError(f"{where}: plugins.{PLUGIN_NAME}.{key}: unknown option ({hint})")
+            message = f"{where}: plugins.{PLUGIN_NAME}.{key}: unknown option"
+            raise ConfigError(with_hint(message, hint))
 
     defaults = Settings()
     values = {}
@@ -180,6 +181,7 @@ def check_values(settings: Settings, where: str) -> None:
             "(expected a code such as 'fr_FR' or 'en_GB')"
         ) from None
 
+    check_currency(settings.currency, prefix)
     if settings.activity_window < 1:
         raise ConfigError(
             f"{prefix}.activity_window: expected a number of days >= 1, "
@@ -189,3 +191,15 @@ def check_values(settings: Settings, where: str) -> None:
         raise ConfigError(
             f"{prefix}.on_error: expected 'fail' or 'warn', got {settings.on_error!r}"
         )
+
+
+def check_currency(code: str, prefix: str) -> None:
+    """The currency must be an ISO 4217 code babel knows ("EUR", "GBP"), not "EURO"."""
+    from babel.numbers import list_currencies
+
+    known = list_currencies()
+    if code not in known:
+        # A code has 3 letters: "DOLLARS" is no typo of "ARS", "EURO" is one of "EUR".
+        close = closest(code.upper(), known) if len(code) <= 4 else None
+        hint = f"did you mean '{close}'?" if close else "expected an ISO 4217 code such as 'EUR'"
+        raise ConfigError(with_hint(f"{prefix}.currency: unknown currency {code!r}", hint))

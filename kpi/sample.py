@@ -10,6 +10,7 @@ Parquet files written with fixed options.
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -27,6 +28,7 @@ log = logging.getLogger(__name__)
 DEFAULT_CONTACTS = 3000
 DEFAULT_SEED = 7
 DEFAULT_END = "2026-11"
+MONTH = re.compile(r"(\d{4})-(0[1-9]|1[0-2])")
 ZONE = "Europe/Paris"
 DAY = 86_400
 
@@ -152,8 +154,16 @@ class Timeline:
     months: np.ndarray  # start of each month, wall-clock seconds
 
 
+def parse_month(text: str) -> tuple[int, int]:
+    """(year, month) of "YYYY-MM"; ValueError saying what was expected otherwise."""
+    match = MONTH.fullmatch(str(text).strip())
+    if not match:
+        raise ValueError(f"{text!r}: expected a month YYYY-MM, e.g. {DEFAULT_END}")
+    return int(match.group(1)), int(match.group(2))
+
+
 def timeline(end: str, months: int) -> Timeline:
-    year, month = (int(part) for part in end.split("-"))
+    year, month = parse_month(end)
     last = np.datetime64(f"{year:04d}-{month:02d}", "M")
     starts = np.arange(last - months + 1, last + 2).astype("datetime64[s]").astype(np.int64)
     return Timeline(int(starts[0]), int(starts[-1]), starts[:-1])
@@ -547,7 +557,10 @@ def audience(rng, people: dict, sent: np.ndarray, channel: np.ndarray):
     )
     pairs = np.sort(camp[ok & reach] * n + who[ok & reach])
     # A contact drawn twice for one campaign receives it once (sorting beats np.unique).
-    pairs = pairs[np.r_[True, pairs[1:] != pairs[:-1]]]
+    # Built this way, the mask also fits no pair at all (10 contacts over 1 month).
+    first = np.ones(len(pairs), dtype=bool)
+    first[1:] = pairs[1:] != pairs[:-1]
+    pairs = pairs[first]
     return pairs // n, pairs % n
 
 

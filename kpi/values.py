@@ -32,7 +32,7 @@ class Value:
 
     def to_dict(self) -> dict[str, Any]:
         data = {
-            "value": self.value,
+            "value": whole_count(self.value, self.unit),
             "formatted": self.formatted,
             "label": self.label,
             "unit": self.unit,
@@ -60,7 +60,7 @@ class Comparison:
             "against": self.against,
             "reference_period": self.reference.period.key,
             "reference": self.reference.to_dict(),
-            "delta": self.delta,
+            "delta": whole_count(self.delta, self.current.unit),
             "delta_formatted": self.delta_formatted,
             "ratio": self.ratio,
             "ratio_formatted": self.ratio_formatted,
@@ -86,3 +86,10 @@ class Breakdown:
     total: tuple[str, dict[str, Value]]
     mode: str = "count"
     period: Period | None = None
+
+
+def whole_count(number: float | None, unit: str) -> float | int | None:
+    """A count as a whole number in JSON (382, not 382.0); other units unchanged."""
+    if unit == "count" and number is not None and float(number).is_integer():
+        return int(number)
+    return number

@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib
 import logging
 import sys
+from collections import deque
 
 import click
 
@@ -65,15 +66,43 @@ def cli(ctx: click.Context, verbose: bool, quiet: bool, debug: bool) -> None:
     setup_logging(logging.DEBUG if verbose else logging.WARNING if quiet else logging.INFO)
 
 
+class Shown(logging.Filter):
+    """Remembers the warnings and errors the log printed, so that the problems of the
+    error a command ends with are not printed a second time (the plugin logs each one)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        # Bounded: `kpisite serve` logs on every rebuild for as long as it runs.
+        self.messages: deque[str] = deque(maxlen=10_000)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno >= logging.WARNING:
+            self.messages.append(record.getMessage())
+        return True
+
+    def printed(self, text: str) -> bool:
+        return any(text in message for message in self.messages)
+
+
+shown = Shown()
+
+
 def setup_logging(level: int) -> None:
     """One handler on the root logger, writing to stderr so --json output stays clean."""
     from rich.console import Console
     from rich.logging import RichHandler
 
-    handler = RichHandler(
-        console=Console(stderr=True), show_time=False, show_path=False, markup=False
-    )
-    logging.basicConfig(level=level, handlers=[handler], format="%(message)s", force=True)
+    console = Console(stderr=True)
+    if console.is_terminal:
+        handler = RichHandler(console=console, show_time=False, show_path=False, markup=False)
+        handler.setFormatter(logging.Formatter("%(message)s"))
+    else:
+        # In a pipe or a CI log, one line per message: a problem's `file:line` stays whole
+        # and can be searched for, where rich would wrap it at 80 columns.
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(levelname)-8s %(message)s"))
+    handler.addFilter(shown)
+    logging.basicConfig(level=level, handlers=[handler], force=True)
     # Third-party chatter stays out of the way unless asked for.
     for name in ("urllib3", "MARKDOWN", "watchdog", "filelock"):
         logging.getLogger(name).setLevel(max(level, logging.WARNING))
@@ -82,6 +111,7 @@ def setup_logging(level: int) -> None:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `kpisite` console script."""
     debug = "--debug" in (argv if argv is not None else sys.argv[1:])
+    shown.messages.clear()
     try:
         # Commands return their exit code: 0, or 1 when they reported problems.
         code = cli.main(args=argv, prog_name="kpisite", standalone_mode=False)
@@ -97,9 +127,7 @@ def main(argv: list[str] | None = None) -> int:
         # A user error: its message says where and what; no traceback.
         if debug:
             raise
-        click.echo(f"Error: {error}", err=True)
-        for problem in error.problems:
-            click.echo(f"  {problem}", err=True)
+        echo_error(error)
         return 1
     except Exception:
         if debug:
@@ -111,6 +139,15 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 2
     return code if isinstance(code, int) else 0
+
+
+def echo_error(error: KpisiteError) -> None:
+    """The error's message, then each of its problems the log has not already shown."""
+    fresh = [problem for problem in error.problems if not shown.printed(str(problem))]
+    above = " (listed above)" if error.problems and not fresh else ""
+    click.echo(f"Error: {error}{above}", err=True)
+    for problem in fresh:
+        click.echo(f"  {problem}", err=True)
 
 
 if __name__ == "__main__":

@@ -160,8 +160,9 @@ class KpiSitePlugin(BasePlugin):
         for problem in problems:
             log.log(logging.ERROR if fail else logging.WARNING, str(problem))
         if problems and fail:
-            listing = "\n".join(f"  {problem}" for problem in problems)
-            raise PluginError(f"{len(problems)} directive error(s) in the report pages:\n{listing}")
+            # Each problem was logged just above: the failure only counts them.
+            count = f"{len(problems)} directive error" + ("" if len(problems) == 1 else "s")
+            raise PluginError(f"{count} in the report pages (listed above)")
 
     def log_summary(self, errors: int) -> None:
         queries, cached = engine_counts(self.book)

@@ -129,7 +129,7 @@ def publish_to_folder(
 
     with tempfile.TemporaryDirectory(prefix="kpisite-folder-") as scratch:
         repo = Path(scratch) / "repo"
-        target = Branch(repo, "site", remote=None, push=False)
+        target = Branch(repo, "site", remote=None, push=False, label=f"folder {folder}")
         with target.session(init=True):
             target.import_folder(folder)
             if target.is_current(version):
@@ -345,11 +345,15 @@ class Branch:
     `session()`, which enters the repository and provides a committer identity.
     """
 
-    def __init__(self, root: Path, branch: str, remote: str | None, push: bool):
+    def __init__(
+        self, root: Path, branch: str, remote: str | None, push: bool, label: str | None = None
+    ):
         self.root = Path(root)
         self.branch = branch
         self.remote = remote
         self.push = push
+        # What the log calls the destination: the branch, or the folder written from it.
+        self.label = label or f"branch {branch}"
 
     @contextlib.contextmanager
     def session(self, init: bool = False) -> Iterator[None]:
@@ -462,7 +466,8 @@ class Branch:
 
         with contextlib.suppress(GitEmptyCommit):
             commands.set_default(LATEST, branch=self.branch, message="Redirect the root to latest")
-        log.info("Committed %s to %s (aliases: %s)", version.period, self.branch, aliases or "none")
+        shown = ", ".join(aliases) or "none"
+        log.info("Deployed %s to %s (aliases: %s)", version.period, self.label, shown)
         return changed
 
     def push_pending(self) -> bool:

@@ -127,6 +127,30 @@ def test_sorting_a_table_orders_its_rows_by_value(watched, base):
     assert values == sorted(values, reverse=True)
 
 
+def test_sorting_puts_n_a_cells_last_in_both_directions(watched, base):
+    watched.page.goto(base + "ventes/")
+    table = watched.page.locator(".kpisite-table table").first
+    # The first two cells of the column become n/a cells, as render.cell_html writes them.
+    table.evaluate(
+        "t => [...t.tBodies[0].rows].slice(0, 2).forEach(row => {"
+        "  const cell = row.cells[1]; cell.removeAttribute('data-value');"
+        "  cell.className = 'kpisite-na'; cell.textContent = 'n/a'; })"
+    )
+    header = table.locator("thead th").nth(1)
+    column = table.locator("tbody td:nth-child(2)")
+    read = "cells => cells.map(c => 'value' in c.dataset ? parseFloat(c.dataset.value) : 'n/a')"
+
+    header.click()
+    ascending = column.evaluate_all(read)
+    header.click()
+    descending = column.evaluate_all(read)
+
+    numbers = [value for value in ascending if value != "n/a"]
+    assert len(numbers) >= 2
+    assert ascending == sorted(numbers) + ["n/a", "n/a"]
+    assert descending == sorted(numbers, reverse=True) + ["n/a", "n/a"]
+
+
 def test_search_finds_a_kpi_by_its_label(watched, base):
     watched.page.goto(base)
     watched.page.wait_for_load_state("networkidle")

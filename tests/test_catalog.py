@@ -119,3 +119,46 @@ def test_parameter_column_is_checked(tmp_path):
     path = write(tmp_path, "kpis:\n  a:\n    formula: completeness(emial)\n    unit: percent\n")
     with pytest.raises(CatalogError, match=r"kpis.yml:3: .*no column 'emial'.*'email'"):
         Catalog.load([path])
+
+
+def test_unknown_kpi_without_a_close_name_has_a_hint_not_none(tmp_path):
+    path = write(tmp_path, "kpis:\n  big_share:\n    formula: big_orders / orders_count\n")
+    with pytest.raises(CatalogError) as error:
+        Catalog.load([path])
+    assert str(error.value) == (
+        f"{path}:3: KPI big_share: unknown KPI 'big_orders' (declare it under 'kpis:' in a "
+        "file of the catalogs setting, or use a KPI of kpi/catalog.yml)"
+    )
+
+
+def test_a_python_builtin_in_a_formula_names_what_a_formula_may_call(tmp_path):
+    path = write(tmp_path, 'kpis:\n  a:\n    formula: __import__("os")\n')
+    with pytest.raises(CatalogError) as error:
+        Catalog.load([path])
+    assert str(error.value) == (
+        f"{path}:3: KPI a: unknown KPI '__import__' (a formula names KPIs of the catalog "
+        "and the functions round() and abs())"
+    )
+
+
+def test_broken_yaml_names_the_file_and_line(tmp_path):
+    path = write(tmp_path, "kpis:\n  a:\n    formula: revenue\n   label: A\n")
+    with pytest.raises(CatalogError) as error:
+        Catalog.load([path])
+    assert str(error.value) == (
+        f"{path}:4: not valid YAML: expected <block end>, but found '<block mapping start>' "
+        "(while parsing a block mapping, column 4)"
+    )
+    assert "<unicode string>" not in str(error.value)
+
+
+def test_unknown_column_without_a_close_name_prints_no_none(tmp_path):
+    path = write(
+        tmp_path,
+        "kpis:\n  a:\n    kind: measure\n    table: orders\n    time: ordered_at\n"
+        "    value: sum(zzzzzz)\n",
+    )
+    with pytest.raises(CatalogError) as error:
+        Catalog.load([path])
+    assert "(None)" not in str(error.value)
+    assert str(error.value).startswith(f"{path}:6: KPI a: value: unknown column 'zzzzzz' in ")

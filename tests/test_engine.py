@@ -296,10 +296,12 @@ def test_unknown_names_raise_with_a_hint(book):
 
 def test_batching_one_query_per_table(book):
     # Every standard KPI for a period with its previous period: orders, contacts,
-    # activity, campaign events and survey responses -> 5 queries.
+    # activity, campaign events and survey responses -> 5 queries; plus, once per extract,
+    # one min/max query per dated table for the data's coverage (orders, contacts,
+    # campaigns, campaign events, survey responses) -> 10.
     names = [n for n in book.catalog.names() if not book.catalog.get(n).params]
     book.compare_many(names + ["completeness(email)"], "2026-10")
-    assert book.stats.queries == 5
+    assert book.stats.queries == 10
 
 
 def test_default_period_is_last_complete_month(book):
@@ -330,11 +332,15 @@ def test_project_distinct_count_with_its_own_time(tmp_path):
 
 def test_series_at_a_finer_grain_ends_with_the_last_week_of_the_period(book):
     # October 2026 by ISO week, 2 buckets: 2026-W43 (19-25 Oct: o2 50.50) and 2026-W44
-    # (26 Oct - 1 Nov, holding 31 October): o4 30.00 (23:30 Paris on 31 Oct) and o8 40.00
-    # (01:30 Paris on Sunday 1 Nov) = 70.00.
+    # clipped to October (26-31 Oct): o4 30.00 (23:30 Paris on 31 Oct); o8 40.00 (01:30
+    # Paris on Sunday 1 November) is November's, outside the period.
     series = book.series(["revenue"], "2026-10", count=2, grain="week")
     assert [p.key for p in series.periods] == ["2026-W43", "2026-W44"]
-    assert [v.raw for v in series.values["revenue"]] == [Decimal("50.50"), Decimal("70.00")]
+    assert [p.label for p in series.periods] == [
+        "Semaine 43 de 2026",
+        "Semaine 44 de 2026 (26–31 oct.)",
+    ]
+    assert [v.raw for v in series.values["revenue"]] == [Decimal("50.50"), Decimal("30.00")]
 
 
 def test_interactions_count_as_activity_when_the_project_says_so(tmp_path):

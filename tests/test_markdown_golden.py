@@ -53,9 +53,7 @@ def test_golden_page(book, case):
     assert expected.exists(), f"no {expected.name}: review {actual.name} and rename it"
     assert html == expected.read_text(encoding="utf-8"), f"see {actual.name}"
     listed = GOLDEN / f"{case}.problems.txt"
-    expected_problems = (
-        listed.read_text(encoding="utf-8").splitlines() if listed.exists() else []
-    )
+    expected_problems = listed.read_text(encoding="utf-8").splitlines() if listed.exists() else []
     assert case.startswith("error") == bool(expected_problems), f"{listed.name}?"
     assert problems == expected_problems
 

@@ -109,3 +109,25 @@ def test_bad_period_text_says_what_was_expected():
 def test_labels_in_english():
     assert parse_period("2026-10", locale="en_GB").label == "October 2026"
     assert parse_period("2026-Q3", locale="en_GB").label == "Q3 2026"
+
+
+def test_week_buckets_of_a_month_are_clipped_to_it():
+    weeks = parse_period("2026-10").buckets("week")
+    spans = [(w.key, w.first.isoformat(), w.end_date.isoformat(), w.whole) for w in weeks]
+    assert spans == [
+        ("2026-W40", "2026-10-01", "2026-10-05", False),
+        ("2026-W41", "2026-10-05", "2026-10-12", True),
+        ("2026-W42", "2026-10-12", "2026-10-19", True),
+        ("2026-W43", "2026-10-19", "2026-10-26", True),
+        ("2026-W44", "2026-10-26", "2026-11-01", False),
+    ]
+    # The days of a clipped bucket tile the month exactly: 4 + 7 + 7 + 7 + 6 = 31.
+    assert sum((w.end_date - w.first).days for w in weeks) == 31
+    assert weeks[0].label == "Semaine 40 de 2026 (1–4 oct.)"
+    assert weeks[0].start.isoformat() == "2026-10-01T00:00:00+02:00"
+
+
+def test_a_one_day_clipped_week_names_its_day():
+    # 2029 ends on Monday 31 December, the first day of ISO week 1 of 2030.
+    last = parse_period("2029").buckets("week")[-1]
+    assert (last.key, last.label) == ("2030-W01", "Semaine 1 de 2030 (31 déc.)")

@@ -61,6 +61,15 @@ def test_env_tag_is_resolved_like_mkdocs_does(tmp_path, monkeypatch):
         ("      activity_window: ninety\n", "expected a whole number, got 'ninety'"),
         ("      activity_window: 0\n", "expected a number of days >= 1, got 0"),
         ("      locale: xx_YY\n", "plugins.kpisite.locale: unknown locale 'xx_YY'"),
+        (
+            "      currency: EURO\n",
+            "plugins.kpisite.currency: unknown currency 'EURO' (did you mean 'EUR'?)",
+        ),
+        (
+            "      currency: DOLLARS\n",
+            "plugins.kpisite.currency: unknown currency 'DOLLARS' "
+            "(expected an ISO 4217 code such as 'EUR')",
+        ),
     ],
 )
 def test_bad_options_name_the_key(tmp_path, block, message):
@@ -71,3 +80,8 @@ def test_bad_options_name_the_key(tmp_path, block, message):
 
     assert message in str(error.value)
     assert str(tmp_path / "mkdocs.yml") in str(error.value)
+
+
+def test_an_iso_currency_code_is_accepted(tmp_path):
+    write_config(tmp_path, "  - kpisite:\n      currency: GBP\n")
+    assert Project.load(tmp_path).settings.currency == "GBP"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import subprocess
 import sys
 from pathlib import Path
@@ -367,6 +368,20 @@ def test_the_folder_mode_writes_the_same_tree(tmp_path, remote, project):
     again = publishing.publish_to_folder(project, folder, "2026-11", builder=build_with_mkdocs)
     assert not again.changed
     assert stamps == {path: path.stat().st_mtime_ns for path in folder.rglob("*") if path.is_file()}
+
+
+def test_the_log_names_the_folder_or_the_branch_written(tmp_path, project, caplog):
+    caplog.set_level(logging.INFO, logger="site_builder.publish")
+    folder = tmp_path / "www"
+
+    publishing.publish_to_folder(project, folder, "2026-10", builder=build_with_mkdocs)
+    publish(project, "2026-11", push=False)
+
+    deployed = [r.getMessage() for r in caplog.records if r.getMessage().startswith("Deployed")]
+    assert deployed == [
+        f"Deployed 2026-10 to folder {folder.resolve()} (aliases: latest)",
+        "Deployed 2026-11 to branch gh-pages (aliases: latest)",
+    ]
 
 
 def test_the_folder_mode_refuses_a_folder_of_something_else(tmp_path, project):

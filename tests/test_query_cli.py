@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from kpi_fixture import make_project
 
 from site_builder.cli import main
@@ -78,3 +79,141 @@ def test_unknown_kpi_is_a_clean_error(tmp_path, capsys):
     code, _, err = run(capsys, "query", "revenu", "--period", "2026-10", "--project", str(tmp_path))
     assert code == 1
     assert "unknown KPI 'revenu' (did you mean 'revenue'?)" in err
+
+
+def test_counts_are_whole_numbers_in_json(tmp_path, capsys):
+    make_project(tmp_path)
+    code, out, _ = run(
+        capsys, "query", "orders_count", "revenue", "--period", "2026-10", "--compare",
+        "previous", "--json", "--project", str(tmp_path),
+    )  # fmt: skip
+    values = json.loads(out)["values"]
+    assert code == 0
+    assert values["orders_count"]["value"] == 4
+    assert isinstance(values["orders_count"]["value"], int)
+    assert isinstance(values["orders_count"]["compare"]["delta"], int)
+    assert values["orders_count"]["compare"]["delta"] == 3
+    assert values["revenue"]["value"] == 200.5  # money stays a decimal number
+
+
+@pytest.mark.parametrize("top", ["0", "-1"])
+def test_top_must_be_at_least_one(tmp_path, capsys, top):
+    make_project(tmp_path)
+    code, _, err = run(
+        capsys, "query", "orders_count", "--period", "2026-10", "--by", "channel", "--top",
+        top, "--project", str(tmp_path),
+    )  # fmt: skip
+    assert code == 2
+    assert f"Invalid value for '--top': {top} is not in the range x>=1." in err
+
+
+@pytest.mark.parametrize(
+    ("period", "message"),
+    [
+        (
+            "2030-01",
+            "Error: period 2030-01: after the data (the extract ends on 2027-01-04; the last "
+            "complete month is 2026-12)\n",
+        ),
+        (
+            "2027-01",
+            "Error: period 2027-01: not complete in the data (the extract ends on 2027-01-04; "
+            "the last complete month is 2026-12)\n",
+        ),
+        (
+            "2001-01",
+            "Error: period 2001-01: before the data (the extract starts on 2025-01-01; the "
+            "first complete month is 2025-01)\n",
+        ),
+    ],
+)
+def test_a_period_outside_the_data_fails(tmp_path, capsys, period, message):
+    make_project(tmp_path)
+    code, out, err = run(capsys, "query", "revenue", "--period", period, "--project", str(tmp_path))
+    assert (code, out, err) == (1, "", message)
+
+
+def test_weekly_breakdown_members_sum_to_the_total(tmp_path, capsys):
+    # October 2026 by week, clipped to October: 0 + 100.00 + 20.00 + 50.50 + 30.00.
+    make_project(tmp_path)
+    code, out, _ = run(
+        capsys, "query", "revenue", "--period", "2026-10", "--by", "week", "--json",
+        "--project", str(tmp_path),
+    )  # fmt: skip
+    revenue = json.loads(out)["values"]["revenue"]
+    assert code == 0
+    assert {k: v["value"] for k, v in revenue["by"].items()} == {
+        "Semaine 40 de 2026 (1–4 oct.)": 0.0,
+        "Semaine 41 de 2026": 100.0,
+        "Semaine 42 de 2026": 20.0,
+        "Semaine 43 de 2026": 50.5,
+        "Semaine 44 de 2026 (26–31 oct.)": 30.0,
+    }
+    assert sum(v["value"] for v in revenue["by"].values()) == revenue["value"] == 200.5
+
+
+def test_an_extract_breaking_the_contract_fails(tmp_path, capsys):
+    from kpi_fixture import ORDERS, write_orders
+
+    make_project(tmp_path)
+    write_orders(tmp_path / "data", [*ORDERS, ORDERS[0]])  # o1 twice
+    code, out, err = run(
+        capsys, "query", "orders_count", "--period", "2026-10", "--project", str(tmp_path)
+    )
+    assert code == 1
+    assert out == ""
+    assert err.startswith(f"Error: the extract of {tmp_path} breaks the contract (1 error")
+    assert "table orders, key (order_id): 1 duplicate key over 2 rows: o1 (x2)" in err
+
+
+def test_a_value_that_failed_to_compute_fails(tmp_path, capsys, monkeypatch):
+    from kpi.engine import Workbook
+    from kpi.extract import QueryError
+
+    def refuse(self, leaves, slice_):
+        raise QueryError("Out of Range Error: overflow")
+
+    make_project(tmp_path)
+    monkeypatch.setattr(Workbook, "compute_measures", refuse)
+    code, out, err = run(
+        capsys, "query", "revenue", "--period", "2026-10", "--project", str(tmp_path)
+    )
+    assert code == 1
+    assert "Chiffre d'affaires [revenue]: n/a (n/a : erreur de calcul" in out
+    assert err == "Error: KPIs revenue: the query failed: Out of Range Error: overflow\n"
+
+
+def test_an_unknown_filter_value_fails_with_a_hint(tmp_path, capsys):
+    make_project(tmp_path)
+    code, out, err = run(
+        capsys, "query", "revenue", "--period", "2026-10", "--filter", "channel=webb",
+        "--project", str(tmp_path),
+    )  # fmt: skip
+    assert (code, out) == (1, "")
+    assert err == (
+        "Error: --filter channel=webb: unknown value 'webb' for channel (did you mean 'web'?)\n"
+    )
+
+
+def test_a_known_filter_value_is_kept(tmp_path, capsys):
+    # October, web: o1 100.00 and o4 30.00.
+    make_project(tmp_path)
+    code, out, _ = run(
+        capsys, "query", "revenue", "--period", "2026-10", "--filter", "channel=web",
+        "--json", "--project", str(tmp_path),
+    )  # fmt: skip
+    assert code == 0
+    assert json.loads(out)["values"]["revenue"]["value"] == 130.0
+
+
+def test_a_comparison_before_the_data_says_why_in_text(tmp_path, capsys):
+    make_project(tmp_path)
+    code, out, _ = run(
+        capsys, "query", "revenue", "--period", "2025-01", "--compare", "previous",
+        "--project", str(tmp_path),
+    )  # fmt: skip
+    assert code == 0
+    assert out.splitlines()[1] == (
+        "  Chiffre d'affaires [revenue]: 0,00\xa0€  n/a vs 2024-12 (n/a : la période de "
+        "comparaison précède les données (début : janvier 2025))"
+    )

@@ -47,6 +47,36 @@ def test_committed_sample_is_reproduced_byte_for_byte(tmp_path):
     assert len(digest(DATA)) == len(TABLES)
 
 
+SMALL = ["--contacts", "10", "--months", "1"]
+
+
+def test_sample_data_refuses_to_overwrite_an_extract_without_force(tmp_path, capsys, monkeypatch):
+    # The default --out is data/, where a project keeps its real extract.
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "orders.parquet").write_bytes(b"the real extract")
+
+    code = main(["sample-data", *SMALL])
+
+    assert code == 1
+    assert capsys.readouterr().err.strip() == (
+        "Error: data: already holds 1 Parquet file (orders.parquet); the sample would "
+        "overwrite this extract (pass --force to overwrite it, or --out DIR to write the "
+        "sample elsewhere)"
+    )
+    assert [path.name for path in (tmp_path / "data").iterdir()] == ["orders.parquet"]
+    assert (tmp_path / "data" / "orders.parquet").read_bytes() == b"the real extract"
+
+
+def test_sample_data_overwrites_an_extract_with_force(tmp_path):
+    (tmp_path / "orders").mkdir()
+    (tmp_path / "orders" / "2024-01.parquet").write_bytes(b"a folder table")
+
+    assert main(["sample-data", *SMALL, "--out", str(tmp_path)]) == 1
+    assert main(["sample-data", *SMALL, "--out", str(tmp_path), "--force"]) == 0
+    assert len(digest(tmp_path)) == len(TABLES)
+
+
 def test_same_seed_same_bytes_other_seed_other_data(tmp_path):
     write_sample(tmp_path / "a", contacts=200, seed=3)
     write_sample(tmp_path / "b", contacts=200, seed=3)

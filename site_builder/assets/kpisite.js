@@ -57,17 +57,25 @@
   }
 
   /* Tables: sort by a header click, download exactly the cells shown. */
+
+  /* Numbers (data-value) by value, text cells by text; a cell with no number (n/a) in a
+   * column of numbers goes last whichever the direction. */
+  function compareCells(x, y, ascending) {
+    var vx = parseFloat(x.getAttribute("data-value")), vy = parseFloat(y.getAttribute("data-value"));
+    if (isNaN(vx) && isNaN(vy)) {
+      var text = x.textContent.localeCompare(y.textContent, "fr");
+      return ascending ? text : -text;
+    }
+    if (isNaN(vx)) return 1;
+    if (isNaN(vy)) return -1;
+    return ascending ? vx - vy : vy - vx;
+  }
+
   function sortBy(table, index, header) {
     var body = table.tBodies[0];
     var ascending = header.getAttribute("aria-sort") !== "ascending";
     var rows = Array.prototype.slice.call(body.rows);
-    rows.sort(function (a, b) {
-      var x = a.cells[index], y = b.cells[index];
-      var vx = parseFloat(x.getAttribute("data-value")), vy = parseFloat(y.getAttribute("data-value"));
-      var order = (isNaN(vx) || isNaN(vy)) ? x.textContent.localeCompare(y.textContent, "fr")
-        : (isNaN(vx) ? 1 : isNaN(vy) ? -1 : vx - vy);
-      return ascending ? order : -order;
-    });
+    rows.sort(function (a, b) { return compareCells(a.cells[index], b.cells[index], ascending); });
     rows.forEach(function (row) { body.appendChild(row); });
     table.querySelectorAll("thead th").forEach(function (th) { th.removeAttribute("aria-sort"); });
     header.setAttribute("aria-sort", ascending ? "ascending" : "descending");

@@ -6,6 +6,7 @@ import json
 
 import click
 
+from kpi.errors import KpisiteError, did_you_mean, with_hint
 from site_builder.commands import load_project, project_option
 
 GRAINS = ("day", "week", "month", "quarter", "year")
@@ -20,7 +21,13 @@ GRAINS = ("day", "week", "month", "quarter", "year")
     help="Grain of the period (default: that of --period; month without --period).",
 )
 @click.option("--by", "by", help="Break the values down by this dimension (or a grain).")
-@click.option("--top", type=int, default=10, show_default=True, help="Members kept with --by.")
+@click.option(
+    "--top",
+    type=click.IntRange(min=1),
+    default=10,
+    show_default=True,
+    help="Members kept with --by (1 or more).",
+)
 @click.option(
     "--compare",
     type=click.Choice(["previous", "last_year"]),
@@ -36,28 +43,52 @@ GRAINS = ("day", "week", "month", "quarter", "year")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @project_option
 def query(kpis, period_text, grain, by, top, compare, filters, as_json, project_dir) -> int:
-    """Print the values of KPIS for a period."""
+    """Print the values of KPIS for a period.
+
+    Exits 1 when the extract breaks the contract, the period is not covered by the data,
+    or a value failed to compute.
+    """
+    from kpi.contract import ensure_valid
     from kpi.engine import Workbook
+
+    project = load_project(project_dir)
+    book = Workbook(project)
+    try:
+        ensure_valid(project, book.extract)
+        period = choose_period(book, period_text, grain)
+        chosen = parse_filters(filters)
+        check_filter_values(book, list(kpis), chosen)
+        report = make_report(book, list(kpis), period, by, top, compare, chosen)
+        failures = list(book.stats.failures)
+    finally:
+        book.close()
+    echo_report(report, as_json)
+    for failure in failures:
+        click.echo(f"Error: {failure}", err=True)
+    return 1 if failures else 0
+
+
+def choose_period(book, period_text: str | None, grain: str | None):
+    """The period asked (checked against the data), else the last complete one."""
     from kpi.periods import period_of
 
-    book = Workbook(load_project(project_dir))
-    if period_text:
-        period = book.period(period_text)
-        if grain and grain != period.grain:
-            period = period_of(period.start, grain, period)
-    else:
-        period = book.default_period(grain or "month")
-    chosen = parse_filters(filters)
+    if not period_text:
+        return book.default_period(grain or "month")
+    period = book.period(period_text)
+    if grain and grain != period.grain:
+        period = period_of(period.start, grain, period)
+    return book.check_period(period)
 
+
+def make_report(book, kpis, period, by, top, compare, chosen) -> dict:
     report = {"period": period.key, "period_label": period.label, "grain": period.grain}
-    values = book.values(list(kpis), period, chosen or None)
+    values = book.values(kpis, period, chosen or None)
     report["values"] = {name: value.to_dict() for name, value in values.items()}
     if compare:
-        add_comparisons(book, report, list(kpis), period, compare, chosen)
+        add_comparisons(book, report, kpis, period, compare, chosen)
     if by:
-        add_breakdown(book, report, list(kpis), period, by, top, chosen)
-    echo_report(report, as_json)
-    return 0
+        add_breakdown(book, report, kpis, period, by, top, chosen)
+    return report
 
 
 def parse_filters(filters: tuple[str, ...]) -> dict[str, str]:
@@ -68,6 +99,16 @@ def parse_filters(filters: tuple[str, ...]) -> dict[str, str]:
             raise click.BadParameter(f"{text!r}: expected DIMENSION=VALUE", param_hint="--filter")
         chosen[name.strip()] = value.strip()
     return chosen
+
+
+def check_filter_values(book, kpis: list[str], chosen: dict[str, str]) -> None:
+    """A filter value must exist in the extract: a typo would silently give 0 (as in pages)."""
+    for dimension, wanted in chosen.items():
+        known = book.dimension_values(kpis[0], dimension)
+        if known is not None and wanted not in known:
+            hint = did_you_mean(wanted, known)
+            message = f"--filter {dimension}={wanted}: unknown value '{wanted}' for {dimension}"
+            raise KpisiteError(with_hint(message, hint))
 
 
 def add_comparisons(book, report, kpis, period, against, filters) -> None:
@@ -97,6 +138,8 @@ def echo_report(report: dict, as_json: bool) -> None:
         if "compare" in value:
             compare = value["compare"]
             line += f"  {compare['delta_formatted']} vs {compare['reference_period']}"
+            if compare["delta"] is None and compare["reference"].get("reason"):
+                line += f" ({compare['reference']['reason']})"
         click.echo(line)
         for label, member in value.get("by", {}).items():
             click.echo(f"      {label}: {member['formatted']}")

@@ -7,7 +7,18 @@ from pathlib import Path
 
 import click
 
-from kpi.sample import DEFAULT_CONTACTS, DEFAULT_END, DEFAULT_SEED
+from kpi.contract import plural
+from kpi.errors import KpisiteError
+from kpi.sample import DEFAULT_CONTACTS, DEFAULT_END, DEFAULT_SEED, parse_month
+
+
+def month_option(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    """--end as a month YYYY-MM: 2026-13, nov or 2026-Q3 are usage errors, not bugs."""
+    try:
+        parse_month(value)
+    except ValueError as error:
+        raise click.BadParameter(str(error)) from None
+    return value
 
 
 @click.command(name="sample-data")
@@ -21,7 +32,7 @@ from kpi.sample import DEFAULT_CONTACTS, DEFAULT_END, DEFAULT_SEED
 )
 @click.option(
     "--seed",
-    type=int,
+    type=click.IntRange(min=0),
     default=DEFAULT_SEED,
     show_default=True,
     help="Random seed: the same seed writes the same bytes.",
@@ -31,6 +42,7 @@ from kpi.sample import DEFAULT_CONTACTS, DEFAULT_END, DEFAULT_SEED
     "end_month",
     default=DEFAULT_END,
     show_default=True,
+    callback=month_option,
     help="Last month of history, YYYY-MM.",
 )
 @click.option(
@@ -44,15 +56,32 @@ from kpi.sample import DEFAULT_CONTACTS, DEFAULT_END, DEFAULT_SEED
     show_default=True,
     help="Folder to write the tables to.",
 )
-def sample_data(contacts: int, seed: int, end_month: str, months: int, out_dir: Path) -> int:
+@click.option("--force", is_flag=True, help="Overwrite the Parquet files already in --out.")
+def sample_data(
+    contacts: int, seed: int, end_month: str, months: int, out_dir: Path, force: bool
+) -> int:
     """Write a realistic sample extract (every canonical table) as Parquet files."""
     from kpi.sample import write_sample
 
+    if not force:
+        refuse_existing_extract(out_dir)
     started = time.perf_counter()
     counts = write_sample(out_dir, contacts=contacts, seed=seed, end=end_month, months=months)
     elapsed = time.perf_counter() - started
 
     for name, rows in counts.items():
-        click.echo(f"{out_dir / (name + '.parquet')}: {rows} rows")
+        click.echo(f"{out_dir / (name + '.parquet')}: {plural(rows, 'row')}")
     click.echo(f"sample written in {elapsed:.1f} s")
     return 0
+
+
+def refuse_existing_extract(out_dir: Path) -> None:
+    """The default --out is data/, where a project keeps its real extract: never overwrite it
+    unasked."""
+    found = sorted(out_dir.rglob("*.parquet")) if out_dir.is_dir() else []
+    if found:
+        raise KpisiteError(
+            f"{out_dir}: already holds {plural(len(found), 'Parquet file')} ({found[0].name}"
+            f"{', ...' if len(found) > 1 else ''}); the sample would overwrite this extract "
+            "(pass --force to overwrite it, or --out DIR to write the sample elsewhere)"
+        )

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import errno
 import os
+import socket
 
 import click
 
+from kpi.errors import KpisiteError
 from site_builder.commands import load_project, project_option
+
+DEFAULT_ADDRESS = "127.0.0.1:8000"
 
 
 @click.command()
@@ -14,7 +19,7 @@ from site_builder.commands import load_project, project_option
     "--dev-addr",
     default=None,
     metavar="IP:PORT",
-    help="Address to serve on (default 127.0.0.1:8000).",
+    help=f"Address to serve on (default: dev_addr in mkdocs.yml, else {DEFAULT_ADDRESS}).",
 )
 @click.option("--period", default=None, help="The report period, e.g. 2026-10.")
 @project_option
@@ -24,9 +29,11 @@ def serve(dev_addr: str | None, period: str | None, project_dir: str) -> int:
 
     from kpi.contract import ensure_valid
 
-    # A bad extract stops the preview before it starts, with the problems listed.
+    # A bad extract or a busy port stops the preview before the first build, not after.
     project = load_project(project_dir)
     ensure_valid(project)
+    address = dev_addr or configured_address(project.config_file)
+    ensure_free(address)
     os.environ.setdefault("NO_MKDOCS_2_WARNING", "1")
     if period:
         os.environ["KPISITE_PERIOD"] = period
@@ -35,5 +42,45 @@ def serve(dev_addr: str | None, period: str | None, project_dir: str) -> int:
     options = {"strict": False}
     if dev_addr:
         options["dev_addr"] = dev_addr
-    mkdocs_serve(str(project.config_file), livereload=True, **options)
+    try:
+        mkdocs_serve(str(project.config_file), livereload=True, **options)
+    except OSError as error:
+        # Another server took the port between the probe and mkdocs' own bind.
+        if error.errno == errno.EADDRINUSE:
+            raise address_in_use(address) from None
+        raise
     return 0
+
+
+def configured_address(config_file) -> str:
+    """dev_addr as mkdocs.yml sets it, else mkdocs' default."""
+    from mkdocs.utils.yaml import yaml_load
+
+    with open(config_file, "rb") as stream:
+        config = yaml_load(stream) or {}
+    return str(config.get("dev_addr") or DEFAULT_ADDRESS)
+
+
+def ensure_free(address: str) -> None:
+    """Raise a clean error when something already listens on `address`.
+
+    Bound the way mkdocs' server binds (SO_REUSEADDR), so a port left in TIME_WAIT by a
+    preview just stopped is not taken for a busy one. An address mkdocs would reject
+    (no port, a host not on this machine) is left for mkdocs to report.
+    """
+    host, _, port = address.rpartition(":")
+    host = host.strip("[]")
+    if not host or not port.isdigit():
+        return
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, int(port)))
+        except OSError as error:
+            if error.errno == errno.EADDRINUSE:
+                raise address_in_use(address) from None
+
+
+def address_in_use(address: str) -> KpisiteError:
+    return KpisiteError(f"{address}: address already in use (pass --dev-addr with another port)")

@@ -1,0 +1,94 @@
+"""The `kpisite` command line on ordinary bad input: a clean message and exit 1 (2 for a
+bad option), never "Internal error", and each problem printed once."""
+
+from __future__ import annotations
+
+import errno
+import socket
+
+import pytest
+from kpisite_sites import copy_project
+
+from site_builder.cli import main
+
+
+def run(capsys, *args: str) -> tuple[int, str]:
+    code = main(list(args))
+    captured = capsys.readouterr()
+    return code, captured.out + captured.err
+
+
+def empty_project(folder) -> str:
+    (folder / "mkdocs.yml").write_text("site_name: T\nplugins:\n  - kpisite\n", encoding="utf-8")
+    return str(folder)
+
+
+def test_serve_on_a_port_in_use_says_so(tmp_path, capsys):
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        address = f"127.0.0.1:{busy.getsockname()[1]}"
+
+        code, output = run(
+            capsys, "serve", "--project", empty_project(tmp_path), "--dev-addr", address
+        )
+
+    assert code == 1
+    assert output.strip() == (
+        f"Error: {address}: address already in use (pass --dev-addr with another port)"
+    )
+
+
+def test_serve_says_so_when_the_port_is_taken_after_the_probe(tmp_path, capsys, monkeypatch):
+    import mkdocs.commands.serve
+
+    def taken(*args, **kwargs):
+        raise OSError(errno.EADDRINUSE, "Address already in use")
+
+    monkeypatch.setattr(mkdocs.commands.serve, "serve", taken)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        address = f"127.0.0.1:{probe.getsockname()[1]}"
+
+    code, output = run(capsys, "serve", "--project", empty_project(tmp_path), "--dev-addr", address)
+
+    assert code == 1
+    assert f"{address}: address already in use" in output
+    assert "Internal error" not in output
+
+
+@pytest.mark.parametrize("end", ["2026-13", "nov", "2026-Q3", "2026-00", "26-11"])
+def test_sample_data_wants_a_month_for_end(tmp_path, capsys, end):
+    code, output = run(capsys, "sample-data", "--end", end, "--out", str(tmp_path / "out"))
+
+    assert code == 2
+    assert f"Invalid value for '--end': '{end}': expected a month YYYY-MM" in output
+    assert "Internal error" not in output
+    assert not (tmp_path / "out").exists()
+
+
+def test_sample_data_wants_a_seed_of_zero_or_more(tmp_path, capsys):
+    code, output = run(capsys, "sample-data", "--seed", "-1", "--out", str(tmp_path / "out"))
+
+    assert code == 2
+    assert "Invalid value for '--seed'" in output and "x>=0" in output
+    assert not (tmp_path / "out").exists()
+
+
+TWO_BAD_DIRECTIVES = "# A\n\nLe CA : [[kpi revenu]].\n\n/// kpi-tile | nps\ncompar: previous\n///\n"
+PROBLEMS = [
+    "index.md:3: unknown KPI 'revenu' (did you mean 'revenue'?)",
+    "index.md:6: kpi-tile: unknown option 'compar' (did you mean 'compare'?)",
+]
+
+
+@pytest.mark.slow
+def test_kpisite_build_prints_each_directive_error_once(tmp_path, capsys):
+    copy_project({"index.md": TWO_BAD_DIRECTIVES}, tmp_path)
+
+    code, output = run(capsys, "build", "--period", "2026-10", "--project", str(tmp_path))
+
+    assert code == 1
+    for problem in PROBLEMS:
+        assert output.count(problem) == 1, output
+    assert "(listed above)" in output
