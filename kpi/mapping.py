@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from kpi.errors import ConfigError, did_you_mean
+from kpi.errors import ConfigError, did_you_mean, with_hint
 from kpi.project import PLUGIN_NAME, Project
 from kpi.schema import TABLES
 
@@ -205,7 +205,7 @@ def columns_spec(name, value, sources, timezone, where) -> TableSpec:
     for column in columns:
         if column not in known:
             hint = did_you_mean(column, known)
-            raise ConfigError(f"{where}.columns.{column}: not a column of {name} ({hint})")
+            raise ConfigError(with_hint(f"{where}.columns.{column}: not a column of {name}", hint))
     columns = {key: str(expr) for key, expr in columns.items()}
     return TableSpec(
         name, where, source=source, columns=columns, timezone=timezone, sources=(source,)

@@ -61,8 +61,6 @@ def build_site(
 
     started = time.monotonic()
     target = Path(site_dir) if site_dir else project.root / "site"
-    # Before mkdocs touches the target: a period with no data fails, it is not built.
-    check_period(project, period or os.environ.get("KPISITE_PERIOD") or project.settings.period)
 
     with environment(KPISITE_PERIOD=period, NO_MKDOCS_2_WARNING="1"):
         config = load_config(
@@ -77,23 +75,9 @@ def build_site(
     return result_of(plugin, target, time.monotonic() - started)
 
 
-def check_period(project: Project, period: str | None) -> None:
-    """PeriodError when the extract does not cover `period` whole (None: the default
-    period, the last complete month, which always is)."""
-    if not period:
-        return
-    from kpi.engine import Workbook
-
-    book = Workbook(project)  # the coverage is in the disk cache after the first build
-    try:
-        book.check_period(period)
-    finally:
-        book.close()
-
-
 def build_failure(plugin, failure: Exception) -> KpisiteError:
-    if plugin.extract_error is not None:
-        return plugin.extract_error
+    if plugin.user_error is not None:
+        return plugin.user_error
     problems = plugin.extension.problems if plugin.extension else []
     if problems:
         return DirectiveError(f"{len(problems)} directive error(s) in the report pages", problems)

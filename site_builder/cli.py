@@ -87,6 +87,19 @@ class Shown(logging.Filter):
 shown = Shown()
 
 
+class StderrHandler(logging.StreamHandler):
+    """A stream handler on whatever sys.stderr is when a record is written: a caller that
+    swaps it (a test capturing output, click's runner) must not leave a closed stream."""
+
+    @property
+    def stream(self):
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value) -> None:
+        pass
+
+
 def setup_logging(level: int) -> None:
     """One handler on the root logger, writing to stderr so --json output stays clean."""
     from rich.console import Console
@@ -99,7 +112,7 @@ def setup_logging(level: int) -> None:
     else:
         # In a pipe or a CI log, one line per message: a problem's `file:line` stays whole
         # and can be searched for, where rich would wrap it at 80 columns.
-        handler = logging.StreamHandler(sys.stderr)
+        handler = StderrHandler()
         handler.setFormatter(logging.Formatter("%(levelname)-8s %(message)s"))
     handler.addFilter(shown)
     logging.basicConfig(level=level, handlers=[handler], force=True)
@@ -144,6 +157,8 @@ def main(argv: list[str] | None = None) -> int:
 def echo_error(error: KpisiteError) -> None:
     """The error's message, then each of its problems the log has not already shown."""
     fresh = [problem for problem in error.problems if not shown.printed(str(problem))]
+    if shown.printed(str(error)) and not fresh:
+        return  # mkdocs logged the plugin's error already: say it once
     above = " (listed above)" if error.problems and not fresh else ""
     click.echo(f"Error: {error}{above}", err=True)
     for problem in fresh:

@@ -21,7 +21,7 @@ from mkdocs.exceptions import PluginError
 from mkdocs.plugins import BasePlugin
 from mkdocs.structure.files import File, Files
 
-from kpi.errors import ExtractError
+from kpi.errors import KpisiteError
 from kpi.project import Project, Settings
 from site_builder import extract_wait, formats
 from site_builder.dashboard import DASHBOARD_PAGE, dashboard_markdown
@@ -52,7 +52,8 @@ class KpiSitePlugin(BasePlugin):
         super().__init__()
         self.serving = False
         self.book = None
-        self.extract_error: ExtractError | None = None
+        # The user error that stopped on_config (bad extract, period outside the data).
+        self.user_error: KpisiteError | None = None
         self.context: RenderContext | None = None
         self.extension: KpiExtension | None = None
         self.pages = 0
@@ -63,8 +64,10 @@ class KpiSitePlugin(BasePlugin):
         self.serving = command == "serve"
 
     def on_config(self, config):
+        # mkdocs keeps this instance from one build to the next in the same process.
         self.started = time.monotonic()
         self.pages = 0
+        self.user_error = None
         self.project = self.load_project(config)
 
         # A Parquet file still being written is waited for under `serve`, never read.
@@ -72,8 +75,15 @@ class KpiSitePlugin(BasePlugin):
             extract_wait.wait_for_extract(self.project.data_dir)
 
         self.book = open_workbook(self.project)
-        self.check_extract()
-        period = choose_period(self.book, self.project)
+        try:
+            self.check_extract()
+            period = choose_period(self.book, self.project)
+        except KpisiteError as error:
+            # Before any page is rendered or the site folder touched: nothing is built.
+            close_workbook(self.book)
+            self.user_error = error
+            listing = "".join(f"\n  {problem}" for problem in error.problems)
+            raise PluginError(f"{error}{listing}") from None
         settings = self.project.settings
         self.context = RenderContext(self.book, period, settings.locale, settings.currency)
         self.extension = KpiExtension(context=self.context)
@@ -90,13 +100,7 @@ class KpiSitePlugin(BasePlugin):
         """The extract contract, before any page: `mkdocs build` and mike check it too."""
         from kpi.contract import ensure_valid
 
-        try:
-            report = ensure_valid(self.project, self.book.extract)
-        except ExtractError as error:
-            close_workbook(self.book)
-            self.extract_error = error
-            listing = "\n".join(f"  {problem}" for problem in error.problems)
-            raise PluginError(f"{error}\n{listing}") from None
+        report = ensure_valid(self.project, self.book.extract)
         # Orphans and absent optional columns do not make a KPI wrong: no strict failure.
         for problem in report.warnings:
             log.info("%s", problem)
@@ -191,10 +195,16 @@ def close_workbook(book) -> None:
 
 
 def choose_period(book, project: Project):
-    """KPISITE_PERIOD, else the `period` setting, else the last complete month."""
+    """KPISITE_PERIOD, else the `period` setting, else the last complete month.
+
+    A period the extract does not cover whole is a PeriodError: its pages would show
+    zeros as if nothing had been sold.
+    """
     text = os.environ.get("KPISITE_PERIOD") or project.settings.period
     if text:
-        return book.period(text)
+        period = book.period(text)
+        book.check_period(period)
+        return period
     period = book.default_period("month")
     return book.period(period) if isinstance(period, str) else period
 

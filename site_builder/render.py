@@ -27,7 +27,6 @@ class RenderContext:
     directives: int = 0
     charts: int = 0
     counters: dict = field(default_factory=dict)
-    known_members: dict = field(default_factory=dict)
 
     @property
     def words(self) -> dict[str, str]:
@@ -50,33 +49,12 @@ class RenderContext:
         return formats.number(value, unit or self.unit(name), self.locale, self.currency)
 
     def members(self, name: str, dimension: str) -> set[str] | None:
-        """The values of a dimension in the extract (one query per column, remembered)."""
-        source = dimension_source(self.kpi(name), dimension)
-        extract = getattr(self.book, "extract", None)
-        if source is None or extract is None or not extract.has(source[0]):
-            return None
-        if source not in self.known_members:
-            table, column = source
-            expr = extract.table(table).select(column).distinct()
-            rows = self.book.execute(expr).column(0).to_pylist()
-            self.known_members[source] = {str(row) for row in rows if row is not None}
-        return self.known_members[source]
+        """The values of a dimension in the extract (kpi.engine, remembered there)."""
+        return self.book.dimension_values(name, dimension)
 
     def next_id(self, prefix: str) -> str:
         self.counters[prefix] = self.counters.get(prefix, 0) + 1
         return f"kpisite-{prefix}-{self.counters[prefix]}"
-
-
-def dimension_source(kpidef, dimension: str) -> tuple[str, str] | None:
-    """(table, column) holding a dimension of a KPI, from the catalog's dimension map."""
-    from kpi.catalog import DIMENSIONS
-
-    for table in sorted(getattr(kpidef, "tables", None) or ()):
-        found = DIMENSIONS.get(table, {}).get(dimension)
-        if found:
-            joined, column = found
-            return joined or table, column
-    return None
 
 
 def render(spec: Spec, ctx: RenderContext) -> str:

@@ -76,8 +76,8 @@ def sample_data(
 
 
 def refuse_existing_extract(out_dir: Path) -> None:
-    """The default --out is data/, where a project keeps its real extract: never overwrite it
-    unasked."""
+    """Refuse a folder holding Parquet files: the default, data/, holds a project's real
+    extract, which only --force may overwrite."""
     found = sorted(out_dir.rglob("*.parquet")) if out_dir.is_dir() else []
     if found:
         raise KpisiteError(
