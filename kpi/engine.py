@@ -16,8 +16,10 @@ import ast
 import logging
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
+from datetime import time as clock
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import ibis
 from ibis.common.exceptions import IbisError
@@ -196,15 +198,21 @@ class Workbook:
         return coverage
 
     def compute_coverage(self) -> Coverage | None:
-        """The coverage from the disk cache (keyed by the tables' fingerprints), or queried."""
+        """The coverage from each table's bounds, cached on disk per table: a change to
+        one table queries the bounds of that table alone."""
         tables = [table for table in TIME_COLUMNS if self.extract.has(table)]
-        key = cache_key({"coverage": {t: [TIME_COLUMNS[t], self.fingerprint(t)] for t in tables}})
-        cached = self.cache.get_many([key])
-        if key in cached:
-            bounds = [tuple(datetime.fromisoformat(t) for t in pair) for pair in cached[key]]
-        else:
-            bounds = [pair for pair in map(self.time_bounds, tables) if pair is not None]
-            self.cache.put_many({key: [[t.isoformat() for t in pair] for pair in bounds]})
+        keys = {t: cache_key({"bounds": [t, TIME_COLUMNS[t], self.fingerprint(t)]}) for t in tables}
+        cached = self.cache.get_many(list(keys.values()))
+        fresh = {keys[t]: self.time_bounds(t) for t in tables if keys[t] not in cached}
+        self.cache.put_many(
+            {
+                key: None if pair is None else [t.isoformat() for t in pair]
+                for key, pair in fresh.items()
+            }
+        )
+
+        bounds = [pair for pair in fresh.values() if pair is not None]
+        bounds += [tuple(map(datetime.fromisoformat, pair)) for pair in cached.values() if pair]
         if not bounds:
             return None
         first = min(start for start, _ in bounds)
@@ -819,7 +827,24 @@ class Workbook:
             )
             aggregates[f"v{index}"] = by_contact.count(where=condition)
         rows = self.aggregate(by_contact, aggregates, slice_, dimension)
-        return {leaf: self.activity_result(rows, f"v{i}", leaf) for i, leaf in enumerate(leaves)}
+        results = {leaf: self.activity_result(rows, f"v{i}", leaf) for i, leaf in enumerate(leaves)}
+        for leaf in leaves:
+            reason = self.window_before_data([windows[name] for name in plans[leaf]])
+            if reason:
+                results[leaf] = Result(reason=reason)
+        return results
+
+    def window_before_data(self, windows: list[tuple]) -> str | None:
+        """The n/a reason when an activity window opens before the first day of data: its
+        count would miss the activity before the extract starts and look like a real drop."""
+        coverage = self.data_coverage()
+        if coverage is None:
+            return None
+        first_day = datetime.combine(coverage.first_day, clock(), ZoneInfo(coverage.zone_name))
+        if min(start for start, _ in windows) >= first_day:
+            return None
+        start = coverage.start_label("day")
+        return f"{NA}la fenêtre d'activité commence avant les données (début : {start})"
 
     def activity_result(self, rows: dict, column: str, leaf: Leaf) -> Result:
         if leaf.stat != "value":

@@ -55,10 +55,18 @@ def format_delta(
     size = abs(delta)
     if unit == "percent":
         points = format_decimal(Decimal(str(size)) * 100, "#,##0.0", locale=locale)
-        return f"{sign}{points}\u00a0{POINTS.get(locale.split('_')[0], 'pt')}"
-    if pattern:
-        pattern = pattern.split(";")[0].lstrip("+")
-    return sign + format_value(size, unit, locale, currency, pattern)
+        text = f"{points}\u00a0{POINTS.get(locale.split('_')[0], 'pt')}"
+    else:
+        if pattern:
+            pattern = pattern.split(";")[0].lstrip("+")
+        text = format_value(size, unit, locale, currency, pattern)
+    # A change that rounds to zero is shown unsigned: "-0,0 pt" reads as a fall.
+    return (sign if shows_digit(text) else "") + text
+
+
+def shows_digit(text: str) -> bool:
+    """Whether a formatted number shows a non-zero digit."""
+    return any(character in "123456789" for character in text)
 
 
 def format_ratio(ratio: float | None, locale: str = "fr_FR") -> str:

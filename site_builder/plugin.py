@@ -74,8 +74,9 @@ class KpiSitePlugin(BasePlugin):
         if self.serving:
             extract_wait.wait_for_extract(self.project.data_dir)
 
-        self.book = open_workbook(self.project)
+        self.book = None
         try:
+            self.book = open_workbook(self.project)  # a bad catalog fails here
             self.check_extract()
             period = choose_period(self.book, self.project)
         except KpisiteError as error:

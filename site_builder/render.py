@@ -12,6 +12,7 @@ import json
 from dataclasses import dataclass, field
 from html import escape
 
+from kpi.formatting import shows_digit
 from site_builder import formats
 from site_builder.directives import Spec
 
@@ -81,7 +82,9 @@ def value_html(value, css: str = "kpisite-value") -> str:
 def mark(comparison) -> tuple[str, str]:
     """The up/down mark of a delta and its class: good, bad or neutral (by direction)."""
     delta = comparison.delta
-    arrow = "▲" if delta and delta > 0 else "▼" if delta and delta < 0 else "="
+    if not shows_digit(comparison.delta_formatted):
+        return "=", "neutral"  # a change too small to show is no change to the reader
+    arrow = "▲" if delta > 0 else "▼"
     tone = {True: "good", False: "bad"}.get(comparison.improved, "neutral")
     return arrow, tone
 

@@ -218,3 +218,20 @@ def test_tables_the_extract_lacks_are_na(raw):
     assert book().value("open_rate", "2010-10").reason == (
         "n/a : pas de table campaign_events dans l'extrait"
     )
+
+
+def test_an_activity_window_opening_before_the_data_is_na(raw_path):
+    # The file starts on 1 December 2009. Active customers at the end of January 2010
+    # look back 90 days to 3 November 2009: a partial window, so n/a, not a low count.
+    # At the end of March 2010 the window opens on 1 January 2010: a real value.
+    workbook = book()
+
+    january = workbook.value("active_customers", "2010-01")
+    # Churn in February needs the active customers at 1 February: window from 3 November.
+    churn = workbook.value("churn_rate", "2010-02")
+    march = workbook.value("active_customers", "2010-03")
+
+    reason = "n/a : la fenêtre d'activité commence avant les données (début : 1 décembre 2009)"
+    assert (january.value, january.reason) == (None, reason)
+    assert churn.value is None and "la fenêtre d'activité commence avant" in churn.reason
+    assert march.value is not None and march.reason is None

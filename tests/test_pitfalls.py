@@ -287,3 +287,21 @@ def test_contacts_existing_follows_the_period_end(book):
     # by week 22 (25-31 May 2026, ending 2026-05-31 22:00 UTC) c7 still exists -> 6.
     assert book.value("contacts_existing", "2026-06").raw == 5
     assert book.value("contacts_existing", "2026-W22").raw == 6
+
+
+def test_a_change_that_rounds_to_zero_shows_no_sign_and_no_arrow():
+    # 0.3004 -> 0.3002 is -0.02 point: "-0,0 pt" with a red ▼ would read as a fall.
+    from types import SimpleNamespace
+
+    from kpi.formatting import format_delta
+    from site_builder.render import mark
+
+    text = format_delta(Decimal("-0.0002"), "percent")
+    assert text == "0,0\u00a0pt"
+    comparison = SimpleNamespace(delta=Decimal("-0.0002"), delta_formatted=text, improved=False)
+    assert mark(comparison) == ("=", "neutral")
+    # A change that shows keeps its sign and its mark: -0,1 pt, a fall judged bad.
+    text = format_delta(Decimal("-0.001"), "percent")
+    assert text == "-0,1\u00a0pt"
+    comparison = SimpleNamespace(delta=Decimal("-0.001"), delta_formatted=text, improved=False)
+    assert mark(comparison) == ("▼", "bad")
