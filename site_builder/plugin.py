@@ -162,7 +162,7 @@ class KpiSitePlugin(BasePlugin):
         close_workbook(self.book)
 
         fail = not self.serving and self.project.settings.on_error == "fail"
-        for problem in problems:
+        for problem in sorted(problems, key=page_order):
             log.log(logging.ERROR if fail else logging.WARNING, str(problem))
         if problems and fail:
             # Each problem was logged just above: the failure only counts them.
@@ -188,6 +188,12 @@ def open_workbook(project: Project):
     from kpi.engine import Workbook
 
     return Workbook(project)
+
+
+def page_order(problem) -> tuple:
+    """Sort key of a directive problem: its page, then its line as a number."""
+    page, _, line = problem.where.rpartition(":")
+    return (page, int(line)) if line.isdigit() else (problem.where, 0)
 
 
 def close_workbook(book) -> None:
