@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import subprocess
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -98,3 +99,19 @@ def result_of(plugin, target: Path, seconds: float) -> BuildResult:
         seconds=seconds,
         problems=list(plugin.extension.problems),
     )
+
+
+def git_head(root: Path) -> str | None:
+    """The commit the project is at, or None outside a git checkout (or without git)."""
+    try:
+        result = subprocess.run(
+            ["git", "rev-parse", "HEAD"],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return result.stdout.strip() or None if result.returncode == 0 else None

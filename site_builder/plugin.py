@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 import os
-import subprocess
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -24,6 +23,7 @@ from mkdocs.structure.files import File, Files
 from kpi.errors import KpisiteError
 from kpi.project import Project, Settings
 from site_builder import extract_wait, formats
+from site_builder.build import git_head
 from site_builder.dashboard import DASHBOARD_PAGE, dashboard_markdown
 from site_builder.markdown import KpiExtension
 from site_builder.render import RenderContext
@@ -251,21 +251,6 @@ def extracted_label(project: Project, book) -> str | None:
     if moment is None:
         return None
     return formats.timestamp(moment.astimezone(project.zone), project.settings.locale)
-
-
-def git_head(root: Path) -> str | None:
-    try:
-        result = subprocess.run(
-            ["git", "rev-parse", "HEAD"],
-            cwd=root,
-            capture_output=True,
-            text=True,
-            timeout=5,
-            check=False,
-        )
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return result.stdout.strip() or None if result.returncode == 0 else None
 
 
 def watched_paths(project: Project, book) -> list[Path]:

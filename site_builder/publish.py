@@ -33,7 +33,7 @@ from pathlib import Path
 
 from kpi.errors import KpisiteError
 from kpi.project import Project
-from site_builder.build import environment
+from site_builder.build import environment, git_head
 
 log = logging.getLogger(__name__)
 
@@ -254,11 +254,6 @@ def use_directory_urls(project: Project) -> bool:
 
 def now_iso() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
-
-
-def git_head(root: Path) -> str | None:
-    result = run_git(["rev-parse", "HEAD"], cwd=root, check=False)
-    return result.stdout.strip() or None if result.returncode == 0 else None
 
 
 # The build.
