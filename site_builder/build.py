@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 import subprocess
 import time
 from contextlib import contextmanager
@@ -54,26 +55,56 @@ def build_site(
     """Build the report site of `project` for `period` (default: last complete month).
 
     Raises DirectiveError listing every bad directive of every page, a ConfigError or an
-    ExtractError for a bad project; the site goes to `site_dir` (default: `site/`).
+    ExtractError for a bad project; the site goes to `site_dir` (default: `site/`). The
+    pages are written to a scratch folder beside it and swapped in only when the build
+    succeeds: a failed build leaves the last good site as it was.
     """
     from mkdocs.commands.build import build
     from mkdocs.config import load_config
     from mkdocs.exceptions import Abort, PluginError
 
     started = time.monotonic()
-    target = Path(site_dir) if site_dir else project.root / "site"
+    target = (Path(site_dir) if site_dir else project.root / "site").resolve()
 
     with environment(KPISITE_PERIOD=period, NO_MKDOCS_2_WARNING="1"):
-        config = load_config(
-            str(project.config_file), site_dir=str(target.resolve()), strict=strict
-        )
+        # mkdocs checks the real site folder (never the docs folder or one holding it).
+        config = load_config(str(project.config_file), site_dir=str(target), strict=strict)
         plugin = config.plugins["kpisite"]
+        scratch = scratch_folder(target)
+        config.site_dir = str(scratch)
         try:
-            build(config)
-        except (Abort, PluginError) as failure:
-            raise build_failure(plugin, failure) from None
+            try:
+                build(config)
+            except (Abort, PluginError) as failure:
+                raise build_failure(plugin, failure) from None
+            swap_into_place(scratch, target)
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
 
     return result_of(plugin, target, time.monotonic() - started)
+
+
+def scratch_folder(target: Path) -> Path:
+    """An empty folder beside `target` (same file system, so the swap is a rename), made
+    with the umask's permissions: the swapped-in site must stay readable by a web server."""
+    scratch = target.with_name(f".{target.name}.building-{os.getpid()}")
+    shutil.rmtree(scratch, ignore_errors=True)  # left by a build that was killed
+    scratch.parent.mkdir(parents=True, exist_ok=True)
+    scratch.mkdir()
+    return scratch
+
+
+def swap_into_place(built: Path, target: Path) -> None:
+    """Put the built site at `target`: renames only, so no reader ever sees half a site
+    (between the two renames `target` is briefly absent, never partial)."""
+    if not target.exists():
+        built.rename(target)
+        return
+    old = target.with_name(f".{target.name}.old-{os.getpid()}")
+    shutil.rmtree(old, ignore_errors=True)
+    target.rename(old)
+    built.rename(target)
+    shutil.rmtree(old, ignore_errors=True)
 
 
 def build_failure(plugin, failure: Exception) -> KpisiteError:
