@@ -223,15 +223,20 @@ def engine_counts(book) -> tuple[int, int]:
 
 def site_metadata(project: Project, book, period) -> dict:
     """config.extra["kpisite"]: what the pages, their footer and the versions file show."""
+    # The same fingerprint and time format as `kpisite publish`: a preview matches its version.
+    from site_builder.publish import extract_fingerprint, time_label
+
+    built_at = os.environ.get("KPISITE_BUILT_AT") or datetime.now(UTC).isoformat(timespec="seconds")
     return {
         "period": period.key,
         "period_label": period.label,
         "grain": period.grain,
-        "fingerprint": os.environ.get("KPISITE_FINGERPRINT") or book.extract.fingerprint_all,
+        "fingerprint": os.environ.get("KPISITE_FINGERPRINT")
+        or extract_fingerprint(project, book.extract),
         "extracted_at": isoformat(extracted_at(book)),
         "extracted_label": extracted_label(project, book),
-        "built_at": os.environ.get("KPISITE_BUILT_AT")
-        or datetime.now(UTC).isoformat(timespec="seconds"),
+        "built_at": built_at,
+        "built_label": time_label(project, built_at),
         "commit": os.environ.get("KPISITE_COMMIT") or git_head(project.root),
     }
 

@@ -11,21 +11,26 @@ the time it was built, the project commit, and a hash of everything the build re
 (`inputs`). Republishing a version whose inputs did not change is skipped before
 building, so it changes nothing on the branch even though the footer's build time would.
 
-The steps run in this order on purpose: build first (a failing build touches no branch),
-then commit with mike's git helpers, then push; a push rejected because another publisher
-moved the branch is redone on top of the new branch tip, so neither version is lost.
+The steps run in this order on purpose: the cheap refusals first (a branch name git would
+not take, a branch holding the project's sources, local versions a push would drop), then
+the build (a failing build touches no branch), then the commit with mike's git helpers,
+then the push; a push rejected because another publisher moved the branch is redone on top
+of the new branch tip after a short random pause, so neither version is lost.
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import functools
 import hashlib
 import logging
 import os
+import random
 import shutil
 import subprocess
 import tempfile
+import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -38,8 +43,20 @@ from site_builder.build import environment, git_head
 log = logging.getLogger(__name__)
 
 LATEST = "latest"
-PUSH_ATTEMPTS = 5
+DEFAULT_REMOTE = "origin"
+PUSH_ATTEMPTS = 8
+# The pause before push attempt n+1: 0.5 s * 2^(n-1), capped, plus up to 0.5 s at random,
+# so that publishers rejected together do not all retry together.
+BACKOFF_BASE = 0.5
+BACKOFF_CAP = 8.0
 DEFAULT_IDENTITY = ("kpisite", "kpisite@localhost")
+# How many uncommitted files the warning about a dirty working tree names.
+DIRTY_SHOWN = 5
+# Nouns of the grains a version is not.
+GRAIN_NOUNS = {"day": "a day", "week": "a week", "quarter": "a quarter", "year": "a year"}
+
+# The pause between push attempts (tests replace it).
+sleep = time.sleep
 
 # Files of the kpisite tool itself: a new release of the templates re-renders every page.
 TOOL_SUFFIXES = {".py", ".yml", ".html", ".js", ".css"}
@@ -83,6 +100,8 @@ class Outcome:
     latest: str | None
     pushed: bool = False
     attempts: int = 0
+    # True when `latest` was pointed back at the newest period (its version was deleted).
+    repaired: bool = False
 
 
 def publish(
@@ -90,7 +109,7 @@ def publish(
     period: str | None = None,
     *,
     branch: str = "gh-pages",
-    remote: str = "origin",
+    remote: str | None = None,
     push: bool = False,
     builder: Builder | None = None,
     attempts: int = PUSH_ATTEMPTS,
@@ -98,21 +117,29 @@ def publish(
     """Build the site of `period` and deploy it as a version on the git branch `branch`.
 
     The project folder must be inside a git repository (the branch lives there). With
-    `push`, the branch is pushed to `remote`, retrying on top of a concurrent publisher.
+    `push`, the branch is pushed to `remote` (default origin), retrying on top of a
+    concurrent publisher. Refused before anything is built: a bad branch name, a branch
+    holding the project's own history, local versions a push would drop.
     """
-    version = describe(project, resolve_period(project, period))
-    target = Branch(project.root, branch, remote, push)
+    check_branch_name(branch, project.root)
+    target = Branch(
+        project.root, branch, remote or DEFAULT_REMOTE, push, remote_given=remote is not None
+    )
 
     with target.session():
+        target.check_not_source()
+        version = describe(project, resolve_period(project, period))
         target.sync()
+        directory_urls = use_directory_urls(project)
         if target.is_current(version):
-            log.info("%s is up to date on %s: nothing to publish", version.period, branch)
-            pushed = target.push_pending()
-            return Outcome(version.period, version.title, False, target.latest(), pushed)
+            log.info("%s is up to date on %s: nothing to build", version.period, branch)
+            return target.keep(version, directory_urls, attempts)
 
         with tempfile.TemporaryDirectory(prefix="kpisite-publish-") as scratch:
             site_dir = build(project, version, Path(scratch) / "site", builder)
-            return target.deploy(site_dir, version, use_directory_urls(project), attempts)
+            return target.deploy(
+                version, lambda: target.commit(site_dir, version, directory_urls), attempts
+            )
 
 
 def publish_to_folder(
@@ -126,6 +153,7 @@ def publish_to_folder(
     """
     folder = Path(folder).resolve()
     version = describe(project, resolve_period(project, period))
+    directory_urls = use_directory_urls(project)
 
     with tempfile.TemporaryDirectory(prefix="kpisite-folder-") as scratch:
         repo = Path(scratch) / "repo"
@@ -133,30 +161,80 @@ def publish_to_folder(
         with target.session(init=True):
             target.import_folder(folder)
             if target.is_current(version):
-                return Outcome(version.period, version.title, False, target.latest())
-
-            site_dir = build(project, version, Path(scratch) / "site", builder)
-            outcome = target.deploy(site_dir, version, use_directory_urls(project), 1)
+                outcome = target.keep(version, directory_urls, 1)
+            else:
+                site_dir = build(project, version, Path(scratch) / "site", builder)
+                outcome = target.deploy(
+                    version, lambda: target.commit(site_dir, version, directory_urls), 1
+                )
             target.export_folder(folder)
             return outcome
+
+
+# Checks before anything is built.
+
+
+def check_branch_name(name: str, cwd: Path) -> None:
+    """Refuse a name git would not take for a branch, or would read as something else."""
+    problem = branch_name_problem(name, cwd)
+    if problem:
+        raise PublishError(
+            f"--branch {name!r}: {problem} (versions live on a branch of their own, "
+            "e.g. --branch gh-pages)"
+        )
+
+
+def branch_name_problem(name: str, cwd: Path) -> str | None:
+    if not name.strip():
+        return "a branch name cannot be empty"
+    if name.startswith("-"):
+        return "a branch name cannot start with '-' (git would read it as an option)"
+    if name.startswith("refs/"):
+        return "give the branch name alone, without refs/heads/"
+    if name in ("HEAD", "@"):
+        return f"{name} names the checked-out commit, not a branch"
+    # --branch also expands @{-1} and the like: the name must come back unchanged.
+    result = run_git(["check-ref-format", "--branch", name], cwd=cwd, check=False)
+    if result.returncode != 0 or result.stdout.strip() != name:
+        return (
+            "not a valid git branch name (no spaces, '..', '~', '^', ':', '?', '*', '[', "
+            "'\\' or '@{'; no part starting with '.' or ending with '.lock'; "
+            "see git check-ref-format)"
+        )
+    return None
 
 
 # The version: period, title, fingerprints.
 
 
 def resolve_period(project: Project, period: str | None) -> str:
-    """The period key to publish: given, else KPISITE_PERIOD or the `period` setting,
-    else the last complete month of the extract."""
+    """The month to publish: given, else KPISITE_PERIOD or the `period` setting, else the
+    last complete month of the extract. A version is one month: other grains are refused."""
     from kpi.periods import parse_period
 
-    text = period or os.environ.get("KPISITE_PERIOD") or project.settings.period
-    if text:
-        return parse_period(text, project.settings.timezone, project.settings.locale).key
+    for source, text in (
+        ("--period", period),
+        ("KPISITE_PERIOD", os.environ.get("KPISITE_PERIOD")),
+        (f"{project.config_file}: the period setting", project.settings.period),
+    ):
+        if text:
+            parsed = parse_period(text, project.settings.timezone, project.settings.locale)
+            if parsed.grain != "month":
+                month = parsed.first.strftime("%Y-%m")
+                raise PublishError(
+                    f"{source} {str(text).strip()!r}: a version is one month (YYYY-MM), and "
+                    f"this is {GRAIN_NOUNS.get(parsed.grain, parsed.grain)} (publish a month, "
+                    f"e.g. {month}, the month it starts in)"
+                )
+            return parsed.key
 
     from kpi.engine import Workbook
 
     book = Workbook(project)
-    return book.default_period("month").key
+    try:
+        return book.default_period("month").key
+    finally:
+        book.close()
 
 
 def describe(project: Project, period: str) -> Version:
@@ -164,30 +242,111 @@ def describe(project: Project, period: str) -> Version:
     from kpi.periods import parse_period
 
     settings = project.settings
+    extract = extract_files(project)
     return Version(
         period=period,
         title=parse_period(period, settings.timezone, settings.locale).label,
-        fingerprint=content_hash(extract_files(project), project.root),
-        inputs=content_hash(input_files(project), project.root, salt=period + tool_fingerprint()),
-        built_at=os.environ.get("KPISITE_BUILT_AT") or now_iso(),
-        commit=os.environ.get("KPISITE_COMMIT") or git_head(project.root),
+        fingerprint=content_hash(extract, project.root),
+        inputs=content_hash(
+            input_files(project, extract), project.root, salt=period + tool_fingerprint()
+        ),
+        built_at=built_at(),
+        commit=os.environ.get("KPISITE_COMMIT") or project_commit(project, extract),
     )
 
 
-def extract_files(project: Project) -> list[Path]:
-    """Every file the KPI values are computed from: the extract folder's Parquet files and
-    the raw files a mapping reads (kpi.mapping)."""
-    from kpi.extract import Extract
+def extract_fingerprint(project: Project, extract=None) -> str:
+    """The fingerprint of the extract that every footer shows and versions.json records:
+    `kpisite build` and `kpisite publish` compute it here, over the same files, so a
+    preview can be matched to a published version. `extract` is an open kpi Extract."""
+    return content_hash(extract_files(project, extract), project.root)
 
-    return sorted({*visible_files(project.data_dir), *Extract(project).all_files()})
+
+def extract_files(project: Project, extract=None) -> list[Path]:
+    """Every file the KPI values are computed from: the extract folder's files and the raw
+    files a mapping reads (kpi.mapping), wherever they are."""
+    if extract is None:
+        from kpi.extract import Extract
+
+        extract = Extract(project)
+    return sorted({*visible_files(project.data_dir), *extract.all_files()})
 
 
-def input_files(project: Project) -> list[Path]:
+def input_files(project: Project, extract: list[Path] | None = None) -> list[Path]:
     """Everything of the project a build reads: extract, pages, mkdocs.yml, catalogs."""
-    files = [project.config_file, *extract_files(project)]
+    files = [project.config_file, *(extract_files(project) if extract is None else extract)]
     files += visible_files(project.path(docs_dir(project)))
     files += [project.path(catalog) for catalog in project.settings.catalogs]
     return [path for path in files if path.is_file()]
+
+
+def built_at() -> str:
+    """When the version is built: KPISITE_BUILT_AT (a reproducible build), else now."""
+    given = os.environ.get("KPISITE_BUILT_AT")
+    if not given:
+        return now_iso()
+    try:
+        datetime.fromisoformat(given)
+    except ValueError:
+        raise PublishError(
+            f"KPISITE_BUILT_AT={given!r}: not an ISO 8601 time (e.g. 2026-12-04T06:05:00+00:00)"
+        ) from None
+    return given
+
+
+def project_commit(project: Project, extract: list[Path]) -> str | None:
+    """The project's HEAD commit, as `<sha>-dirty` when what the build reads has changes
+    not committed: the version must not claim a commit that does not hold its pages."""
+    head = git_head(project.root)
+    if head is None:
+        return None
+    changed = uncommitted_files(project, extract)
+    if not changed:
+        return head
+    shown = ", ".join(changed[:DIRTY_SHOWN])
+    if len(changed) > DIRTY_SHOWN:
+        shown += f" and {len(changed) - DIRTY_SHOWN} more"
+    log.warning(
+        "%s: uncommitted changes in %s; the version records commit %s-dirty "
+        "(commit them first for a version that can be traced to a commit)",
+        project.root,
+        shown,
+        head[:12],
+    )
+    return f"{head}-dirty"
+
+
+def uncommitted_files(project: Project, extract: list[Path]) -> list[str]:
+    """The files a build reads that git sees modified, added, deleted or untracked."""
+    top = run_git(["rev-parse", "--show-toplevel"], cwd=project.root, check=False)
+    if top.returncode != 0:
+        return []
+    inside = Path(top.stdout.strip()).resolve()
+    folders = [project.data_dir, project.path(docs_dir(project))]
+    paths = [project.config_file, *folders]
+    paths += [project.path(catalog) for catalog in project.settings.catalogs]
+    # Raw files a mapping reads from elsewhere in the repository (a lookup table).
+    paths += [path for path in extract if not any(path.is_relative_to(f) for f in folders)]
+    specs = [str(path) for path in paths if path.resolve().is_relative_to(inside)]
+
+    status = run_git(
+        ["--literal-pathspecs", "status", "--porcelain", "-z", "--untracked-files=all", "--"]
+        + specs,
+        cwd=project.root,
+        check=False,
+    )
+    return sorted(porcelain_paths(status.stdout)) if status.returncode == 0 else []
+
+
+def porcelain_paths(output: str) -> list[str]:
+    """The paths of `git status --porcelain -z` (a rename's second field is its origin)."""
+    paths, records = [], iter(output.split("\0"))
+    for record in records:
+        if len(record) > 3:
+            paths.append(record[3:])
+            if record[0] in "RC":
+                next(records, None)
+    return paths
 
 
 @functools.cache
@@ -256,6 +415,20 @@ def now_iso() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
+def time_label(project: Project, moment: str | None) -> str | None:
+    """An ISO time as the footer shows it, in the reporting zone and locale, formatted
+    like the extraction time: "4 décembre 2026 à 07:05". None when it cannot be read."""
+    from site_builder import formats
+
+    try:
+        parsed = datetime.fromisoformat(moment or "")
+    except ValueError:
+        return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return formats.timestamp(parsed.astimezone(project.zone), project.settings.locale)
+
+
 # The build.
 
 
@@ -318,6 +491,7 @@ def build_with_mkdocs(project: Project, period: str, site_dir: Path) -> None:
             "period_label": describe_label(project, period),
             "fingerprint": os.environ.get("KPISITE_FINGERPRINT"),
             "built_at": os.environ.get("KPISITE_BUILT_AT"),
+            "built_label": time_label(project, os.environ.get("KPISITE_BUILT_AT")),
             "commit": os.environ.get("KPISITE_COMMIT") or None,
         },
     )
@@ -341,7 +515,13 @@ class Branch:
     """
 
     def __init__(
-        self, root: Path, branch: str, remote: str | None, push: bool, label: str | None = None
+        self,
+        root: Path,
+        branch: str,
+        remote: str | None,
+        push: bool,
+        label: str | None = None,
+        remote_given: bool = True,
     ):
         self.root = Path(root)
         self.branch = branch
@@ -349,6 +529,8 @@ class Branch:
         self.push = push
         # What the log calls the destination: the branch, or the folder written from it.
         self.label = label or f"branch {branch}"
+        # False when the remote is the default one: its absence is then no surprise.
+        self.remote_given = remote_given
 
     @contextlib.contextmanager
     def session(self, init: bool = False) -> Iterator[None]:
@@ -386,12 +568,51 @@ class Branch:
                 values[variable] = default
         return values
 
+    # Refusing a branch of sources.
+
+    def check_not_source(self) -> None:
+        """Refuse a branch that holds the project's sources: mike would commit the site
+        onto it, and --push would reset it to the remote, losing unpushed work."""
+        owner = next((r for r in self.remotes() if self.branch.startswith(f"{r}/")), None)
+        if owner or ref_exists(f"refs/remotes/{self.branch}"):
+            local = self.branch.split("/", 1)[1] if owner else self.branch
+            raise PublishError(
+                f"{self.root}: --branch {self.branch!r} names a remote-tracking branch; "
+                f"name the local branch, e.g. --branch {local} (--push pushes it to "
+                f"--remote {owner or self.remote})"
+            )
+
+        checked_out = checked_out_branches()
+        if self.branch in checked_out:
+            self.refuse(f"it is the branch checked out in {checked_out[self.branch]}")
+        self.check_own_history(f"refs/heads/{self.branch}")
+
+    def check_own_history(self, ref: str) -> None:
+        """A branch of versions starts from nothing (an orphan): one sharing commits
+        with the project's HEAD is a branch of sources."""
+        if ref_exists(ref) and run_git(["merge-base", "HEAD", ref], check=False).returncode == 0:
+            self.refuse(f"{ref} shares history with the project's HEAD, so it holds sources")
+
+    def refuse(self, reason: str) -> None:
+        raise PublishError(
+            f"{self.root}: refusing to publish to branch {self.branch!r}: {reason}, and "
+            "publishing would commit the site onto it (and --push would reset it to the "
+            "remote); publish to a branch of its own, e.g. --branch gh-pages"
+        )
+
     # Reading.
 
     def versions(self):
         from mike import commands
 
-        return commands.list_versions(self.branch)
+        try:
+            return commands.list_versions(self.branch)
+        except (ValueError, KeyError, TypeError) as error:
+            raise PublishError(
+                f"{self.branch}:versions.json ({self.label}): not a list of versions mike "
+                f"can read ({type(error).__name__}: {error}); fix it with a commit on the "
+                "branch, or restore it from an earlier commit"
+            ) from None
 
     def latest(self) -> str | None:
         found = self.versions().find(LATEST)
@@ -405,34 +626,44 @@ class Branch:
         properties = versions[version.period].properties or {}
         return properties.get("inputs") == version.inputs
 
+    def newest(self, also: str | None = None) -> str | None:
+        """The newest month among the versions (and `also`): the one `latest` follows.
+        Versions that are not months (a hand-made "dev") do not compete for it."""
+        names = [str(info.version) for info in self.versions()]
+        return max((name for name in [*names, also] if is_month(name)), default=None)
+
     def aliases_for(self, version: Version) -> list[str]:
         """`latest` for the newest period; a restatement of an older one keeps it away."""
-        from kpi.periods import PeriodError, parse_period
-
-        starts = []
-        for info in self.versions():
-            # Versions that are not periods (a hand-made "dev") do not compete for latest.
-            with contextlib.suppress(PeriodError):
-                period = parse_period(str(info.version))
-                starts.append((period.first, period.end_date))
-        mine = parse_period(version.period)
-        return [LATEST] if all((mine.first, mine.end_date) >= start for start in starts) else []
+        return [LATEST] if self.newest(also=version.period) == version.period else []
 
     # Writing.
 
-    def deploy(
-        self, site_dir: Path, version: Version, directory_urls: bool, attempts: int
-    ) -> Outcome:
-        """Commit the built site as the version, then push, retrying on a moved remote."""
+    def deploy(self, version: Version, change: Callable[[], bool], attempts: int) -> Outcome:
+        """Make the change (it says whether the version changed), then push, redoing the
+        change on top of the remote when another publisher moved it."""
         for attempt in range(1, attempts + 1):
-            changed = self.commit(site_dir, version, directory_urls)
+            changed = change()
             if not self.push:
                 return Outcome(version.period, version.title, changed, self.latest(), False, 1)
             if self.try_push(attempt, attempts):
                 return Outcome(version.period, version.title, changed, self.latest(), True, attempt)
+            sleep(backoff(attempt))
             self.fetch()
             self.reset_to_remote()
         raise AssertionError("unreachable: the last attempt raises")  # pragma: no cover
+
+    def keep(self, version: Version, directory_urls: bool, attempts: int) -> Outcome:
+        """The version is on the branch already: nothing to build, but `latest` may need
+        repairing (the newest version was deleted) and a local branch pushing."""
+        if self.latest() == self.newest():
+            pushed = self.push_pending()
+            return Outcome(version.period, version.title, False, self.latest(), pushed)
+
+        def repair() -> bool:
+            self.point_latest(directory_urls)
+            return False  # the version itself did not change
+
+        return dataclasses.replace(self.deploy(version, repair, attempts), repaired=True)
 
     def commit(self, site_dir: Path, version: Version, directory_urls: bool) -> bool:
         """Write the version, its aliases, versions.json and the root redirect."""
@@ -459,11 +690,45 @@ class Branch:
         except GitEmptyCommit:
             changed = False
 
-        with contextlib.suppress(GitEmptyCommit):
-            commands.set_default(LATEST, branch=self.branch, message="Redirect the root to latest")
+        self.point_latest(directory_urls)
         shown = ", ".join(aliases) or "none"
         log.info("Deployed %s to %s (aliases: %s)", version.period, self.label, shown)
         return changed
+
+    def point_latest(self, directory_urls: bool) -> bool:
+        """Make `latest` redirect to the newest month, and the root to `latest`. Needed
+        beyond a deploy when the version holding `latest` was deleted (`mike delete`)."""
+        from mike import commands
+        from mike.git_utils import GitEmptyCommit
+
+        newest, previous = self.newest(), self.latest()
+        if newest is None:
+            return False
+        moved = False
+        if previous != newest:
+            try:
+                commands.alias(
+                    {"use_directory_urls": directory_urls},
+                    newest,
+                    [LATEST],
+                    update_aliases=True,
+                    alias_type=commands.AliasType.redirect,
+                    branch=self.branch,
+                    message=f"Point latest at {newest}, the newest period",
+                )
+            except GitEmptyCommit:
+                pass
+            else:
+                moved = True
+                log.warning(
+                    "latest on %s pointed at %s; it now points at %s, the newest period",
+                    self.label,
+                    previous or "no version",
+                    newest,
+                )
+        with contextlib.suppress(GitEmptyCommit):
+            commands.set_default(LATEST, branch=self.branch, message="Redirect the root to latest")
+        return moved
 
     def push_pending(self) -> bool:
         """Push a local branch the remote does not have yet (committed without --push)."""
@@ -471,7 +736,7 @@ class Branch:
 
         if not self.push or not has_branch(self.branch):
             return False
-        if has_branch(f"{self.remote}/{self.branch}"):
+        if ref_exists(f"refs/remotes/{self.remote}/{self.branch}"):
             return False  # sync() reset the local branch to it: nothing is pending.
         return self.try_push(1, 1)
 
@@ -499,14 +764,16 @@ class Branch:
     def sync(self) -> None:
         """Fetch the remote branch and bring the local one to it.
 
-        When pushing, the remote is the truth: the local branch is reset to it, and a
-        version found only in local commits is published again.
+        When pushing, the remote is the truth: the local branch is reset to it, once it
+        is known to hold no version the remote lacks (those are never dropped silently).
         """
         from mike.git_utils import GitBranchDiverged, GitRevUnrelated, update_from_upstream
 
         if not self.fetch():
             return
+        self.check_own_history(f"refs/remotes/{self.remote}/{self.branch}")
         if self.push:
+            self.check_nothing_unpushed()
             self.reset_to_remote()
             return
         try:
@@ -517,13 +784,52 @@ class Branch:
                 f"remote branch, or delete the local branch: git branch -D {self.branch})"
             ) from None
 
+    def check_nothing_unpushed(self) -> None:
+        """Refuse to push when the local branch has commits the remote branch lacks
+        (versions published without --push): resetting to the remote would drop them."""
+        local, remote = f"refs/heads/{self.branch}", f"refs/remotes/{self.remote}/{self.branch}"
+        if not (ref_exists(local) and ref_exists(remote)):
+            return
+        ahead = count_commits(f"{remote}..{local}")
+        if not ahead:
+            return
+        behind = count_commits(f"{local}..{remote}")
+        tracking = f"{self.remote}/{self.branch}"
+        found = (
+            f"{self.root}: the local branch {self.branch} has {ahead} commit(s) that "
+            f"{tracking} does not have (versions published without --push)"
+        )
+        drop = f"git branch -f {self.branch} {tracking}"
+        if behind:
+            raise PublishError(
+                f"{found}, and {tracking} has {behind} commit(s) it lacks; publishing with "
+                f"--push would drop the local ones. Drop them with `{drop}` and publish "
+                "those periods again with --push (or merge the two branches by hand)"
+            )
+        raise PublishError(
+            f"{found}; publishing with --push would drop them. Push them first with "
+            f"`git push {self.remote} {self.branch}`, or drop them with `{drop}`, then "
+            "publish again"
+        )
+
     def fetch(self) -> bool:
-        """Fetch remote/branch; False when there is no remote or no such branch yet."""
+        """Fetch remote/branch; False when there is no remote, no such branch yet, or
+        (without --push, which only commits locally) the remote cannot be reached."""
         if not self.remote or self.remote not in self.remotes():
+            known = ", ".join(self.remotes()) or "none"
             if self.push:
                 raise PublishError(
                     f"{self.root}: no git remote named {self.remote!r} to push to "
-                    f"(known: {', '.join(self.remotes()) or 'none'}; pass --remote NAME)"
+                    f"(known: {known}; pass --remote NAME)"
+                )
+            if self.remote_given:
+                log.warning(
+                    "%s: no git remote named %r (known: %s): publishing to the local "
+                    "branch %s only",
+                    self.root,
+                    self.remote,
+                    known,
+                    self.branch,
                 )
             return False
 
@@ -531,23 +837,32 @@ class Branch:
         # A shallow CI checkout stays shallow: the branch's history is not needed.
         depth = ["--depth=1"] if self.is_shallow() else []
         result = run_git(["fetch", "--quiet", *depth, self.remote, refspec], check=False)
-        if result.returncode != 0:
-            if "couldn't find remote ref" in result.stderr:
-                return False
-            raise PublishError(f"git fetch {self.remote} {self.branch} failed: {result.stderr}")
-        return True
+        if result.returncode == 0:
+            return True
+        if "couldn't find remote ref" in result.stderr:
+            return False
+        if not self.push:
+            log.warning(
+                "git fetch %s %s failed (%s): publishing to the local branch only, which "
+                "may be behind the remote",
+                self.remote,
+                self.branch,
+                first_line(result.stderr),
+            )
+            return False
+        raise PublishError(f"git fetch {self.remote} {self.branch} failed: {result.stderr.strip()}")
 
     def reset_to_remote(self) -> None:
-        from mike.git_utils import get_latest_commit, has_branch, update_ref
+        from mike.git_utils import get_latest_commit, update_ref
 
-        remote_branch = f"{self.remote}/{self.branch}"
-        if has_branch(remote_branch):
+        remote_branch = f"refs/remotes/{self.remote}/{self.branch}"
+        if ref_exists(remote_branch):
             update_ref(self.branch, get_latest_commit(remote_branch))
-        elif has_branch(self.branch):
+        elif ref_exists(f"refs/heads/{self.branch}"):
             run_git(["branch", "--delete", "--force", "--", self.branch])
 
     def remotes(self) -> list[str]:
-        return run_git(["remote"]).stdout.split()
+        return run_git(["remote"], cwd=self.root).stdout.split()
 
     def is_shallow(self) -> bool:
         return run_git(["rev-parse", "--is-shallow-repository"]).stdout.strip() == "true"
@@ -565,6 +880,7 @@ class Branch:
                     "of published versions; refusing to overwrite it (name an empty folder)"
                 )
             return
+        check_versions_file(folder / "versions.json")
         with git_utils.Commit(self.branch, "Import the published folder") as commit:
             for info in git_utils.walk_real_files(str(folder)):
                 commit.add_file(info.copy("", str(folder)))
@@ -588,6 +904,62 @@ class Branch:
                 path.parent.mkdir(parents=True, exist_ok=True)
                 path.write_bytes(data)
         remove_empty_folders(folder)
+
+
+def check_versions_file(path: Path) -> None:
+    """A versions.json mike can read, or a clean error naming it (it is never replaced)."""
+    from mike.versions import Versions
+
+    try:
+        Versions.loads(path.read_text(encoding="utf-8"))
+    except (ValueError, KeyError, TypeError) as error:
+        raise PublishError(
+            f"{path}: not a list of versions mike can read ({type(error).__name__}: {error}); "
+            "fix it or restore it, kpisite does not overwrite it"
+        ) from None
+
+
+def is_month(name: str | None) -> bool:
+    """True for a version named by a month (2026-11): the only grain a version has."""
+    from kpi.periods import PeriodError, parse_period
+
+    if not name:
+        return False
+    try:
+        period = parse_period(name)
+    except PeriodError:
+        return False
+    return period.grain == "month" and period.key == name
+
+
+def backoff(attempt: int) -> float:
+    """Seconds to wait after push attempt `attempt` was rejected."""
+    return min(BACKOFF_CAP, BACKOFF_BASE * 2 ** (attempt - 1)) + random.uniform(0, BACKOFF_BASE)
+
+
+def checked_out_branches() -> dict[str, str]:
+    """The branches checked out in any worktree of the repository, with its path."""
+    listing = run_git(["worktree", "list", "--porcelain"], check=False).stdout
+    found, path = {}, ""
+    for line in listing.splitlines():
+        if line.startswith("worktree "):
+            path = line.removeprefix("worktree ")
+        elif line.startswith("branch refs/heads/"):
+            found[line.removeprefix("branch refs/heads/")] = path
+    return found
+
+
+def first_line(stderr: str) -> str:
+    """git's own reason, without the advice paragraphs it adds after it."""
+    return next((line.strip() for line in stderr.splitlines() if line.strip()), "no message")
+
+
+def ref_exists(ref: str) -> bool:
+    return run_git(["rev-parse", "--verify", "--quiet", ref], check=False).returncode == 0
+
+
+def count_commits(revisions: str) -> int:
+    return int(run_git(["rev-list", "--count", revisions]).stdout.strip() or 0)
 
 
 def visible_or_hidden_files(folder: Path) -> list[Path]:

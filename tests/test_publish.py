@@ -415,3 +415,461 @@ def test_a_version_committed_only_locally_is_pushed_by_the_next_push(project, re
     # Nothing new to commit, but the remote gets the version it did not have.
     assert (outcome.changed, outcome.pushed) == (False, True)
     assert sorted(versions(remote)) == ["2026-11"]
+
+
+# Refusals before anything is built (QA findings).
+
+
+@pytest.fixture
+def no_build(monkeypatch):
+    """Fails the test if publishing gets as far as building."""
+
+    def refuse(*args):
+        raise AssertionError("publishing built the site before refusing")
+
+    monkeypatch.setattr(publishing, "build", refuse)
+
+
+def refs(repo: Path) -> str:
+    return git("for-each-ref", "--format=%(refname) %(objectname)", cwd=repo)
+
+
+def test_the_checked_out_branch_is_refused_and_left_intact(project, remote, no_build):
+    # A commit on main that was never pushed: the reset to origin/main would lose it.
+    (project.root / "notes.txt").write_text("unpushed work\n", encoding="utf-8")
+    git("add", "notes.txt", cwd=project.root)
+    git("commit", "--quiet", "-m", "Unpushed", cwd=project.root)
+    before, remote_before = refs(project.root), refs(remote)
+
+    with pytest.raises(PublishError) as error:
+        publish(project, "2026-11", branch="main")
+
+    assert str(error.value) == (
+        f"{project.root}: refusing to publish to branch 'main': it is the branch checked out "
+        f"in {project.root}, and publishing would commit the site onto it (and --push would "
+        "reset it to the remote); publish to a branch of its own, e.g. --branch gh-pages"
+    )
+    assert (refs(project.root), refs(remote)) == (before, remote_before)
+    assert (project.root / "notes.txt").read_text(encoding="utf-8") == "unpushed work\n"
+
+
+def test_a_branch_checked_out_in_another_worktree_is_refused(project, tmp_path, no_build):
+    other = tmp_path / "other-worktree"
+    git("worktree", "add", "--quiet", "-b", "drafts", str(other), cwd=project.root)
+
+    with pytest.raises(PublishError, match=f"'drafts': it is the branch checked out in {other}"):
+        publish(project, "2026-11", branch="drafts", push=False)
+
+
+def test_head_is_refused(project, no_build):
+    with pytest.raises(PublishError, match="'HEAD': HEAD names the checked-out commit"):
+        publish(project, "2026-11", branch="HEAD")
+
+
+def test_a_branch_sharing_history_with_head_is_refused(project, no_build):
+    git("branch", "release", cwd=project.root)
+    tip = git("rev-parse", "release", cwd=project.root)
+
+    with pytest.raises(
+        PublishError,
+        match=r"branch 'release': refs/heads/release shares history with the project's HEAD.*"
+        r"--branch gh-pages",
+    ):
+        publish(project, "2026-11", branch="release", push=False)
+    assert git("rev-parse", "release", cwd=project.root) == tip
+
+
+def test_a_source_branch_known_only_to_the_remote_is_refused(tmp_path, remote, no_build):
+    alice = make_clone(tmp_path, remote, "alice")
+    git("push", "--quiet", "origin", "main:feature", cwd=alice.root)
+    bob = make_clone(tmp_path, remote, "bob")
+    git("update-ref", "-d", "refs/remotes/origin/feature", cwd=bob.root)
+    tip = branch_tip(remote, "feature")
+
+    with pytest.raises(PublishError, match="refs/remotes/origin/feature shares history"):
+        publish(bob, "2026-11", branch="feature")
+    assert branch_tip(remote, "feature") == tip
+    assert git("branch", "--list", "feature", cwd=bob.root) == ""
+
+
+@pytest.mark.parametrize(
+    ("name", "problem"),
+    [
+        ("-x", "a branch name cannot start with '-'"),
+        ("refs/heads/foo", "give the branch name alone, without refs/heads/"),
+        ("a b", "not a valid git branch name"),
+        ("../x", "not a valid git branch name"),
+        ("a..b", "not a valid git branch name"),
+        ("x.lock", "not a valid git branch name"),
+        ("@{-1}", "not a valid git branch name"),
+        ("", "a branch name cannot be empty"),
+        ("@", "@ names the checked-out commit, not a branch"),
+    ],
+)
+def test_a_bad_branch_name_is_refused_before_anything(project, remote, no_build, name, problem):
+    before, remote_before = refs(project.root), refs(remote)
+
+    with pytest.raises(PublishError) as error:
+        publish(project, "2026-11", branch=name)
+
+    assert str(error.value).startswith(f"--branch {name!r}: {problem}")
+    assert str(error.value).endswith(
+        "(versions live on a branch of their own, e.g. --branch gh-pages)"
+    )
+    assert (refs(project.root), refs(remote)) == (before, remote_before)
+    assert not list((project.root / ".git").glob("fast_import_crash_*"))
+
+
+def test_a_remote_tracking_branch_is_refused(project, remote, no_build):
+    # Refused by its name, whether or not origin/gh-pages was fetched yet.
+    before = refs(project.root)
+
+    with pytest.raises(PublishError) as error:
+        publish(project, "2026-11", branch="origin/gh-pages")
+
+    assert str(error.value) == (
+        f"{project.root}: --branch 'origin/gh-pages' names a remote-tracking branch; name the "
+        "local branch, e.g. --branch gh-pages (--push pushes it to --remote origin)"
+    )
+    assert refs(project.root) == before
+
+
+@pytest.mark.parametrize(
+    ("period", "grain", "month"),
+    [
+        ("2026-W48", "a week", "2026-11"),
+        ("2026-11-15", "a day", "2026-11"),
+        ("2026-Q3", "a quarter", "2026-07"),
+        ("2026", "a year", "2026-01"),
+    ],
+)
+def test_a_version_is_one_month(project, remote, no_build, period, grain, month):
+    with pytest.raises(PublishError) as error:
+        publish(project, period)
+
+    assert str(error.value) == (
+        f"--period {period!r}: a version is one month (YYYY-MM), and this is {grain} "
+        f"(publish a month, e.g. {month}, the month it starts in)"
+    )
+    assert git("branch", "--list", "gh-pages", cwd=remote) == ""
+
+
+def test_a_period_of_another_grain_from_the_environment_is_refused(project, monkeypatch, no_build):
+    monkeypatch.setenv("KPISITE_PERIOD", "2026-W48")
+
+    with pytest.raises(PublishError, match=r"^KPISITE_PERIOD '2026-W48': a version is one month"):
+        publishing.publish(project, None, builder=build_with_mkdocs)
+
+
+def test_a_version_that_is_not_a_month_never_holds_latest(project, remote, monkeypatch):
+    # A week published before months were enforced, holding latest.
+    from mike import commands
+
+    site = project.root.parent / "week-site"
+    site.mkdir()
+    (site / "index.html").write_text("week", encoding="utf-8")
+    monkeypatch.chdir(project.root)
+    with commands.deploy({"site_dir": str(site)}, "2026-W48", "Semaine 48", ["latest"]):
+        pass
+
+    outcome = publish(project, "2026-10", push=False)
+
+    assert outcome.latest == "2026-10"
+    found = {
+        entry["version"]: entry["aliases"]
+        for entry in json.loads(git("show", "gh-pages:versions.json", cwd=project.root))
+    }
+    assert found == {"2026-W48": [], "2026-10": ["latest"]}
+
+
+# Local versions and the remote.
+
+
+def test_local_versions_a_push_would_drop_are_refused(project, remote, monkeypatch):
+    publish(project, "2026-10")
+    publish(project, "2026-11", push=False)
+    local = git("rev-parse", "gh-pages", cwd=project.root)
+    remote_tip = branch_tip(remote)
+
+    with monkeypatch.context() as inner:
+        inner.setattr(publishing, "build", lambda *args: pytest.fail("built"))
+        with pytest.raises(PublishError) as error:
+            publish(project, "2026-09")
+
+    assert str(error.value) == (
+        f"{project.root}: the local branch gh-pages has 1 commit(s) that origin/gh-pages does "
+        "not have (versions published without --push); publishing with --push would drop "
+        "them. Push them first with `git push origin gh-pages`, or drop them with "
+        "`git branch -f gh-pages origin/gh-pages`, then publish again"
+    )
+    assert git("rev-parse", "gh-pages", cwd=project.root) == local
+    assert branch_tip(remote) == remote_tip
+
+    # Following the advice publishes both.
+    git("push", "--quiet", "origin", "gh-pages", cwd=project.root)
+    publish(project, "2026-09")
+    assert sorted(versions(remote)) == ["2026-09", "2026-10", "2026-11"]
+
+
+def test_local_versions_diverged_from_the_remote_are_refused(tmp_path, remote):
+    alice = make_clone(tmp_path, remote, "alice")
+    publish(alice, "2026-09")
+    bob = make_clone(tmp_path, remote, "bob")
+    git("fetch", "--quiet", "origin", "gh-pages:gh-pages", cwd=bob.root)
+    publish(bob, "2026-10", push=False)  # local only
+    publish(alice, "2026-11")  # meanwhile on the remote
+    local = git("rev-parse", "gh-pages", cwd=bob.root)
+
+    with pytest.raises(PublishError) as error:
+        publish(bob, "2026-08")
+
+    assert str(error.value) == (
+        f"{bob.root}: the local branch gh-pages has 1 commit(s) that origin/gh-pages does not "
+        "have (versions published without --push), and origin/gh-pages has 1 commit(s) it "
+        "lacks; publishing with --push would drop the local ones. Drop them with "
+        "`git branch -f gh-pages origin/gh-pages` and publish those periods again with "
+        "--push (or merge the two branches by hand)"
+    )
+    assert git("rev-parse", "gh-pages", cwd=bob.root) == local
+    assert sorted(versions(remote)) == ["2026-09", "2026-11"]
+
+
+def test_without_push_an_unreachable_remote_is_a_warning(project, caplog):
+    git("remote", "set-url", "origin", str(project.root.parent / "gone.git"), cwd=project.root)
+    caplog.set_level(logging.WARNING, logger="site_builder.publish")
+
+    outcome = publish(project, "2026-11", push=False)
+
+    assert (outcome.changed, outcome.pushed) == (True, False)
+    assert "2026-11" in git("show", "gh-pages:versions.json", cwd=project.root)
+    (warning,) = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert warning.startswith("git fetch origin gh-pages failed (fatal: ")
+    assert warning.endswith(
+        "): publishing to the local branch only, which may be behind the remote"
+    )
+
+    # With --push the same failure stops before anything is built.
+    with pytest.raises(PublishError, match="git fetch origin gh-pages failed"):
+        publish(project, "2026-10")
+
+
+def test_without_push_an_unknown_remote_is_a_warning(project, caplog):
+    caplog.set_level(logging.WARNING, logger="site_builder.publish")
+
+    publish(project, "2026-11", push=False, remote="nope")
+
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert warnings == [
+        f"{project.root}: no git remote named 'nope' (known: origin): publishing to the "
+        "local branch gh-pages only"
+    ]
+
+
+def test_the_default_remote_missing_without_push_is_no_warning(tmp_path, caplog):
+    work = tmp_path / "alone"
+    git("init", "--quiet", "--initial-branch=main", str(work), cwd=tmp_path)
+    write_project(work)
+    git("add", ".", cwd=work)
+    git("commit", "--quiet", "-m", "Report project", cwd=work)
+    caplog.set_level(logging.WARNING, logger="site_builder.publish")
+
+    publish(Project.load(work), "2026-11", push=False)
+
+    assert [r for r in caplog.records if r.levelno >= logging.WARNING] == []
+
+
+# What the version records.
+
+
+def test_uncommitted_changes_are_recorded_as_a_dirty_commit(project, remote, caplog):
+    head = git("rev-parse", "HEAD", cwd=project.root).strip()
+    (project.root / "reports" / "clients.md").write_text("# Clients (brouillon)\n", "utf-8")
+    (project.root / "data" / "returns.parquet").write_bytes(b"new table, not committed")
+    (project.root / "README.txt").write_text("not read by the build\n", encoding="utf-8")
+    caplog.set_level(logging.WARNING, logger="site_builder.publish")
+
+    publish(project, "2026-11")
+
+    assert versions(remote)["2026-11"]["properties"]["commit"] == f"{head}-dirty"
+    page = show(remote, "2026-11/index.html")
+    assert f'data-commit="{head}-dirty"' in page
+    assert f"projet <code>{head[:12]}-dirty</code>" in page
+    (warning,) = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert warning == (
+        f"{project.root}: uncommitted changes in data/returns.parquet, reports/clients.md; "
+        f"the version records commit {head[:12]}-dirty (commit them first for a version "
+        "that can be traced to a commit)"
+    )
+
+
+def test_changes_outside_what_the_build_reads_leave_the_commit_clean(project, remote):
+    head = git("rev-parse", "HEAD", cwd=project.root).strip()
+    (project.root / "README.txt").write_text("not read by the build\n", encoding="utf-8")
+
+    publish(project, "2026-11")
+
+    assert versions(remote)["2026-11"]["properties"]["commit"] == head
+
+
+def test_the_footer_shows_the_build_time_in_the_reporting_zone(project, remote, monkeypatch):
+    # 06:05 UTC on 4 December is 07:05 in Paris (winter time), written like the extraction.
+    monkeypatch.setenv("KPISITE_BUILT_AT", "2026-12-04T06:05:00+00:00")
+
+    publish(project, "2026-11")
+
+    page = show(remote, "2026-11/index.html")
+    assert (
+        'construit le <time datetime="2026-12-04T06:05:00+00:00">4 décembre 2026 à 07:05</time>'
+        in page
+    )
+
+
+def test_a_build_time_that_is_not_iso_is_a_clean_error(project, monkeypatch, no_build):
+    monkeypatch.setenv("KPISITE_BUILT_AT", "yesterday")
+
+    with pytest.raises(PublishError, match=r"KPISITE_BUILT_AT='yesterday': not an ISO 8601 time"):
+        publish(project, "2026-11")
+
+
+# latest follows the newest version, even after a deletion.
+
+
+def delete_version(project: Project, period: str, monkeypatch) -> None:
+    """`mike delete PERIOD --push`, as a person would remove a version."""
+    from mike import commands
+
+    with monkeypatch.context() as inside:
+        inside.chdir(project.root)
+        commands.delete([period], branch="gh-pages")
+    git("push", "--quiet", "origin", "gh-pages", cwd=project.root)
+
+
+def test_latest_is_repaired_without_a_build_after_the_newest_is_deleted(
+    project, remote, monkeypatch
+):
+    publish(project, "2026-10")
+    publish(project, "2026-11")
+    delete_version(project, "2026-11", monkeypatch)
+    assert versions(remote)["2026-10"]["aliases"] == []
+    monkeypatch.setattr(publishing, "build", lambda *args: pytest.fail("built"))
+
+    outcome = publish(project, "2026-10")
+
+    assert (outcome.changed, outcome.repaired, outcome.latest, outcome.pushed) == (
+        False,
+        True,
+        "2026-10",
+        True,
+    )
+    assert versions(remote)["2026-10"]["aliases"] == ["latest"]
+    assert 'window.location.replace(\n      "../2026-10/"' in show(remote, "latest/index.html")
+    assert '"../../2026-10/clients/"' in show(remote, "latest/clients/index.html")
+    assert 'href="latest/"' in show(remote, "index.html")
+
+    # Once repaired, publishing again changes nothing.
+    tip = branch_tip(remote)
+    again = publish(project, "2026-10")
+    assert (again.repaired, branch_tip(remote)) == (False, tip)
+
+
+def test_the_summary_says_latest_was_repaired():
+    from site_builder.commands.publish import summary
+
+    outcome = publishing.Outcome("2026-10", "Octobre 2026", False, "2026-10", True, 1, True)
+
+    assert summary(outcome, "branch gh-pages", "origin") == (
+        "2026-10 (Octobre 2026) is unchanged in branch gh-pages; latest was repaired and is "
+        "2026-10; pushed to origin."
+    )
+
+
+# Unreadable versions files.
+
+
+def test_a_corrupt_versions_file_in_the_folder_is_a_clean_error(tmp_path, project, no_build):
+    folder = tmp_path / "www"
+    folder.mkdir()
+    (folder / "versions.json").write_text('[{"version": "2026-10",', encoding="utf-8")
+
+    with pytest.raises(PublishError) as error:
+        publishing.publish_to_folder(project, folder, "2026-11", builder=build_with_mkdocs)
+
+    assert str(error.value) == (
+        f"{folder / 'versions.json'}: not a list of versions mike can read (JSONDecodeError: "
+        "Expecting property name enclosed in double quotes: line 1 column 24 (char 23)); "
+        "fix it or restore it, kpisite does not overwrite it"
+    )
+    assert (folder / "versions.json").read_text() == '[{"version": "2026-10",'
+
+
+def test_a_corrupt_versions_file_on_the_branch_is_a_clean_error(project, remote, no_build):
+    blob = subprocess.run(
+        ["git", "hash-object", "-w", "--stdin"],
+        input="not json\n",
+        cwd=project.root,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    tree = subprocess.run(
+        ["git", "mktree"],
+        input=f"100644 blob {blob}\tversions.json\n",
+        cwd=project.root,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    commit = git("commit-tree", "-m", "Broken", tree, cwd=project.root).strip()
+    git("push", "--quiet", "origin", f"{commit}:refs/heads/gh-pages", cwd=project.root)
+
+    with pytest.raises(PublishError) as error:
+        publish(project, "2026-11")
+
+    assert str(error.value) == (
+        "gh-pages:versions.json (branch gh-pages): not a list of versions mike can read "
+        "(JSONDecodeError: Expecting value: line 1 column 1 (char 0)); fix it with a commit "
+        "on the branch, or restore it from an earlier commit"
+    )
+
+
+# Retrying a rejected push.
+
+
+def test_backoff_grows_with_jitter_and_is_capped(monkeypatch):
+    monkeypatch.setattr(publishing.random, "uniform", lambda low, high: high)
+    assert [publishing.backoff(n) for n in (1, 2, 3, 4, 5, 6, 9)] == [
+        0.5 + 0.5,
+        1.0 + 0.5,
+        2.0 + 0.5,
+        4.0 + 0.5,
+        8.0 + 0.5,
+        8.0 + 0.5,
+        8.0 + 0.5,
+    ]
+    monkeypatch.setattr(publishing.random, "uniform", lambda low, high: low)
+    assert publishing.backoff(1) == 0.5
+
+
+def test_a_rejected_push_waits_before_retrying(tmp_path, remote, monkeypatch):
+    alice = make_clone(tmp_path, remote, "alice")
+    bob = make_clone(tmp_path, remote, "bob")
+    publish(alice, "2026-09")
+    waits = []
+    monkeypatch.setattr(publishing, "sleep", waits.append)
+
+    real_try_push = publishing.Branch.try_push
+
+    def alice_pushes_first(self, attempt, attempts):
+        if attempt == 1:
+            with monkeypatch.context() as inner:
+                inner.setattr(publishing.Branch, "try_push", real_try_push)
+                publish(alice, f"2026-1{len(waits)}")
+        return real_try_push(self, attempt, attempts)
+
+    monkeypatch.setattr(publishing.Branch, "try_push", alice_pushes_first)
+    outcome = publish(bob, "2026-08")
+
+    assert outcome.attempts == 2
+    (wait,) = waits
+    assert 0.5 <= wait <= 1.0
+    assert sorted(versions(remote)) == ["2026-08", "2026-09", "2026-10"]

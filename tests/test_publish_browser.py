@@ -62,3 +62,33 @@ def test_an_older_period_shows_the_banner_to_the_latest(page, base):
 
     banner.locator("a").click()
     page.wait_for_url(base + "2026-11/")
+
+
+def test_no_script_error_on_a_site_without_site_url(browser, base):
+    # mkdocs-material's inline banner script did `new URL(".")`, which throws on every page.
+    page = browser.new_page()
+    errors = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+
+    for path in ("2026-11/", "2026-10/clients/"):
+        page.goto(base + path)
+        page.wait_for_selector(".md-version__current")
+
+    page.close()
+    assert errors == []
+
+
+def test_the_banner_shows_at_once_when_the_session_knows_the_page_is_outdated(browser, base):
+    # The inline script reads the flag material's bundle stored for the version's folder.
+    page = browser.new_page()
+    page.route("**/assets/javascripts/bundle.*.js", lambda route: route.abort())
+    page.goto(base + "2026-10/")
+    page.evaluate(
+        "sessionStorage.setItem(new URL('.', location.href).pathname + '.__outdated', 'true')"
+    )
+
+    page.goto(base + "2026-10/clients/")
+
+    # The bundle is blocked: only the inline script can have shown the banner.
+    assert page.locator("[data-md-component=outdated]").is_visible()
+    page.close()

@@ -3,6 +3,7 @@ small report over the bundled extract, published to a local bare repository."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
 import subprocess
@@ -117,3 +118,41 @@ def test_a_directive_error_publishes_nothing_and_exits_1(repos, capsys):
     assert "revenu" in capsys.readouterr().err
     assert git("rev-parse", "gh-pages", cwd=remote) == tip
     assert sorted(versions(remote)) == ["2026-09"]
+
+
+def test_a_preview_shows_the_fingerprint_of_the_published_version(repos, tmp_path):
+    from kpi.project import Project
+    from site_builder.build import build_site
+
+    remote, work = repos
+    publish(work, "--period", "2026-10")
+    published = versions(remote)["2026-10"]["properties"]["fingerprint"]
+
+    # A plain `kpisite build` of the same data, files touched as a fresh checkout would.
+    for path in (work / "data").iterdir():
+        path.touch()
+    build_site(Project.load(work), period="2026-10", site_dir=tmp_path / "preview")
+
+    page = (tmp_path / "preview" / "index.html").read_text(encoding="utf-8")
+    assert f'data-fingerprint="{published}"' in page
+    # The extract's bytes, hashed here independently: its path in the project, then its bytes.
+    digest = hashlib.sha256()
+    for path in sorted((work / "data").iterdir()):
+        digest.update(f"\0data/{path.name}\0".encode() + path.read_bytes())
+    assert published == digest.hexdigest()[:16]
+
+
+def test_a_preview_shows_the_build_time_like_the_extraction_time(repos, tmp_path, monkeypatch):
+    from kpi.project import Project
+    from site_builder.build import build_site
+
+    _, work = repos
+    # 22:30 UTC on 31 October 2026 is 23:30 in Paris (winter time since 25 October).
+    monkeypatch.setenv("KPISITE_BUILT_AT", "2026-10-31T22:30:00+00:00")
+    build_site(Project.load(work), period="2026-10", site_dir=tmp_path / "preview")
+
+    page = (tmp_path / "preview" / "index.html").read_text(encoding="utf-8")
+    assert (
+        'construit le <time datetime="2026-10-31T22:30:00+00:00">31 octobre 2026 à 23:30</time>'
+        in page
+    )

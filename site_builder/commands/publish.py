@@ -9,9 +9,13 @@ from site_builder.commands import load_project, project_option
 
 @click.command("publish")
 @click.option(
-    "--period", help="The period to publish, e.g. 2026-11 (default: the last complete month)."
+    "--period", help="The month to publish, e.g. 2026-11 (default: the last complete month)."
 )
-@click.option("--remote", default="origin", show_default=True, help="The git remote to push to.")
+@click.option(
+    "--remote",
+    default=None,
+    help="The git remote to fetch from and push to (default: origin).",
+)
 @click.option("--branch", default="gh-pages", show_default=True, help="The branch of versions.")
 @click.option("--push", is_flag=True, help="Push the branch to the remote after committing.")
 @click.option(
@@ -22,16 +26,17 @@ from site_builder.commands import load_project, project_option
 @project_option
 def publish(
     period: str | None,
-    remote: str,
+    remote: str | None,
     branch: str,
     push: bool,
     folder: str | None,
     project_dir: str,
 ) -> int:
-    """Build the report site for a period and deploy it as version YYYY-MM.
+    """Build the report site for a month and deploy it as version YYYY-MM.
 
     The alias `latest` follows the newest period and the site root redirects to it.
-    Republishing a period whose data and pages did not change changes nothing.
+    Republishing a period whose data and pages did not change changes nothing. The branch
+    must be a branch of versions (gh-pages), never a branch of the project's sources.
     """
     from site_builder import publish as publishing
 
@@ -45,7 +50,7 @@ def publish(
         outcome = publishing.publish(project, period, branch=branch, remote=remote, push=push)
         where = f"branch {branch}"
 
-    click.echo(summary(outcome, where, remote))
+    click.echo(summary(outcome, where, remote or publishing.DEFAULT_REMOTE))
     return 0
 
 
@@ -55,7 +60,8 @@ def summary(outcome, where: str, remote: str) -> str:
         text = f"Published {outcome.version} ({outcome.title}) to {where}"
     else:
         text = f"{outcome.version} ({outcome.title}) is unchanged in {where}"
-    text += f"; latest is {outcome.latest or 'not set'}"
+    repaired = "was repaired and " if outcome.repaired else ""
+    text += f"; latest {repaired}is {outcome.latest or 'not set'}"
     if outcome.pushed:
         retries = outcome.attempts - 1
         text += f"; pushed to {remote}" + (f" after {retries} retry(ies)" if retries else "")
