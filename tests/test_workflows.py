@@ -107,7 +107,15 @@ def test_publishing_runs_on_data_pages_kpis_and_config_changes_and_by_hand():
     triggers = load("publish.yml")["on"]
 
     assert triggers["push"]["branches"] == ["main"]
-    assert triggers["push"]["paths"] == ["data/**", "reports/**", "kpi/**", "mkdocs.yml"]
+    # kpisite's own code and templates too: a template change must republish.
+    assert triggers["push"]["paths"] == [
+        "data/**",
+        "reports/**",
+        "kpi/**",
+        "site_builder/**",
+        "mkdocs.yml",
+        "pyproject.toml",
+    ]
     assert triggers["workflow_dispatch"]["inputs"]["period"]["required"] is False
     assert triggers["workflow_call"]["inputs"]["period"]["type"] == "string"
 
@@ -118,10 +126,17 @@ def test_publishing_never_runs_twice_at_once():
 
     # At job level, so it holds when schedule.yml calls the workflow too.
     assert job["concurrency"] == {"group": "publish-site", "cancel-in-progress": False}
+    # GitHub keeps one pending run per group, a newer one replacing it: said where it matters.
+    text = (WORKFLOWS / "publish.yml").read_text(encoding="utf-8")
+    assert "never cancels" not in text
+    assert "a newer pending run replaces (cancels) an older pending one" in text
+    guide = (ROOT / "doc" / "publishing.md").read_text(encoding="utf-8")
+    assert "replaces (cancels) the one already pending" in guide
+    assert "run the workflow again" in guide
     assert workflow["permissions"] == {"contents": "write"}
 
 
-def test_publishing_installs_with_a_pip_cache_builds_strict_and_pushes():
+def test_publishing_installs_with_a_pip_cache_builds_strict_once_and_pushes():
     job = load("publish.yml")["jobs"]["publish"]
     setup = next(
         step for step in job["steps"] if step.get("uses", "").startswith("actions/setup-python")
@@ -130,13 +145,53 @@ def test_publishing_installs_with_a_pip_cache_builds_strict_and_pushes():
 
     assert setup["with"]["cache"] == "pip"
     assert "python -m pip install -e ." in runs
-    build = runs.index('kpisite build ${PERIOD:+--period "$PERIOD"}')
-    fetch = runs.index("git fetch origin gh-pages --depth=1 || true")
-    publish = runs.index('kpisite publish --push ${PERIOD:+--period "$PERIOD"}')
-    assert build < fetch < publish
-    # `kpisite build` is strict by default: a warning fails the run before publishing.
+    # One build: the one kpisite publish makes, strict (build_with_kpisite), as the
+    # project's mkdocs.yml asks too; no separate `kpisite build` building it twice.
+    assert runs[-1] == 'kpisite publish --push ${PERIOD:+--period "$PERIOD"}'
+    assert not any("kpisite build" in run for run in runs)
+    assert yaml.safe_load((ROOT / "mkdocs.yml").read_text(encoding="utf-8"))["strict"] is True
     assert "--no-strict" not in " ".join(runs)
+    # kpisite publish fetches gh-pages itself: no step hides a fetch error with `|| true`.
+    assert not any("git fetch" in run or "|| true" in run for run in runs)
     assert job["env"]["PERIOD"] == "${{ inputs.period }}"
+
+
+def test_publish_builds_strictly(monkeypatch, tmp_path):
+    from site_builder import build, publish
+
+    calls = []
+    monkeypatch.setattr(build, "build_site", lambda *args, **options: calls.append(options))
+    publish.build_with_kpisite(object(), "2026-11", tmp_path)
+
+    assert calls == [{"period": "2026-11", "site_dir": tmp_path, "strict": True}]
+
+
+@pytest.mark.parametrize(
+    ("repository", "url"),
+    [
+        ("Acme/rapports-crm", "https://acme.github.io/rapports-crm/"),
+        ("acme/Acme.github.io", "https://acme.github.io/"),
+    ],
+)
+def test_the_pages_address_is_exported_as_the_site_url(tmp_path, repository, url):
+    job = load("publish.yml")["jobs"]["publish"]
+    (script,) = [run for run in run_lines(job) if "KPISITE_SITE_URL" in run]
+    github_env = tmp_path / "github_env"
+    github_env.write_text("", encoding="utf-8")
+
+    # The step as the runner runs it (bash), with the variables GitHub sets in every run,
+    # scheduled ones included (github.event.repository is empty there).
+    env = {
+        "PATH": os.environ["PATH"],
+        "GITHUB_REPOSITORY": repository,
+        "GITHUB_REPOSITORY_OWNER": repository.split("/")[0],
+        "GITHUB_ENV": str(github_env),
+    }
+    subprocess.run(["bash", "-e", "-c", script], env=env, check=True)
+
+    assert github_env.read_text(encoding="utf-8") == f"KPISITE_SITE_URL={url}\n"
+    steps = [step.get("name", "") for step in job["steps"]]
+    assert steps.index("Export the GitHub Pages address as KPISITE_SITE_URL") < len(steps) - 1
 
 
 def test_the_schedule_lives_apart_and_calls_the_publishing_workflow():
