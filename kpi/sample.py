@@ -21,6 +21,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from kpi.errors import KpisiteError
 from kpi.extract import EXTRACTED_AT_KEY
 
 log = logging.getLogger(__name__)
@@ -28,6 +29,14 @@ log = logging.getLogger(__name__)
 DEFAULT_CONTACTS = 3000
 DEFAULT_SEED = 7
 DEFAULT_END = "2026-11"
+# The smallest sample that has rows in every table for the seeds and months tried (4,500
+# draws at 200 contacts over 3 months); `write_sample` still refuses an empty table.
+MIN_CONTACTS = 200
+MIN_MONTHS = 3
+# History starts in 1971 at the earliest (the contract refuses times before 1970, and a
+# Paris wall-clock time on 1970-01-01 is in 1969 in UTC) and ends in 2100 at the latest.
+FIRST_MONTH = (1971, 1)
+LAST_MONTH = (2100, 12)
 MONTH = re.compile(r"(\d{4})-(0[1-9]|1[0-2])")
 ZONE = "Europe/Paris"
 DAY = 86_400
@@ -155,11 +164,36 @@ class Timeline:
 
 
 def parse_month(text: str) -> tuple[int, int]:
-    """(year, month) of "YYYY-MM"; ValueError saying what was expected otherwise."""
+    """(year, month) of "YYYY-MM" from 1971-01 to 2100-12; ValueError saying what was
+    expected otherwise."""
     match = MONTH.fullmatch(str(text).strip())
     if not match:
         raise ValueError(f"{text!r}: expected a month YYYY-MM, e.g. {DEFAULT_END}")
-    return int(match.group(1)), int(match.group(2))
+    month = int(match.group(1)), int(match.group(2))
+    if not FIRST_MONTH <= month <= LAST_MONTH:
+        raise ValueError(
+            f"{text!r}: expected a month from {format_month(FIRST_MONTH)} to "
+            f"{format_month(LAST_MONTH)}"
+        )
+    return month
+
+
+def format_month(month: tuple[int, int]) -> str:
+    return f"{month[0]:04d}-{month[1]:02d}"
+
+
+def history_problem(end: str, months: int) -> str | None:
+    """Why `months` of history ending with `end` cannot be written, or None."""
+    year, month = parse_month(end)
+    index = year * 12 + month - 1 - (months - 1)
+    first = (index // 12, index % 12 + 1)
+    if first >= FIRST_MONTH:
+        return None
+    most = (year - FIRST_MONTH[0]) * 12 + month - FIRST_MONTH[1] + 1
+    return (
+        f"{months} months ending with {end} start in {format_month(first)}, before "
+        f"{format_month(FIRST_MONTH)} (at most {most} months end with {end})"
+    )
 
 
 def timeline(end: str, months: int) -> Timeline:
@@ -199,13 +233,29 @@ def write_sample(
 ) -> dict[str, int]:
     """Write the sample as `<out_dir>/<table>.parquet`; returns the rows per table."""
     out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    problem = history_problem(end, months)
+    if problem:
+        raise KpisiteError(problem)
     tables = generate(contacts, seed, end, months)
+    refuse_empty(tables, contacts, seed, months)
+
+    out_dir.mkdir(parents=True, exist_ok=True)
     extracted = extraction_time(end)
     for name, table in tables.items():
         write_parquet(table, out_dir / f"{name}.parquet", extracted)
     log.debug("sample of %d contacts written to %s", contacts, out_dir)
     return {name: table.num_rows for name, table in tables.items()}
+
+
+def refuse_empty(tables: dict[str, pa.Table], contacts: int, seed: int, months: int) -> None:
+    """The contract refuses an empty table: a sample with one is not written."""
+    empty = [name for name, table in tables.items() if table.num_rows == 0]
+    if empty:
+        raise KpisiteError(
+            f"a sample of {contacts} contacts over {months} months (seed {seed}) has no rows "
+            f"in {', '.join(empty)}, which the contract refuses (use more contacts or months; "
+            f"at least {MIN_CONTACTS} contacts over {MIN_MONTHS} months)"
+        )
 
 
 def extraction_time(end: str) -> str:

@@ -9,6 +9,7 @@ import pytest
 from conftest import ROOT
 
 from kpi.contract import check_project
+from kpi.errors import KpisiteError
 from kpi.project import Project
 from kpi.sample import generate, write_sample
 from kpi.schema import TABLES
@@ -47,7 +48,7 @@ def test_committed_sample_is_reproduced_byte_for_byte(tmp_path):
     assert len(digest(DATA)) == len(TABLES)
 
 
-SMALL = ["--contacts", "10", "--months", "1"]
+SMALL = ["--contacts", "200", "--months", "3"]
 
 
 def test_sample_data_refuses_to_overwrite_an_extract_without_force(tmp_path, capsys, monkeypatch):
@@ -249,3 +250,63 @@ def test_timestamps_cross_daylight_saving_changes(sql):
 
     assert winter > 0 and summer > 0
     assert change_days > 0
+
+
+# --- sizes and arguments the sample refuses ----------------------------------------
+
+
+def test_the_smallest_sample_accepted_passes_the_check(tmp_path, capsys):
+    for seed in (0, 1, 2):
+        out = tmp_path / str(seed)
+        assert main(["sample-data", *SMALL, "--seed", str(seed), "--out", str(out / "data")]) == 0
+        (out / "mkdocs.yml").write_text("site_name: T\nplugins:\n  - kpisite\n")
+
+        assert main(["check", "--project", str(out)]) == 0, capsys.readouterr().err
+        assert "8 tables checked" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--contacts", "10"], "Invalid value for '--contacts': 10 is not in the range x>=200."),
+        (["--months", "1"], "Invalid value for '--months': 1 is not in the range x>=3."),
+        (["--end", "9999-12"], "'9999-12': expected a month from 1971-01 to 2100-12"),
+        (["--end", "0001-01"], "'0001-01': expected a month from 1971-01 to 2100-12"),
+        (
+            ["--end", "1971-06", "--months", "12"],
+            "Invalid value for '--months': 12 months ending with 1971-06 start in 1970-07, "
+            "before 1971-01 (at most 6 months end with 1971-06)",
+        ),
+    ],
+)
+def test_sizes_and_months_out_of_range_are_usage_errors(tmp_path, capsys, args, message):
+    code = main(["sample-data", *args, "--out", str(tmp_path / "out")])
+
+    err = capsys.readouterr().err
+    assert code == 2
+    assert message in err
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_sample_with_an_empty_table_is_refused_and_not_written(tmp_path):
+    # Ten contacts over one month: no one answers a survey with this seed.
+    tables = generate(contacts=10, seed=1, months=1)
+    assert tables["survey_responses"].num_rows == 0
+
+    with pytest.raises(KpisiteError) as error:
+        write_sample(tmp_path / "out", contacts=10, seed=1, months=1)
+
+    assert "has no rows in " in str(error.value) and "survey_responses" in str(error.value)
+    assert "at least 200 contacts over 3 months" in str(error.value)
+    assert not (tmp_path / "out").exists()
+
+
+def test_an_out_folder_that_cannot_be_made_is_a_clean_error(tmp_path, capsys):
+    (tmp_path / "afile").write_text("a file, not a folder")
+
+    code = main(["sample-data", *SMALL, "--out", str(tmp_path / "afile" / "sub")])
+
+    assert code == 1
+    assert capsys.readouterr().err == (
+        f"Error: {tmp_path}/afile/sub: cannot write the sample there (Not a directory)\n"
+    )

@@ -9,11 +9,20 @@ import click
 
 from kpi.contract import plural
 from kpi.errors import KpisiteError
-from kpi.sample import DEFAULT_CONTACTS, DEFAULT_END, DEFAULT_SEED, parse_month
+from kpi.sample import (
+    DEFAULT_CONTACTS,
+    DEFAULT_END,
+    DEFAULT_SEED,
+    MIN_CONTACTS,
+    MIN_MONTHS,
+    history_problem,
+    parse_month,
+)
 
 
 def month_option(ctx: click.Context, param: click.Parameter, value: str) -> str:
-    """--end as a month YYYY-MM: 2026-13, nov or 2026-Q3 are usage errors, not bugs."""
+    """--end as a month YYYY-MM: 2026-13, nov, 2026-Q3 or 9999-12 are usage errors, not
+    bugs."""
     try:
         parse_month(value)
     except ValueError as error:
@@ -25,7 +34,7 @@ def month_option(ctx: click.Context, param: click.Parameter, value: str) -> str:
 @click.option(
     "--contacts",
     "contacts",
-    type=click.IntRange(min=10),
+    type=click.IntRange(min=MIN_CONTACTS),
     default=DEFAULT_CONTACTS,
     show_default=True,
     help="Number of contacts to generate.",
@@ -46,7 +55,11 @@ def month_option(ctx: click.Context, param: click.Parameter, value: str) -> str:
     help="Last month of history, YYYY-MM.",
 )
 @click.option(
-    "--months", type=click.IntRange(min=1), default=36, show_default=True, help="Months of history."
+    "--months",
+    type=click.IntRange(min=MIN_MONTHS),
+    default=36,
+    show_default=True,
+    help="Months of history.",
 )
 @click.option(
     "--out",
@@ -63,10 +76,18 @@ def sample_data(
     """Write a realistic sample extract (every canonical table) as Parquet files."""
     from kpi.sample import write_sample
 
+    problem = history_problem(end_month, months)
+    if problem:
+        raise click.BadParameter(problem, param_hint="'--months'")
     if not force:
         refuse_existing_extract(out_dir)
     started = time.perf_counter()
-    counts = write_sample(out_dir, contacts=contacts, seed=seed, end=end_month, months=months)
+    try:
+        counts = write_sample(out_dir, contacts=contacts, seed=seed, end=end_month, months=months)
+    except OSError as error:
+        # A file where a folder should be, a read-only or virtual file system...
+        reason = error.strerror or str(error)
+        raise KpisiteError(f"{out_dir}: cannot write the sample there ({reason})") from None
     elapsed = time.perf_counter() - started
 
     for name, rows in counts.items():
