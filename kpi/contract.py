@@ -1,10 +1,13 @@
 """The checks of the extract contract (`kpisite check`, and the first step of a build).
 
-Each table present is checked against `kpi.schema`: readable Parquet files, every column
-there with its kind, no null in a required column, only known enum values, codes shaped
-as codes, no duplicate key, not empty. Rows whose references lead nowhere (an order whose
-contact is unknown) are warnings. Every check is an aggregate query run by the engine; only
-a few offending values come back to Python.
+Each table present is checked against `kpi.schema`: readable Parquet files (each file of a
+folder table with its own schema), every column there with its kind, no null in a
+required column, only known enum values, codes shaped as codes, plausible times, amounts
+in the project's currency and of a sane size, no duplicate key, not empty. Rows whose
+references lead nowhere (an order whose contact is unknown) are warnings. Every check is
+an aggregate query run by the engine (one per table for the values, which also reads
+every column so that a damaged page or a value a mapping cannot convert shows here, not
+in the build); only a few offending values come back to Python.
 
 `kpisite check` also loads the KPI catalog (the standard one and the project's files): a
 catalog error is an error, and a table some KPI reads but the extract lacks is a warning.
@@ -13,21 +16,34 @@ catalog error is an error, and a table some KPI reads but the extract lacks is a
 from __future__ import annotations
 
 import logging
+import os
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import ibis
 import ibis.expr.datatypes as dt
+import pyarrow as pa
 import pyarrow.parquet as pq
+from ibis.common.exceptions import IbisError
 
 from kpi.errors import CatalogError, ExtractError, Problem, closest
-from kpi.extract import Extract, MissingTable
-from kpi.project import Project
-from kpi.schema import EXPECTED, TABLES, Column, Table, fits
+from kpi.extract import Extract, MissingTable, QueryError, ReadError
+from kpi.project import Project, Settings
+from kpi.schema import EXPECTED, TABLES, Column, fits
 
 log = logging.getLogger(__name__)
 
 EXAMPLES = 5
+# The earliest plausible time in a CRM extract: anything before is a placeholder date
+# (1900-01-01, 0001-01-01) or a unit error (seconds read as milliseconds).
+FLOOR = datetime(1970, 1, 1, tzinfo=UTC)
+# Rows may be written while the export runs, on a server whose clock is a little off.
+GRACE = timedelta(days=1)
+# No CRM amount comes near this: it is a unit or export error, and a sum of such amounts
+# overflows the engine's decimals (DECIMAL(38) holds 38 digits).
+HUGE_AMOUNT = 10**12
 
 
 @dataclass(frozen=True)
@@ -63,7 +79,7 @@ def check_project(
     started = time.perf_counter()
     extract = extract or Extract(project)
     names = [name for name in extract.names() if name in TABLES]
-    problems = [*missing_sources(extract), *unknown_tables(extract)]
+    problems = [*data_folder(extract), *missing_sources(extract), *unknown_tables(extract)]
     if catalog:
         problems.extend(check_catalog(project, names))
 
@@ -90,6 +106,16 @@ def ensure_valid(project: Project, extract: Extract | None = None) -> Report:
             report.errors,
         )
     return report
+
+
+def log_warnings(report: Report) -> None:
+    """Log the report's warnings (orphans, absent optional columns) at WARNING.
+
+    The logger, `kpi.contract`, is outside `mkdocs.`: a strict build does not count them,
+    as they do not make a KPI wrong, but `kpisite -q build` still shows them.
+    """
+    for problem in report.warnings:
+        log.warning("%s", problem)
 
 
 def check_catalog(project: Project, tables: list[str]) -> list[Problem]:
@@ -129,19 +155,71 @@ def absent_table(project: Project, table: str, kpis: list[str]) -> Problem:
     )
 
 
+# --- the extract folder and the raw files --------------------------------------------
+
+
+def data_folder(extract: Extract) -> list[Problem]:
+    """The `data` folder must be a folder; it may be absent only when the project maps
+    its tables from raw files and leaves the `data` option to its default."""
+    project = extract.project
+    folder, option = project.data_dir, project.settings.data
+    if folder.is_dir():
+        return []
+    where = extract.mapping.locate("data")
+    if folder.exists():
+        return [
+            Problem(
+                where,
+                f"data folder {option} is a file, not a folder",
+                "set it to the folder of the extract's Parquet files",
+            )
+        ]
+    if option == Settings.data and extract.mapping.mapped_names():
+        return []
+    return [Problem(where, f"data folder {option} does not exist", folder_hint(folder, option))]
+
+
+def folder_hint(folder: Path, option: str) -> str:
+    """The closest existing folder beside the missing one, or how to make one."""
+    siblings = (
+        [p.name for p in folder.parent.iterdir() if p.is_dir()] if folder.parent.is_dir() else []
+    )
+    match = closest(folder.name, siblings)
+    if match:
+        return f"did you mean '{Path(option).parent / match}'?"
+    return f"write one with `kpisite sample-data --out {option}`, or set plugins.kpisite.data"
+
+
 def missing_sources(extract: Extract) -> list[Problem]:
-    """A mapped table whose raw files are not there cannot be built: an error."""
-    problems = []
+    """A mapped table whose raw files are not there cannot be built: an error, said once
+    per raw file with the tables that read it."""
+    readers: dict[str, list[str]] = {}
     for name in extract.mapping.mapped_names():
         for source in extract.mapping.missing_sources(name):
-            problems.append(
-                Problem(
-                    f"table {name}, source {source.name}",
-                    f"raw file not found: {source.path}",
-                    "check plugins.kpisite.raw_data, or set KPISITE_SHARED_DATA",
-                )
+            readers.setdefault(source.name, []).append(name)
+
+    problems = []
+    for source_name, tables in readers.items():
+        source = extract.mapping.sources[source_name]
+        problems.append(
+            Problem(
+                extract.mapping.source_where(source_name),
+                f"raw file not found: {source.path} (read by {plural(len(tables), 'table')}: "
+                f"{', '.join(tables)})",
+                nearest_file(source.path),
             )
+        )
     return problems
+
+
+def nearest_file(path: Path) -> str:
+    """A hint for a raw file that is not there: the closest name in its folder, or the
+    folder that does not exist."""
+    settings = "check plugins.kpisite.raw_data, or set KPISITE_SHARED_DATA"
+    if not path.parent.is_dir():
+        return f"no folder {path.parent}; {settings}"
+    match = closest(path.name, [p.name for p in path.parent.iterdir()])
+    return f"did you mean '{match}'?" if match else f"no such file in {path.parent}; {settings}"
 
 
 def unknown_tables(extract: Extract) -> list[Problem]:
@@ -157,77 +235,220 @@ def unknown_tables(extract: Extract) -> list[Problem]:
     return problems
 
 
+# --- one table ---------------------------------------------------------------------
+
+
 def check_table(extract: Extract, name: str) -> list[Problem]:
-    """The problems of one table: files, columns, values, keys."""
-    canonical = TABLES[name]
+    """The problems of one table: files, columns, values, keys.
+
+    Any error of the engine while reading the table becomes a problem naming the file
+    or the mapping it comes from: a bad extract never crashes the check.
+    """
     problems = check_files(extract, name)
     if problems:
         return problems
 
     try:
-        table = extract.raw_table(name)
+        return check_contents(extract, name)
     except MissingTable as missing:
         return [Problem(f"table {name}", missing.reason)]
+    except ReadError as error:
+        return [Problem(error.where, indented(error.detail))]
+    except QueryError as error:
+        return [unreadable(extract, name, error)]
     except ExtractError as error:
         return [Problem(f"table {name}", str(error))]
 
-    spec = extract.mapping.spec(name)
-    problems = check_columns(name, canonical, table, spec is not None and spec.is_mapped)
-    present = [c for c in canonical.columns if c.name in table.columns and not bad_type(c, table)]
-    problems.extend(check_values(name, canonical, table, present))
+
+def check_contents(extract: Extract, name: str) -> list[Problem]:
+    table = extract.raw_table(name)
+    problems = check_columns(extract, name, table)
+    present = [
+        column
+        for column in TABLES[name].columns
+        if column.name in table.columns and not bad_type(column, table)
+    ]
+    problems.extend(check_values(extract, name, table, present))
     if any(p.message == "empty table" for p in problems):
         return problems
-    problems.extend(check_key(name, canonical, table))
+    problems.extend(check_key(extract, name, table))
     return problems
 
 
-def check_files(extract: Extract, name: str) -> list[Problem]:
-    """Every Parquet file of a data/ table must open: a truncated one fails its footer."""
+def is_mapped(extract: Extract, name: str) -> bool:
     spec = extract.mapping.spec(name)
-    if spec is not None and spec.is_mapped:
+    return spec is not None and spec.is_mapped
+
+
+def indented(text: str) -> str:
+    """A message of several lines (DuckDB's), its next lines indented under the first."""
+    return "\n    ".join(text.splitlines())
+
+
+def unreadable(extract: Extract, name: str, error: QueryError) -> Problem:
+    """A query over the table failed: name the mapping, or the file that cannot be read."""
+    if is_mapped(extract, name):
+        where = extract.mapping.table_where(name, reading=str(error))
+        return Problem(where, indented(str(error)))
+    found = extract.unreadable_file(name)
+    if found is None:
+        return Problem(f"table {name}", "cannot be read: " + indented(str(error)))
+    path, detail = found
+    return Problem(
+        extract.shown(path),
+        f"unreadable Parquet file (table {name}): " + indented(detail),
+        "the file is damaged: extract it again",
+    )
+
+
+# --- files -------------------------------------------------------------------------
+
+
+def check_files(extract: Extract, name: str) -> list[Problem]:
+    """Every Parquet file of a data/ table must open (a truncated one fails its footer),
+    and each file of a folder table must have the contract's columns: the folder is read
+    as one table, where a file's int64 ids or naive times would pass unseen."""
+    if is_mapped(extract, name):
         return []
+    problems = ambiguous(extract, name)
+    files = extract.files(name)
+    schemas = {}
+    for path in files:
+        schema, problem = file_schema(extract, path)
+        if problem:
+            problems.append(problem)
+        else:
+            schemas[path] = schema
+    if problems or len(files) < 2:
+        return problems
+    return check_file_schemas(extract, name, schemas)
+
+
+def ambiguous(extract: Extract, name: str) -> list[Problem]:
+    single = extract.single_file(name)
+    if single is None or not extract.folder_files(name):
+        return []
+    folder = extract.shown(extract.project.data_dir / name)
+    return [
+        Problem(
+            f"table {name}",
+            f"both {extract.shown(single)} and the folder {folder}/ hold it",
+            "keep one of them: the table would be read from the file alone",
+        )
+    ]
+
+
+def file_schema(extract: Extract, path: Path) -> tuple[pa.Schema | None, Problem | None]:
+    """The Arrow schema of a Parquet file, read from its footer, or the problem."""
+    where = extract.shown(path)
+    if path.is_symlink() and not path.exists():
+        return None, Problem(
+            where,
+            f"broken symbolic link to {os.readlink(path)}",
+            "link an existing Parquet file, or remove the link",
+        )
+    try:
+        return pq.read_schema(path), None
+    except Exception as error:  # pyarrow raises several kinds for a broken file
+        return None, Problem(
+            where,
+            f"unreadable Parquet file ({error})",
+            "the file is damaged or truncated: extract it again",
+        )
+
+
+def check_file_schemas(extract: Extract, name: str, schemas: dict) -> list[Problem]:
+    """Each file's columns against the contract: one error per file and column."""
+    partitions = set(extract.partitions(name))
+    zone = declared_zone(extract, name)
     problems = []
-    for path in extract.files(name):
-        try:
-            pq.ParquetFile(path).close()
-        except Exception as error:  # pyarrow raises several kinds for a broken file
-            where = relative(path, extract.project.root)
+    naive: dict[str, list[str]] = {}
+    aware: dict[str, list[str]] = {}
+    for path, schema in schemas.items():
+        where = extract.shown(path)
+        types = {field.name: arrow_dtype(field.type) for field in schema}
+        unknown = [c for c in types if c not in TABLES[name].column_names()]
+        for column in TABLES[name].columns:
+            if column.name in partitions:
+                continue
+            if column.name not in types:
+                problem = missing_column(f"{where}, column {column.name}", column, unknown)
+                problems.extend([problem] if problem else [])
+                continue
+            dtype = types[column.name]
+            if dtype is None:
+                continue  # a type ibis does not know: the check of the whole table says it
+            if column.kind == "timestamp" and dtype.is_timestamp() and dtype.timezone:
+                aware.setdefault(column.name, []).append(where)
+                continue
+            if column.kind == "timestamp" and (dtype.is_timestamp() or dtype.is_date()):
+                naive.setdefault(column.name, []).append(where)
+                if zone:
+                    continue
+            problem = type_problem(f"{where}, column {column.name}", name, column, dtype, extract)
+            problems.extend([problem] if problem else [])
+    # Without a declared zone, each naive file is an error already.
+    return problems + (mixed_zones(name, naive, aware) if zone else [])
+
+
+def arrow_dtype(arrow_type: pa.DataType) -> dt.DataType | None:
+    from ibis.formats.pyarrow import PyArrowType
+
+    try:
+        return PyArrowType.to_ibis(arrow_type)
+    except (TypeError, ValueError, KeyError, NotImplementedError):
+        return None
+
+
+def declared_zone(extract: Extract, name: str) -> str | None:
+    spec = extract.mapping.spec(name)
+    return spec.timezone if spec else None
+
+
+def mixed_zones(name: str, naive: dict, aware: dict) -> list[Problem]:
+    """A column naive in some files and zone-aware in others: read together, the naive
+    times would be taken for UTC, whatever zone is declared."""
+    problems = []
+    for column in naive:
+        if column in aware:
             problems.append(
                 Problem(
-                    where,
-                    f"unreadable Parquet file ({error})",
-                    "the file is damaged or truncated: extract it again",
+                    f"table {name}, column {column}",
+                    f"naive timestamps in {', '.join(naive[column])} but zone-aware ones in "
+                    f"{', '.join(aware[column])}",
+                    "write every file of the table the same way (UTC-aware timestamps)",
                 )
             )
     return problems
 
 
-def relative(path, root) -> str:
-    try:
-        return str(path.relative_to(root))
-    except ValueError:
-        return str(path)
+# --- columns -----------------------------------------------------------------------
 
 
-def check_columns(name: str, canonical: Table, table: ibis.Table, mapped: bool) -> list[Problem]:
-    """Missing or misspelt columns, and columns of the wrong kind."""
+def check_columns(extract: Extract, name: str, table: ibis.Table) -> list[Problem]:
+    """Missing or misspelt columns, and columns of the wrong kind (with a few values)."""
     problems = []
+    canonical = TABLES[name]
     schema = table.schema()
     unknown = [c for c in table.columns if c not in canonical.column_names()]
     absent = []
     for column in canonical.columns:
+        where = f"table {name}, column {column.name}"
         if column.name in schema:
-            problem = type_problem(name, column, schema[column.name])
-            if problem:
-                problems.append(problem)
+            problem = type_problem(where, name, column, schema[column.name], extract)
+            if problem and column.kind != "timestamp":
+                problem = replace(
+                    problem, message=f"{problem.message}: {few_of(extract, table, column)}"
+                )
+            problems.extend([problem] if problem else [])
             continue
-        problem = missing_column(name, column, unknown)
+        problem = missing_column(where, column, unknown)
         if problem:
             problems.append(problem)
         else:
             absent.append(column.name)
     # A mapping declares what it maps: what it leaves out is null on purpose.
-    if absent and not mapped:
+    if absent and not is_mapped(extract, name):
         problems.append(
             Problem(
                 f"table {name}",
@@ -238,9 +459,8 @@ def check_columns(name: str, canonical: Table, table: ibis.Table, mapped: bool) 
     return problems
 
 
-def missing_column(name: str, column: Column, unknown: list[str]) -> Problem | None:
+def missing_column(where: str, column: Column, unknown: list[str]) -> Problem | None:
     """A column is misspelt when an unknown column is close to its name."""
-    where = f"table {name}, column {column.name}"
     match = closest(column.name, unknown)
     if match:
         return Problem(where, "missing column", f"did you mean '{match}'?")
@@ -250,17 +470,19 @@ def missing_column(name: str, column: Column, unknown: list[str]) -> Problem | N
     return None
 
 
-def type_problem(name: str, column: Column, dtype: dt.DataType) -> Problem | None:
+def type_problem(
+    where: str, name: str, column: Column, dtype: dt.DataType, extract: Extract
+) -> Problem | None:
     """A Problem when the column's type does not fit its kind, else None."""
     if fits(column.kind, dtype):
         return None
-    where = f"table {name}, column {column.name}"
     if column.kind == "timestamp" and (dtype.is_timestamp() or dtype.is_date()):
+        zone = extract.project.settings.timezone
         return Problem(
             where,
             f"naive {dtype} with no declared time zone (expected {EXPECTED['timestamp']})",
             f"write UTC-aware timestamps, or declare the zone of the wall-clock times: "
-            f"plugins.kpisite.tables.{name}.timezone: Europe/Paris",
+            f"plugins.kpisite.tables.{name}.timezone: {zone}",
         )
     return Problem(
         where, f"expected {EXPECTED[column.kind]}, got {dtype}", TYPE_HINTS.get(column.kind)
@@ -278,19 +500,56 @@ def bad_type(column: Column, table: ibis.Table) -> bool:
     return not fits(column.kind, table.schema()[column.name])
 
 
-def check_values(name: str, canonical: Table, table, present: list[Column]) -> list[Problem]:
-    """Row count, nulls in required columns, enum and code values: one aggregate query."""
+def few_of(extract: Extract, table: ibis.Table, column: Column) -> str:
+    """A few distinct values of a column, as the user wrote them, to show its type."""
+    value = table[column.name]
+    rows = table.filter(value.notnull()).select(value).distinct().order_by(value)
+    try:
+        values = extract.execute(rows.limit(EXAMPLES)).column(0).to_pylist()
+    except (QueryError, IbisError):
+        return "values not shown"  # a type the engine cannot sort or return
+    return ", ".join(repr(v) for v in values) if values else "only nulls"
+
+
+# --- values ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Bounds:
+    """The plausible times of a table: from FLOOR to its extraction time (plus GRACE)."""
+
+    extracted: datetime
+    recorded: bool
+
+    @property
+    def latest(self) -> datetime:
+        return self.extracted + GRACE
+
+    def label(self) -> str:
+        moment = f"{self.extracted:%Y-%m-%d %H:%M} UTC"
+        return moment if self.recorded else f"{moment}, now: no kpisite.extracted_at recorded"
+
+
+def bounds_of(extract: Extract, name: str) -> Bounds:
+    recorded = extract.recorded_extracted_at(name)
+    return Bounds(recorded or datetime.now(UTC), recorded is not None)
+
+
+def check_values(extract: Extract, name: str, table, present: list[Column]) -> list[Problem]:
+    """Row count, nulls, enums, codes, times, currencies, amounts: one aggregate query.
+
+    It counts the nulls of every column, wanted or not: that reads every page of every
+    column (a count alone may be answered from the file's statistics), so a damaged page
+    or a value a mapping cannot convert fails here, where it can be named.
+    """
+    bounds = bounds_of(extract, name)
+    currency = extract.project.settings.currency
     metrics = {"rows": table.count()}
+    for index, column_name in enumerate(table.columns):
+        metrics[f"read:{index}"] = table[column_name].isnull().sum()
     for column in present:
-        value = table[column.name]
-        if not column.nullable:
-            metrics[f"null:{column.name}"] = value.isnull().sum()
-        if column.enum:
-            metrics[f"enum:{column.name}"] = (value.notnull() & ~value.isin(column.enum)).sum()
-        if column.pattern:
-            bad = value.notnull() & ~value.re_search(column.pattern)
-            metrics[f"pattern:{column.name}"] = bad.sum()
-    counts = table.aggregate(**metrics).to_pyarrow().to_pylist()[0]
+        metrics.update(value_metrics(table, column, bounds, currency))
+    counts = extract.execute(table.aggregate(**metrics)).to_pylist()[0]
 
     if counts["rows"] == 0:
         return [
@@ -302,18 +561,75 @@ def check_values(name: str, canonical: Table, table, present: list[Column]) -> l
         ]
     problems = []
     for key, count in counts.items():
-        if key != "rows" and count:
-            check, column_name = key.split(":")
-            problems.append(value_problem(name, canonical.column(column_name), check, count, table))
+        check, _, column_name = key.partition(":")
+        if check in ("rows", "read") or not count:
+            continue
+        column = TABLES[name].column(column_name)
+        problems.append(value_problem(extract, name, table, column, check, count, bounds))
     return problems
 
 
-def value_problem(name: str, column: Column, check: str, count: int, table) -> Problem:
-    """Describe one failed value check with a few offending values."""
+def value_metrics(table, column: Column, bounds: Bounds, currency: str) -> dict:
+    """The counts of offending rows one column is checked for, by `check:column`."""
+    value = table[column.name]
+    metrics = {}
+    if not column.nullable:
+        metrics[f"null:{column.name}"] = value.isnull().sum()
+    if column.enum:
+        metrics[f"enum:{column.name}"] = (value.notnull() & ~value.isin(column.enum)).sum()
+    if column.pattern:
+        metrics[f"pattern:{column.name}"] = (
+            value.notnull() & ~value.re_search(column.pattern)
+        ).sum()
+    if column.name == "currency":
+        metrics[f"currency:{column.name}"] = (value.notnull() & (value != currency)).sum()
+    if column.kind == "timestamp":
+        metrics[f"future:{column.name}"] = (value > bounds.latest).sum()
+        metrics[f"past:{column.name}"] = (value < FLOOR).sum()
+    if column.kind == "money":
+        metrics[f"huge:{column.name}"] = (value.abs() >= HUGE_AMOUNT).sum()
+    return metrics
+
+
+def value_problem(
+    extract: Extract, name: str, table, column: Column, check: str, count: int, bounds: Bounds
+) -> Problem:
+    """Describe one failed value check with a few offending values or rows."""
     where = f"table {name}, column {column.name}"
+    value = table[column.name]
     if check == "null":
-        return Problem(where, f"{plural(count, 'null value')} in a required column")
-    examples = few_values(table, column, check)
+        rows = offending_rows(extract, name, table, value.isnull(), exclude=column.name)
+        shown = f": {rows}" if rows else ""
+        return Problem(where, f"{plural(count, 'null value')} in a required column{shown}")
+    if check in ("enum", "pattern"):
+        return code_problem(extract, where, table, column, check, count)
+    if check == "currency":
+        return currency_problem(extract, where, table, column, count)
+    if check == "huge":
+        rows = offending_rows(extract, name, table, value.abs() >= HUGE_AMOUNT, value)
+        return Problem(
+            where,
+            f"{plural(count, 'row')} with an amount of {HUGE_AMOUNT:,} or more: {rows}",
+            "no CRM amount is that large: a unit or export error; sums of it would overflow",
+        )
+    if check == "past":
+        rows = offending_rows(extract, name, table, value < FLOOR, value)
+        return Problem(
+            where,
+            f"{plural(count, 'row')} before {FLOOR:%Y-%m-%d}: {rows}",
+            "a placeholder date or a unit error: fix the times in the source",
+        )
+    rows = offending_rows(extract, name, table, value > bounds.latest, value)
+    message = f"{plural(count, 'row')} after the extraction ({bounds.label()}): {rows}"
+    if column.event:
+        hint = "what happened cannot follow the extraction: fix the times in the source"
+        return Problem(where, message, hint)
+    hint = "a scheduled time? KPIs count it in the period it falls in"
+    return Problem(where, message, hint, "warning")
+
+
+def code_problem(extract, where: str, table, column: Column, check: str, count: int) -> Problem:
+    examples = few_values(extract, table, column, check)
     if check == "enum":
         return Problem(
             where,
@@ -327,29 +643,75 @@ def value_problem(name: str, column: Column, check: str, count: int, table) -> P
     )
 
 
-def few_values(table, column: Column, check: str) -> str:
+def few_values(extract: Extract, table, column: Column, check: str) -> str:
     value = table[column.name]
     if check == "enum":
         bad = value.notnull() & ~value.isin(column.enum)
     else:
         bad = value.notnull() & ~value.re_search(column.pattern)
     rows = table.filter(bad).select(value).distinct().order_by(value).limit(EXAMPLES)
-    return ", ".join(repr(v) for v in rows.to_pyarrow().column(0).to_pylist())
+    return ", ".join(repr(v) for v in extract.execute(rows).column(0).to_pylist())
 
 
-def check_key(name: str, canonical: Table, table) -> list[Problem]:
-    """Duplicate keys, counted by the engine, with a few of them shown."""
+def currency_problem(extract: Extract, where: str, table, column: Column, count: int) -> Problem:
+    """Amounts in another currency than the project's would be added to its own."""
+    currency = extract.project.settings.currency
+    value = table[column.name]
+    others = table.filter(value.notnull() & (value != currency))
+    groups = others.group_by(value.name("code")).aggregate(n=others.count())
+    rows = extract.execute(groups.order_by([ibis.desc("n"), "code"])).to_pylist()
+    shown = ", ".join(f"{row['code']} ({row['n']})" for row in rows[:EXAMPLES])
+    return Problem(
+        where,
+        f"{plural(count, 'row')} in another currency than the project's {currency}: {shown}",
+        f"KPIs add amounts up as {currency}: set plugins.kpisite.currency if the extract is "
+        f"in {rows[0]['code']}, or convert the amounts to {currency} in a mapping",
+    )
+
+
+def offending_rows(
+    extract: Extract, name: str, table, condition, value=None, exclude: str | None = None
+) -> str:
+    """A few rows matching `condition`, by key (and `value`, as text): "O7 (2200-01-01 ...)".
+
+    Values are formatted by the engine: a year 10000 has no Python datetime.
+    """
+    key = [k for k in TABLES[name].key if k != exclude and k in table.columns]
+    if not key:
+        return ""
+    columns = {k: table[k] for k in key}
+    if value is not None:
+        columns["value"] = value.cast("string")
+    rows = table.filter(condition).select(**columns).order_by(key).limit(EXAMPLES)
+    found = extract.execute(rows).to_pylist()
+    shown = []
+    for row in found:
+        text = "/".join(str(row[k]) for k in key)
+        shown.append(f"{text} ({row['value']})" if value is not None else text)
+    label = ", ".join(key)
+    return f"{label} {', '.join(shown)}" if exclude else ", ".join(shown)
+
+
+# --- keys and references -----------------------------------------------------------
+
+
+def check_key(extract: Extract, name: str, table) -> list[Problem]:
+    """Duplicate keys, counted by the engine, with a few of them shown. A null key part
+    is the null check's to report, not a duplicate."""
+    canonical = TABLES[name]
     if not all(k in table.columns for k in canonical.key):
         return []
-    groups = table.group_by(list(canonical.key)).aggregate(n=table.count())
+    keyed = table.filter([table[k].notnull() for k in canonical.key])
+    groups = keyed.group_by(list(canonical.key)).aggregate(n=keyed.count())
     duplicates = groups.filter(groups.n > 1)
     stats = duplicates.aggregate(keys=duplicates.count(), rows=duplicates.n.sum())
-    found = stats.to_pyarrow().to_pylist()[0]
+    found = extract.execute(stats).to_pylist()[0]
     if not found["keys"]:
         return []
 
     examples = duplicates.order_by([ibis.desc("n"), *canonical.key]).limit(EXAMPLES)
-    shown = ", ".join(format_key(row, canonical.key) for row in examples.to_pyarrow().to_pylist())
+    rows = extract.execute(examples).to_pylist()
+    shown = ", ".join(format_key(row, canonical.key) for row in rows)
     key_name = ", ".join(canonical.key)
     return [
         Problem(
@@ -371,10 +733,14 @@ def check_references(extract: Extract, usable: list[str]) -> list[Problem]:
     problems = []
     for name in usable:
         for reference in TABLES[name].references:
-            if reference.table in usable:
+            if reference.table not in usable:
+                continue
+            try:
                 problem = orphans(extract, name, reference)
-                if problem:
-                    problems.append(problem)
+            except QueryError as error:
+                problem = Problem(f"table {name}", "cannot be read: " + indented(str(error)))
+            if problem:
+                problems.append(problem)
     return problems
 
 
@@ -385,14 +751,14 @@ def orphans(extract: Extract, name: str, reference) -> Problem | None:
     present = source.filter([source[c].notnull() for c in reference.columns])
     condition = [present[c] == keys[f"k{i}"] for i, c in enumerate(reference.columns)]
     lost = present.anti_join(keys, condition).select(*reference.columns)
-    stats = lost.aggregate(rows=lost.count()).to_pyarrow().to_pylist()[0]
+    stats = extract.execute(lost.aggregate(rows=lost.count())).to_pylist()[0]
     if not stats["rows"]:
         return None
 
     examples = lost.distinct().order_by(list(reference.columns)).limit(EXAMPLES)
     shown = ", ".join(
         "/".join(str(row[c]) for c in reference.columns)
-        for row in examples.to_pyarrow().to_pylist()
+        for row in extract.execute(examples).to_pylist()
     )
     columns = ", ".join(reference.columns)
     return Problem(

@@ -1,16 +1,19 @@
 """The CRM extract of a project: one ibis table per canonical table name.
 
 A canonical table is `data/<table>.parquet` or a folder `data/<table>/` of Parquet files
-(a refresh may add files to the folder), or a table the project maps from raw files
-(`kpi.mapping`). Both are served the same way, as lazy DuckDB views. Every table is
-optional: asking for a missing one raises `MissingTable`, which the engine turns into an
-n/a value with its reason.
+(a refresh may add files to the folder; subfolders are read too, hive partitions such as
+`year=2025/` as columns), or a table the project maps from raw files (`kpi.mapping`).
+Both are served the same way, as lazy DuckDB views. Every table is optional: asking for a
+missing one raises `MissingTable`, which the engine turns into an n/a value with its
+reason.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
+import re
+from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import cached_property
 from pathlib import Path
@@ -46,6 +49,57 @@ class QueryError(ExtractError):
     """The backend refused a query over the extract (a value the contract cannot see)."""
 
 
+class ReadError(ExtractError):
+    """A table's view could not be made: a bad mapping query, an unreadable file.
+
+    `where` names the place to fix (the mapping's option and line, the files), `detail`
+    is the backend's message.
+    """
+
+    def __init__(self, where: str, detail: str):
+        super().__init__(f"{where}: {detail}")
+        self.where = where
+        self.detail = detail
+
+
+# DuckDB's "LINE 3: ..." and the caret line under it repeat the query: the line number is
+# kept (kpi.mapping turns it into a line of mkdocs.yml), the text is dropped.
+SQL_LINE = re.compile(r"^LINE (\d+):")
+
+
+def backend_message(error: Exception) -> str:
+    """DuckDB's message without its blank, LINE and caret lines: the hints stay
+    ("Candidate bindings: ...", the CSV reader's column and options)."""
+    kept = []
+    for line in str(error).splitlines():
+        if line.strip() and not SQL_LINE.match(line) and set(line.strip()) != {"^"}:
+            kept.append(line.rstrip())
+    return "\n".join(kept)
+
+
+def sql_line(error: Exception) -> int | None:
+    """The line of the query DuckDB points at, if it names one."""
+    for line in str(error).splitlines():
+        match = SQL_LINE.match(line)
+        if match:
+            return int(match.group(1))
+    return None
+
+
+def hidden(path: Path, folder: Path) -> bool:
+    """Files and folders named `.x` or `_x` (`_SUCCESS`, `.part.crc`) are not data."""
+    return any(part.startswith((".", "_")) for part in path.relative_to(folder).parts)
+
+
+def partition_keys(path: Path, folder: Path) -> tuple[str, ...] | None:
+    """The hive partition keys of a file's folders (`year=2025/month=01` -> year, month),
+    or None when a folder between the table's folder and the file is not `key=value`."""
+    parts = path.relative_to(folder).parent.parts
+    if not all("=" in part for part in parts):
+        return None
+    return tuple(part.split("=", 1)[0] for part in parts)
+
+
 class Extract:
     """The tables of one project, read lazily through one ibis connection."""
 
@@ -57,29 +111,53 @@ class Extract:
         self._sources: set[str] = set()
 
     def files(self, name: str) -> list[Path]:
-        """The files a table is read from (Parquet, or a mapping's raw files), sorted."""
+        """The files a table is read from (Parquet, or a mapping's raw files), sorted.
+
+        `data/<name>.parquet` wins over a folder `data/<name>/` (the contract reports
+        both as ambiguous); a broken symbolic link is listed, for the contract to report.
+        """
         spec = self.mapping.spec(name)
         if spec is not None and spec.is_mapped:
             found = []
             for source in spec.sources:
                 found.extend(self.mapping.sources[source].files())
             return found
-        single = self.project.data_dir / f"{name}.parquet"
+        single = self.single_file(name)
+        return [single] if single else self.folder_files(name)
+
+    def single_file(self, name: str) -> Path | None:
+        """`data/<name>.parquet` when it exists, even as a broken symbolic link."""
+        path = self.project.data_dir / f"{name}.parquet"
+        return path if path.is_symlink() or path.is_file() else None
+
+    def folder_files(self, name: str) -> list[Path]:
+        """The Parquet files under `data/<name>/`, at any depth, hidden ones left out."""
         folder = self.project.data_dir / name
-        if single.is_file():
-            return [single]
-        if folder.is_dir():
-            return sorted(folder.glob("*.parquet"))
-        return []
+        if not folder.is_dir():
+            return []
+        files = (path for path in folder.rglob("*.parquet") if not path.is_dir())
+        return sorted(path for path in files if not hidden(path, folder))
+
+    def partitions(self, name: str) -> tuple[str, ...]:
+        """The hive partition keys of a folder table: every file must lie under the same
+        `key=value` folders, else the folders are only a way to arrange files."""
+        folder = self.project.data_dir / name
+        files = [] if self.single_file(name) else self.folder_files(name)
+        keys = {partition_keys(path, folder) for path in files}
+        if len(keys) != 1 or None in keys:
+            return ()
+        return keys.pop()
 
     def data_names(self) -> list[str]:
         """The table names with Parquet files under the extract folder."""
         found = set()
         if self.project.data_dir.is_dir():
             for path in self.project.data_dir.iterdir():
-                if path.suffix == ".parquet" and path.is_file():
+                if path.name.startswith((".", "_")):
+                    continue
+                if path.suffix == ".parquet" and not path.is_dir():
                     found.add(path.stem)
-                elif path.is_dir() and any(path.glob("*.parquet")):
+                elif path.is_dir() and self.folder_files(path.name):
                     found.add(path.name)
         return sorted(found)
 
@@ -137,18 +215,27 @@ class Extract:
             for source in spec.sources:
                 self._register_source(source)
             columns = self._columns(spec.source) if spec.source else []
-            self._create_view(inner, mapping.select_sql(spec, columns), spec.where)
+            select = mapping.select_sql(spec, columns)
+            self._create_view(inner, select, lambda line: self.mapping.table_where(name, line))
         else:
             files = self.files(name)
             if not files:
                 raise MissingTable(name, self.project.data_dir)
             paths = ", ".join(quote(str(path)) for path in files)
-            select = f"SELECT * FROM read_parquet([{paths}], union_by_name = true)"
-            self._create_view(inner, select, str(files[0]))
+            # Set, not guessed from the first file: a folder of files beside partitions
+            # would otherwise lose its partition columns silently.
+            hive = "true" if self.partitions(name) else "false"
+            select = (
+                f"SELECT * FROM read_parquet([{paths}], union_by_name = true, "
+                f"hive_partitioning = {hive})"
+            )
+            where = f"table {name} ({self.shown(files[0])}{', ...' if len(files) > 1 else ''})"
+            self._create_view(inner, select, lambda _: where)
 
         zone = spec.timezone if spec else None
         types = {column: kind for column, kind, *_ in self._describe(inner)}
-        self._create_view(name, mapping.zoned_sql(inner, name, types, zone), name)
+        select = mapping.zoned_sql(inner, name, types, zone)
+        self._create_view(name, select, lambda _: f"table {name}")
 
     def _check_sources(self, name: str) -> None:
         missing = self.mapping.missing_sources(name)
@@ -165,7 +252,8 @@ class Extract:
         if source_name not in self._sources:
             source = self.mapping.sources[source_name]
             select = f"SELECT * FROM {source.reader_sql()}"
-            self._create_view(source_name, select, f"source {source_name} ({source.path})")
+            where = f"{self.mapping.source_where(source_name)} ({source.path})"
+            self._create_view(source_name, select, lambda _: where)
             self._sources.add(source_name)
 
     def _columns(self, view: str) -> list[str]:
@@ -174,14 +262,39 @@ class Extract:
     def _describe(self, view: str) -> list[tuple]:
         return self.con.raw_sql(f"DESCRIBE {identifier(view)}").fetchall()
 
-    def _create_view(self, view: str, select: str, where: str) -> None:
+    def _create_view(self, view: str, select: str, where: Callable[[int | None], str]) -> None:
+        """Create a view; `where(line)` names the place of an error, given the line of
+        `select` DuckDB points at (the view's SQL starts on the statement's first line)."""
         log.debug("view %s: %s", view, select)
         try:
             self.con.raw_sql(f"CREATE OR REPLACE VIEW {identifier(view)} AS {select}")
         except duckdb.Error as error:
             # A bad mapping query or an unreadable file: the user's to fix.
-            message = str(error).splitlines()[0]
-            raise ExtractError(f"{where}: cannot read: {message}") from None
+            raise ReadError(where(sql_line(error)), backend_message(error)) from None
+
+    def shown(self, path: Path) -> str:
+        """A path as the user reads it: relative to the project when it is inside."""
+        try:
+            return str(path.relative_to(self.project.root))
+        except ValueError:
+            return str(path)
+
+    def unreadable_file(self, name: str) -> tuple[Path, str] | None:
+        """The first Parquet file of a data/ table DuckDB cannot read whole, and why.
+
+        Run only after a query over the table failed: it reads every column of every file
+        (a null count per column, so that no column is answered from the statistics).
+        """
+        for path in self.files(name):
+            select = (
+                "SELECT sum(CASE WHEN COLUMNS(*) IS NULL THEN 1 ELSE 0 END) "
+                f"FROM read_parquet({quote(str(path))})"
+            )
+            try:
+                self.con.raw_sql(select).fetchall()
+            except duckdb.Error as error:
+                return path, backend_message(error)
+        return None
 
     def fingerprint(self, name: str) -> str:
         """A short hash that changes when any file of the table (or its mapping) changes.
@@ -216,7 +329,7 @@ class Extract:
         try:
             return self.con.to_pyarrow(expr)
         except duckdb.Error as error:
-            raise QueryError(str(error).splitlines()[0]) from error
+            raise QueryError(backend_message(error)) from error
 
     def all_files(self) -> list[Path]:
         """Every file the available tables are read from, each once, sorted."""
@@ -230,14 +343,25 @@ class Extract:
         moments = [file_extracted_at(path) for path in self.all_files()]
         return max(moments, default=None)
 
+    def recorded_extracted_at(self, name: str) -> datetime | None:
+        """When table `name` was extracted, as its files record it (no guess from file
+        times): the newest `kpisite.extracted_at` of its Parquet files, or None."""
+        moments = [recorded_at(path) for path in self.files(name)]
+        return max((moment for moment in moments if moment), default=None)
+
+
+def recorded_at(path: Path) -> datetime | None:
+    """The extraction time recorded in a Parquet file's footer, or None."""
+    if path.suffix != ".parquet":
+        return None
+    try:
+        value = (pq.read_metadata(path).metadata or {}).get(EXTRACTED_AT_KEY)
+        return datetime.fromisoformat(value.decode()).astimezone(UTC) if value else None
+    except (OSError, ValueError):
+        # Unreadable footer or an unreadable time: the contract reports the file.
+        return None
+
 
 def file_extracted_at(path: Path) -> datetime:
     """The extraction time recorded in a Parquet file's footer, else its mtime."""
-    if path.suffix == ".parquet":
-        try:
-            metadata = pq.read_metadata(path).metadata or {}
-        except (OSError, ValueError):
-            metadata = {}
-        if EXTRACTED_AT_KEY in metadata:
-            return datetime.fromisoformat(metadata[EXTRACTED_AT_KEY].decode()).astimezone(UTC)
-    return datetime.fromtimestamp(path.stat().st_mtime, UTC)
+    return recorded_at(path) or datetime.fromtimestamp(path.stat().st_mtime, UTC)

@@ -20,11 +20,14 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-from kpi.errors import ConfigError, did_you_mean, with_hint
+import yaml
+
+from kpi.errors import ConfigError, closest, did_you_mean, with_hint
 from kpi.project import PLUGIN_NAME, Project
 from kpi.schema import TABLES
 
@@ -53,6 +56,10 @@ class Source:
         if any(char in str(self.path) for char in "*?["):
             return sorted(self.path.parent.glob(self.path.name))
         return [self.path] if self.path.is_file() else []
+
+    def named_in(self, message: str) -> bool:
+        """Whether an error message names one of this source's files."""
+        return any(str(path) in message for path in self.files())
 
     def reader_sql(self) -> str:
         """The DuckDB table function reading this source."""
@@ -91,9 +98,47 @@ class Mapping:
 
     sources: dict[str, Source]
     tables: dict[str, TableSpec]
+    # Where the options are written, to point at them in errors.
+    config_file: Path | None = None
+
+    @property
+    def config(self) -> str:
+        return self.config_file.name if self.config_file else "mkdocs.yml"
+
+    @cached_property
+    def lines(self) -> ConfigLines:
+        """The line of each option ("tables.orders.sql" -> 57), read on the first error."""
+        return ConfigLines.read(self.config_file) if self.config_file else ConfigLines({}, {})
 
     def spec(self, name: str) -> TableSpec | None:
         return self.tables.get(name)
+
+    def locate(self, key: str, sql_line: int | None = None) -> str:
+        """`mkdocs.yml:57, plugins.kpisite.tables.orders.sql`: a plugin option and its line.
+
+        With `sql_line`, the line DuckDB names in a table's SQL ("LINE 3:"), when the
+        SQL is a literal block whose lines are the file's.
+        """
+        line = self.lines.sql_line(key, sql_line) if sql_line else None
+        line = line or self.lines.keys.get(key)
+        where = f"{self.config}:{line}" if line else self.config
+        return f"{where}, plugins.{PLUGIN_NAME}.{key}"
+
+    def table_where(self, name: str, sql_line: int | None = None, reading: str = "") -> str:
+        """Where an error of the mapped table `name` is: its definition and, for an error
+        `reading` the data (DuckDB's message), its sources, as their read options may be
+        the cause: those whose files the message names, else all of them."""
+        spec = self.tables[name]
+        key = f"tables.{name}.sql" if spec.sql is not None else f"tables.{name}"
+        parts = [f"mapping in {self.locate(key, sql_line)}"]
+        if reading:
+            named = [s for s in spec.sources if self.sources[s].named_in(reading)]
+            parts.extend(self.source_where(source) for source in named or spec.sources)
+        return f"table {name} ({'; '.join(parts)})"
+
+    def source_where(self, name: str) -> str:
+        line = self.lines.keys.get(f"sources.{name}")
+        return f"source {name} at {self.config}:{line}" if line else f"source {name}"
 
     def mapped_names(self) -> list[str]:
         return sorted(name for name, spec in self.tables.items() if spec.is_mapped)
@@ -116,6 +161,73 @@ class Mapping:
         return digest.hexdigest()[:16]
 
 
+@dataclass(frozen=True)
+class ConfigLines:
+    """The lines of the kpisite plugin's options in mkdocs.yml, to point errors at them.
+
+    `keys` maps a dotted option ("data", "sources.retail", "tables.orders.sql") to the
+    1-based line of its key; `sql` maps a table's SQL option to the line of its first SQL
+    line, when the SQL is a literal block (`sql: |`) whose lines are the file's.
+    """
+
+    keys: dict[str, int]
+    sql: dict[str, int]
+
+    def sql_line(self, key: str, line: int) -> int | None:
+        start = self.sql.get(key)
+        return start + line - 1 if start else None
+
+    @classmethod
+    def read(cls, config_file: Path) -> ConfigLines:
+        """The lines of the options in `config_file`; none when it cannot be read.
+
+        The YAML is composed, not loaded: nodes keep their marks, and tags such as
+        mkdocs' `!ENV` need no constructor.
+        """
+        try:
+            root = yaml.compose(config_file.read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
+        except (OSError, UnicodeDecodeError, yaml.YAMLError):
+            return cls({}, {})
+        options = plugin_node(root)
+        keys: dict[str, int] = {}
+        sql: dict[str, int] = {}
+        if options is not None:
+            walk_options(options, "", keys, sql)
+        return cls(keys, sql)
+
+
+def plugin_node(root) -> yaml.Node | None:
+    """The node of the kpisite plugin's options under `plugins:` (list or mapping form)."""
+    plugins = child(root, "plugins")
+    entries = plugins.value if isinstance(plugins, yaml.SequenceNode) else [plugins]
+    for entry in entries:
+        options = child(entry, PLUGIN_NAME)
+        if options is not None:
+            return options
+    return None
+
+
+def child(node, key: str) -> yaml.Node | None:
+    if not isinstance(node, yaml.MappingNode):
+        return None
+    return next((value for name, value in node.value if name.value == key), None)
+
+
+def walk_options(node, prefix: str, keys: dict[str, int], sql: dict[str, int]) -> None:
+    """Record the line of every key under `node`, three levels deep at most."""
+    if not isinstance(node, yaml.MappingNode) or prefix.count(".") >= 3:
+        return
+    for name, value in node.value:
+        key = f"{prefix}{name.value}"
+        keys[key] = name.start_mark.line + 1
+        if name.value == "sql" and isinstance(value, yaml.ScalarNode) and value.style == "|":
+            # The block's content starts on the line after `|`, less the blank lines
+            # that mapping.sql_spec strips.
+            skipped = value.value[: len(value.value) - len(value.value.lstrip())].count("\n")
+            sql[key] = value.start_mark.line + 2 + skipped
+        walk_options(value, f"{key}.", keys, sql)
+
+
 def load(project: Project) -> Mapping:
     """The mapping declared by a project (empty when it declares none)."""
     where = f"{project.config_file}: plugins.{PLUGIN_NAME}"
@@ -128,7 +240,7 @@ def load(project: Project) -> Mapping:
         name: parse_table(name, value, sources, f"{where}.tables.{name}")
         for name, value in project.settings.tables.items()
     }
-    return Mapping(sources, tables)
+    return Mapping(sources, tables, project.config_file)
 
 
 def parse_source(name: str, value: Any, raw_root: Path, project_root: Path, where: str) -> Source:
@@ -228,9 +340,13 @@ def check_zone(zone: Any, where: str) -> None:
     try:
         ZoneInfo(str(zone))
     except (ZoneInfoNotFoundError, ValueError):
-        raise ConfigError(
-            f"{where}: unknown time zone {zone!r} (expected an IANA name such as 'Europe/London')"
-        ) from None
+        raise ConfigError(f"{where}: unknown time zone {zone!r} ({zone_hint(zone)})") from None
+
+
+def zone_hint(zone: Any) -> str:
+    """ "did you mean 'America/Sao_Paulo'?" for a misspelt IANA zone name, else an example."""
+    match = closest(str(zone), available_timezones())
+    return f"did you mean '{match}'?" if match else "expected an IANA name such as 'Europe/London'"
 
 
 def quote(text: str) -> str:

@@ -11,7 +11,7 @@ import os
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from kpi.errors import ConfigError, closest, did_you_mean, with_hint
 
@@ -166,9 +166,12 @@ def check_values(settings: Settings, where: str) -> None:
     try:
         ZoneInfo(settings.timezone)
     except (ZoneInfoNotFoundError, ValueError):
+        match = closest(settings.timezone, available_timezones())
+        hint = (
+            f"did you mean '{match}'?" if match else "expected an IANA name such as 'Europe/Paris'"
+        )
         raise ConfigError(
-            f"{prefix}.timezone: unknown time zone {settings.timezone!r} "
-            "(expected an IANA name such as 'Europe/Paris')"
+            f"{prefix}.timezone: unknown time zone {settings.timezone!r} ({hint})"
         ) from None
 
     from babel import Locale, UnknownLocaleError

@@ -8,7 +8,8 @@ Column kinds (what the check accepts):
 
 - `id`: an identifier, always a string (an integer id would lose leading zeros);
 - `string`: free text;
-- `timestamp`: a UTC-aware timestamp (a naive one needs a declared time zone);
+- `timestamp`: a UTC-aware timestamp (a naive one needs a declared time zone), from
+  1970 on; an *event* time (an order, a sign-up) cannot follow the extraction;
 - `money`: a decimal (decimal(18,2) in the sample), in the currency of its row;
 - `bool`: a boolean;
 - `int`: an integer;
@@ -54,6 +55,9 @@ class Column:
     enum: tuple[str, ...] = ()
     # A regular expression every non-null value must match (country and currency codes).
     pattern: str | None = None
+    # A timestamp of something that happened, so never after the extraction (a campaign
+    # may be scheduled, a deletion planned: those are not events).
+    event: bool = False
 
     @property
     def ibis_type(self) -> str:
@@ -90,8 +94,8 @@ COUNTRY = r"^[A-Z]{2}$"
 CURRENCY = r"^[A-Z]{3}$"
 
 
-def col(name, kind, doc, nullable=True, enum=(), pattern=None) -> Column:
-    return Column(name, kind, doc, nullable, tuple(enum), pattern)
+def col(name, kind, doc, nullable=True, enum=(), pattern=None, event=False) -> Column:
+    return Column(name, kind, doc, nullable, tuple(enum), pattern, event)
 
 
 def ref(columns, table, target=None) -> Reference:
@@ -112,7 +116,13 @@ CONTACTS = Table(
         col("company", "string", "Company of a business contact; null for individuals."),
         col("country_code", "string", "Country, ISO 3166-1 alpha-2 (FR, BE...).", pattern=COUNTRY),
         col("city", "string", "City as typed in the CRM."),
-        col("created_at", "timestamp", "When the contact entered the CRM.", nullable=False),
+        col(
+            "created_at",
+            "timestamp",
+            "When the contact entered the CRM.",
+            nullable=False,
+            event=True,
+        ),
         col("deleted_at", "timestamp", "When the contact was soft-deleted; null if alive."),
         col(
             "lifecycle_stage",
@@ -133,7 +143,7 @@ ORDERS = Table(
     (
         col("order_id", "id", "Identifier of the order.", nullable=False),
         col("contact_id", "id", "The buying contact; null for guest or unknown buyers."),
-        col("ordered_at", "timestamp", "When the order was placed.", nullable=False),
+        col("ordered_at", "timestamp", "When the order was placed.", nullable=False, event=True),
         col(
             "status",
             "string",
@@ -217,7 +227,7 @@ CAMPAIGN_EVENTS = Table(
                 "complaint",
             ),
         ),
-        col("occurred_at", "timestamp", "When it happened.", nullable=False),
+        col("occurred_at", "timestamp", "When it happened.", nullable=False, event=True),
         col(
             "is_machine_open",
             "bool",
@@ -257,7 +267,13 @@ SURVEY_RESPONSES = Table(
         col("survey_id", "id", "The survey.", nullable=False),
         col("question_id", "id", "The question.", nullable=False),
         col("contact_id", "id", "The respondent; null when anonymous."),
-        col("submitted_at", "timestamp", "When the answer was submitted.", nullable=False),
+        col(
+            "submitted_at",
+            "timestamp",
+            "When the answer was submitted.",
+            nullable=False,
+            event=True,
+        ),
         col("score", "number", "Score on the question's scale; null for choice and text."),
         col("answer_choice", "string", "Chosen option of a choice question."),
         col("answer_text", "string", "Free text answer."),
@@ -288,7 +304,7 @@ INTERACTIONS = Table(
     (
         col("interaction_id", "id", "Identifier of the interaction.", nullable=False),
         col("contact_id", "id", "The contact.", nullable=False),
-        col("occurred_at", "timestamp", "When it happened.", nullable=False),
+        col("occurred_at", "timestamp", "When it happened.", nullable=False, event=True),
         col("channel", "string", "Medium (email, phone, chat, store...)."),
         col("direction", "string", "Who started it.", enum=("inbound", "outbound")),
         col("type", "string", "Subject (support, sales, complaint...)."),

@@ -385,3 +385,345 @@ def test_nanosecond_timestamps_as_pandas_writes_them_pass(tmp_path, capsys):
 
     assert code == 0, output
     assert values == instants.to_pylist()
+
+
+# --- folder tables: each file checked, nested folders read --------------------------
+
+
+def folder_project(tmp_path, plugin: str = "", **files) -> Project:
+    """A project whose orders are a folder of Parquet files (`name=table` pairs)."""
+    project = make_project(tmp_path, plugin, contacts=contacts())
+    for name, table in files.items():
+        path = tmp_path / "data" / "orders" / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        pq.write_table(table, path)
+    return project
+
+
+def problems_of(project) -> list[str]:
+    return [str(p) for p in check_project(project).problems if p.severity == "error"]
+
+
+def test_each_file_of_a_folder_table_is_checked_for_its_column_types(tmp_path):
+    # Read together, b's int64 ids would become '1', '2' and its naive times UTC.
+    project = folder_project(
+        tmp_path,
+        "      timezone: Europe/London\n",
+        **{
+            "a.parquet": orders(),
+            "b.parquet": orders(order_id=pa.array([4, 5, 6]), ordered_at=NAIVE),
+        },
+    )
+
+    assert problems_of(project) == [
+        "data/orders/b.parquet, column order_id: expected a string identifier, got int64 "
+        "(store identifiers as strings; a float id would read '12346.0')",
+        "data/orders/b.parquet, column ordered_at: naive timestamp(6) with no declared time "
+        "zone (expected a timestamp with time zone (UTC)) (write UTC-aware timestamps, or "
+        "declare the zone of the wall-clock times: "
+        "plugins.kpisite.tables.orders.timezone: Europe/London)",
+    ]
+
+
+def test_a_misspelt_column_in_one_file_names_the_file_and_the_closest_name(tmp_path):
+    misspelt = orders().rename_columns(
+        ["order_id", "contact_id", "ordred_at", "status", "total_amount", "currency", "channel"]
+    )
+    project = folder_project(tmp_path, **{"a.parquet": orders(), "b.parquet": misspelt})
+
+    assert problems_of(project) == [
+        "data/orders/b.parquet, column ordered_at: missing column (did you mean 'ordred_at'?)"
+    ]
+
+
+def test_naive_and_aware_files_of_one_table_are_an_error_even_with_a_zone(tmp_path):
+    project = folder_project(
+        tmp_path,
+        "      tables:\n        orders: {timezone: Europe/Paris}\n",
+        **{
+            "a.parquet": orders(),
+            "b.parquet": orders(order_id=pa.array(["O4", "O5", "O6"]), ordered_at=NAIVE),
+        },
+    )
+
+    assert problems_of(project) == [
+        "table orders, column ordered_at: naive timestamps in data/orders/b.parquet but "
+        "zone-aware ones in data/orders/a.parquet (write every file of the table the same "
+        "way (UTC-aware timestamps))"
+    ]
+
+
+def test_hive_partitions_are_read_recursively_with_their_columns(tmp_path):
+    project = folder_project(
+        tmp_path,
+        **{
+            "year=2024/part-0.parquet": orders().slice(0, 2),
+            "year=2025/part-0.parquet": orders().slice(2, 1),
+            "year=2025/_SUCCESS.parquet": pa.table({"x": [1]}),
+        },
+    )
+
+    table = Extract(project).table("orders")
+    rows = table.order_by("order_id").select("order_id", "year").to_pyarrow().to_pylist()
+
+    assert problems_of(project) == []
+    assert rows == [
+        {"order_id": "O1", "year": 2024},
+        {"order_id": "O2", "year": 2024},
+        {"order_id": "O3", "year": 2025},
+    ]
+
+
+def test_files_in_subfolders_that_are_not_partitions_are_read_too(tmp_path):
+    project = folder_project(
+        tmp_path,
+        **{"2024/01.parquet": orders().slice(0, 2), "latest.parquet": orders().slice(2, 1)},
+    )
+
+    ids = Extract(project).table("orders").order_id.to_pyarrow().to_pylist()
+
+    assert problems_of(project) == []
+    assert sorted(ids) == ["O1", "O2", "O3"]
+
+
+def test_a_table_both_as_a_file_and_a_folder_is_ambiguous(tmp_path):
+    project = folder_project(tmp_path, **{"part-0.parquet": orders()})
+    pq.write_table(orders(), tmp_path / "data" / "orders.parquet")
+
+    assert problems_of(project) == [
+        "table orders: both data/orders.parquet and the folder data/orders/ hold it "
+        "(keep one of them: the table would be read from the file alone)"
+    ]
+
+
+def test_a_broken_symbolic_link_is_an_error_not_an_absent_table(tmp_path):
+    project = make_project(tmp_path, contacts=contacts())
+    (tmp_path / "data" / "orders.parquet").symlink_to(tmp_path / "exports" / "orders.parquet")
+
+    assert problems_of(project) == [
+        f"data/orders.parquet: broken symbolic link to {tmp_path}/exports/orders.parquet "
+        "(link an existing Parquet file, or remove the link)"
+    ]
+
+
+# --- damaged files -----------------------------------------------------------------
+
+
+def many_orders(count: int = 5000, first: int = 0) -> pa.Table:
+    """Orders enough for data pages of some size, compressed with zstd when written."""
+    numbers = range(first, first + count)
+    return orders(
+        order_id=pa.array([f"O{n}" for n in numbers]),
+        contact_id=pa.array([f"C{n % 997}" for n in numbers]),
+        ordered_at=pa.array([datetime(2024, 2, 1, tzinfo=UTC)] * count, UTC_TYPE),
+        status=pa.array(["completed"] * count),
+        total_amount=pa.array([Decimal(n % 1000) / 4 for n in numbers], pa.decimal128(18, 2)),
+        currency=pa.array(["EUR"] * count),
+        channel=pa.array(["web"] * count),
+    )
+
+
+def damage_pages(path) -> None:
+    """Overwrite bytes between offset 200 and the middle: the footer stays whole."""
+    data = bytearray(path.read_bytes())
+    for offset in range(200, len(data) // 2, 7):
+        data[offset] = (data[offset] + 13) % 256
+    path.write_bytes(data)
+
+
+def test_a_damaged_page_behind_a_whole_footer_is_a_contract_error(tmp_path, capsys):
+    make_project(tmp_path)
+    path = tmp_path / "data" / "orders.parquet"
+    pq.write_table(many_orders(), path, compression="zstd")
+    damage_pages(path)
+    pq.read_schema(path)  # the footer still reads
+
+    code, output = run_check(tmp_path, capsys)
+
+    assert code == 1
+    assert "error: data/orders.parquet: unreadable Parquet file (table orders): " in output
+    assert "(the file is damaged: extract it again)" in output
+    assert "Internal error" not in output
+
+
+def test_a_damaged_file_of_a_folder_table_is_the_one_named(tmp_path, capsys):
+    make_project(tmp_path)
+    folder = tmp_path / "data" / "orders"
+    folder.mkdir()
+    pq.write_table(many_orders(), folder / "a.parquet", compression="zstd")
+    pq.write_table(many_orders(first=5000), folder / "b.parquet", compression="zstd")
+    damage_pages(folder / "b.parquet")
+
+    code, output = run_check(tmp_path, capsys)
+
+    assert code == 1
+    assert "error: data/orders/b.parquet: unreadable Parquet file (table orders): " in output
+    assert "a.parquet" not in output
+
+
+# --- values: times, currencies, amounts --------------------------------------------
+
+
+def with_extraction_time(table: pa.Table, moment: str) -> pa.Table:
+    return table.replace_schema_metadata({b"kpisite.extracted_at": moment.encode()})
+
+
+def test_times_after_the_extraction_or_before_1970_are_errors_with_their_rows(tmp_path):
+    # Recorded extraction: 2024-03-01 00:00 UTC; up to a day later is tolerated.
+    times = [datetime(2024, 3, 1, 23, tzinfo=UTC), datetime(2200, 1, 1, tzinfo=UTC)]
+    times.append(datetime(1900, 1, 1, tzinfo=UTC))
+    table = with_extraction_time(
+        orders(ordered_at=pa.array(times, UTC_TYPE)), "2024-03-01T01:00:00+01:00"
+    )
+    project = make_project(tmp_path, orders=table)
+
+    assert problems_of(project) == [
+        "table orders, column ordered_at: 1 row after the extraction (2024-03-01 00:00 UTC): "
+        "O2 (2200-01-01 00:00:00+00) (what happened cannot follow the extraction: fix the "
+        "times in the source)",
+        "table orders, column ordered_at: 1 row before 1970-01-01: O3 (1900-01-01 00:00:00+00) "
+        "(a placeholder date or a unit error: fix the times in the source)",
+    ]
+
+
+def test_a_contact_created_in_year_9999_is_an_error_and_now_is_the_bound(tmp_path):
+    created = pa.array([datetime(2024, 1, 5, tzinfo=UTC), datetime(9999, 12, 31, tzinfo=UTC)])
+    project = make_project(tmp_path, contacts=contacts(created_at=created.cast(UTC_TYPE)))
+
+    [problem] = check_project(project).errors
+
+    assert problem.where == "table contacts, column created_at"
+    assert problem.message.startswith("1 row after the extraction (")
+    assert problem.message.endswith(
+        " UTC, now: no kpisite.extracted_at recorded): C2 (9999-12-31 00:00:00+00)"
+    )
+
+
+def test_a_campaign_sent_after_the_extraction_is_only_a_warning(tmp_path):
+    campaigns = pa.table(
+        {
+            "campaign_id": ["K1", "K2"],
+            "channel": ["email", "sms"],
+            "sent_at": pa.array(
+                [datetime(2024, 1, 2, tzinfo=UTC), datetime(2024, 6, 1, tzinfo=UTC)], UTC_TYPE
+            ),
+        }
+    )
+    project = make_project(
+        tmp_path, campaigns=with_extraction_time(campaigns, "2024-03-01T00:00:00+00:00")
+    )
+
+    report = check_project(project)
+
+    assert report.errors == []
+    assert [str(p) for p in report.warnings if "sent_at" in p.where] == [
+        "table campaigns, column sent_at: 1 row after the extraction (2024-03-01 00:00 UTC): "
+        "K2 (2024-06-01 00:00:00+00) (a scheduled time? KPIs count it in the period it "
+        "falls in)"
+    ]
+
+
+def test_orders_in_another_currency_are_counted_per_currency(tmp_path):
+    currencies = pa.array(["EUR", "USD", "USD", "GBP", None])
+    table = many_orders(5).set_column(5, "currency", currencies)
+    project = make_project(tmp_path, orders=table)
+
+    assert problems_of(project) == [
+        "table orders, column currency: 3 rows in another currency than the project's EUR: "
+        "USD (2), GBP (1) (KPIs add amounts up as EUR: set plugins.kpisite.currency if the "
+        "extract is in USD, or convert the amounts to EUR in a mapping)"
+    ]
+
+
+def test_the_project_currency_is_the_one_expected(tmp_path):
+    table = orders(currency=pa.array(["GBP"] * 3))
+
+    assert problems_of(make_project(tmp_path, "      currency: GBP\n", orders=table)) == []
+
+
+def test_absurd_amounts_are_errors_before_their_sums_overflow(tmp_path):
+    amounts = [Decimal("10.50"), Decimal("1E+35"), Decimal("999999999999.99")]
+    project = make_project(
+        tmp_path, orders=orders(total_amount=pa.array(amounts, pa.decimal128(38, 2)))
+    )
+
+    assert problems_of(project) == [
+        "table orders, column total_amount: 1 row with an amount of 1,000,000,000,000 or "
+        "more: O2 (100000000000000000000000000000000000.00) (no CRM amount is that large: a "
+        "unit or export error; sums of it would overflow)"
+    ]
+
+
+# --- the data folder ---------------------------------------------------------------
+
+
+def test_a_misspelt_data_folder_is_an_error_naming_the_option(tmp_path, capsys):
+    make_project(tmp_path, "      data: dta\n", orders=orders())
+
+    code, output = run_check(tmp_path, capsys)
+
+    assert code == 1
+    assert (
+        "error: mkdocs.yml:5, plugins.kpisite.data: data folder dta does not exist "
+        "(did you mean 'data'?)" in output
+    )
+
+
+def test_a_data_setting_naming_a_file_is_an_error(tmp_path):
+    project = make_project(tmp_path, "      data: data/orders.parquet\n", orders=orders())
+
+    assert problems_of(project) == [
+        "mkdocs.yml:5, plugins.kpisite.data: data folder data/orders.parquet is a file, not a "
+        "folder (set it to the folder of the extract's Parquet files)"
+    ]
+
+
+def test_a_project_mapping_its_tables_needs_no_data_folder(tmp_path):
+    (tmp_path / "people.csv").write_text("id,seen\nC1,2024-01-01 10:00:00+00\n", encoding="utf-8")
+    mapping = (
+        "      sources: {people: people.csv}\n"
+        "      tables:\n        contacts: {from: people, columns: {contact_id: id, "
+        "created_at: 'CAST(seen AS TIMESTAMPTZ)'}}\n"
+    )
+    project = make_project(tmp_path, mapping)
+    (tmp_path / "data").rmdir()
+
+    assert problems_of(project) == []
+
+
+# --- what messages show ------------------------------------------------------------
+
+
+def test_nulls_in_a_required_column_show_the_rows_keys(tmp_path):
+    project = make_project(tmp_path, orders=orders(status=pa.array([None, "completed", None])))
+
+    assert problems_of(project) == [
+        "table orders, column status: 2 null values in a required column: order_id O1, O3"
+    ]
+
+
+def test_a_null_key_is_reported_once_as_a_null_not_as_a_duplicate(tmp_path):
+    project = make_project(tmp_path, orders=orders(order_id=pa.array(["O1", None, None])))
+
+    assert problems_of(project) == [
+        "table orders, column order_id: 2 null values in a required column"
+    ]
+
+
+def test_a_wrong_type_shows_a_few_values(tmp_path):
+    project = make_project(tmp_path, orders=orders(order_id=pa.array([12346.0, 3.0, 7.0])))
+
+    assert problems_of(project) == [
+        "table orders, column order_id: expected a string identifier, got float64: 3.0, "
+        "7.0, 12346.0 (store identifiers as strings; a float id would read '12346.0')"
+    ]
+
+
+def test_the_naive_time_hint_suggests_the_project_zone(tmp_path):
+    project = make_project(
+        tmp_path, "      timezone: Europe/London\n", orders=orders(ordered_at=NAIVE)
+    )
+
+    [problem] = check_project(project).errors
+
+    assert problem.hint.endswith("plugins.kpisite.tables.orders.timezone: Europe/London")

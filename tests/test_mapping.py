@@ -290,9 +290,13 @@ def test_bad_sql_is_a_clean_check_error(tmp_path, capsys):
     code = main(["check", "--project", str(tmp_path)])
     output = capsys.readouterr()
 
+    # DuckDB's hint, on its next line, is kept; the line is the `sql` key's (line 11).
     assert code == 1
-    assert "mkdocs.yml: plugins.kpisite.tables.contacts: cannot read" in output.err
-    assert 'Referenced column "nope" not found' in output.err
+    assert output.err.splitlines()[-2:] == [
+        "error: table contacts (mapping in mkdocs.yml:11, plugins.kpisite.tables.contacts.sql): "
+        'Binder Error: Referenced column "nope" not found in FROM clause!',
+        '    Candidate bindings: "signed_up"',
+    ]
 
 
 def test_missing_raw_file_is_an_error_for_check_and_missing_for_kpis(tmp_path):
@@ -301,8 +305,11 @@ def test_missing_raw_file_is_an_error_for_check_and_missing_for_kpis(tmp_path):
 
     report = check_project(project)
 
-    assert [p.where for p in report.errors] == ["table contacts, source people"]
-    assert "raw file not found" in report.errors[0].message
+    assert [str(p) for p in report.errors] == [
+        f"source people at mkdocs.yml:6: raw file not found: {tmp_path}/raw/nowhere.csv "
+        f"(read by 1 table: contacts) (no such file in {tmp_path}/raw; check "
+        "plugins.kpisite.raw_data, or set KPISITE_SHARED_DATA)"
+    ]
     with pytest.raises(MissingTable, match="raw file not found"):
         Extract(project).table("contacts")
 
@@ -356,3 +363,143 @@ def test_raw_data_defaults_beside_the_repository_and_follows_the_variable(monkey
 
     assert default == ROOT.parent / "shared" / "data" / RETAIL
     assert moved == tmp_path / RETAIL
+
+
+# --- errors that show only when the data is read, named by the mapping --------------
+
+
+def check_output(tmp_path, capsys) -> tuple[int, list[str]]:
+    code = main(["check", "--project", str(tmp_path)])
+    err = capsys.readouterr().err
+    return code, [line for line in err.splitlines() if not line.startswith("warning: ")]
+
+
+def test_a_wrong_timestamp_format_is_an_error_naming_the_table_source_and_value(tmp_path, capsys):
+    sources = (
+        "        people:\n          path: people.csv\n"
+        "          options: {delim: ';', timestampformat: '%Y-%m-%d %H:%M', "
+        "types: {id: VARCHAR, signed_up: TIMESTAMP}}\n"
+    )
+    make_project(tmp_path, COLUMNS, sources)
+
+    code, lines = check_output(tmp_path, capsys)
+
+    # The table's key is on line 10 of mkdocs.yml, the source's on line 6.
+    assert code == 1
+    assert lines[0] == (
+        "error: table contacts (mapping in mkdocs.yml:10, plugins.kpisite.tables.contacts; "
+        "source people at mkdocs.yml:6): Conversion Error: CSV Error on Line: 2"
+    )
+    assert (
+        '    Error when converting column "signed_up". Could not convert string '
+        "\"31/03/2024 02:30\" to 'TIMESTAMP'"
+    ) in lines
+    assert "    timestamp_format = %Y-%m-%d %H:%M (Set By User)" in "\n".join(lines)
+    assert not any("Internal error" in line for line in lines)
+
+
+def test_a_failing_cast_in_a_sql_mapping_is_an_error_naming_the_table(tmp_path, capsys):
+    tables = (
+        "        contacts:\n          sql: SELECT CAST(upper(mail) AS INTEGER) AS contact_id, "
+        "signed_up AS created_at FROM people\n          timezone: Europe/Paris\n"
+    )
+    make_project(tmp_path, tables)
+
+    code, lines = check_output(tmp_path, capsys)
+
+    assert code == 1
+    assert lines[0] == (
+        "error: table contacts (mapping in mkdocs.yml:11, plugins.kpisite.tables.contacts.sql; "
+        "source people at mkdocs.yml:6): Conversion Error: Could not convert string "
+        "'A@EXAMPLE.COM' to INT32"
+    )
+
+
+def test_a_sql_error_points_at_its_line_in_a_literal_block(tmp_path, capsys):
+    tables = (
+        "        contacts:\n          timezone: Europe/Paris\n          sql: |\n"
+        "            SELECT\n              id AS contact_id,\n"
+        "              signed_upp AS created_at\n            FROM people\n"
+    )
+    make_project(tmp_path, tables)
+
+    code, lines = check_output(tmp_path, capsys)
+
+    # mkdocs.yml: line 12 is `sql: |`, line 15 `signed_upp AS created_at` (SQL line 3).
+    assert code == 1
+    assert lines[:2] == [
+        "error: table contacts (mapping in mkdocs.yml:15, plugins.kpisite.tables.contacts.sql): "
+        'Binder Error: Referenced column "signed_upp" not found in FROM clause!',
+        '    Candidate bindings: "signed_up", "id"',
+    ]
+
+
+def test_online_retail_misspelt_column_keeps_duckdb_candidates(
+    shared_data, tmp_path, capsys, monkeypatch
+):
+    monkeypatch.setenv("KPISITE_SHARED_DATA", str(shared_data))
+    example = ROOT / "examples" / "online-retail"
+    config = (example / "mkdocs.yml").read_text(encoding="utf-8")
+    config = config.replace("min(InvoiceDate) AS ordered_at", "min(InvoiceDat) AS ordered_at")
+    (tmp_path / "mkdocs.yml").write_text(config, encoding="utf-8")
+    (tmp_path / "countries.csv").write_bytes((example / "countries.csv").read_bytes())
+    line = config.splitlines().index("                min(InvoiceDat) AS ordered_at,") + 1
+
+    code = main(["check", "--project", str(tmp_path)])
+    err = capsys.readouterr().err.splitlines()
+    errors = [n for n, text in enumerate(err) if text.startswith("error")]
+
+    assert code == 1
+    assert len(errors) == 1
+    assert err[errors[0]] == (
+        f"error: table orders (mapping in mkdocs.yml:{line}, plugins.kpisite.tables.orders.sql): "
+        'Binder Error: Referenced column "InvoiceDat" not found in FROM clause!'
+    )
+    assert err[errors[0] + 1].startswith('    Candidate bindings: "InvoiceDate"')
+
+
+def test_a_raw_file_missing_for_three_tables_is_reported_once_with_the_closest_name(
+    shared_data, tmp_path, monkeypatch
+):
+    monkeypatch.setenv("KPISITE_SHARED_DATA", str(shared_data))
+    example = ROOT / "examples" / "online-retail"
+    config = (example / "mkdocs.yml").read_text(encoding="utf-8")
+    config = config.replace("online_retail_ii_2009_2010.parquet", "online_retail_ii_2009.parquet")
+    (tmp_path / "mkdocs.yml").write_text(config, encoding="utf-8")
+    (tmp_path / "countries.csv").write_bytes((example / "countries.csv").read_bytes())
+    line = config.splitlines().index("        retail:") + 1
+
+    errors = check_project(Project.load(tmp_path)).errors
+
+    assert [str(p) for p in errors] == [
+        f"source retail at mkdocs.yml:{line}: raw file not found: {shared_data.resolve()}/"
+        "online-retail-ii-2009-2010/online_retail_ii_2009.parquet (read by 3 tables: contacts, "
+        "order_lines, orders) (did you mean 'online_retail_ii_2009_2010.parquet'?)"
+    ]
+
+
+def test_a_misspelt_zone_gets_the_closest_iana_name(tmp_path):
+    tables = COLUMNS.replace("Europe/Paris", "America/SaoPaulo")
+
+    with pytest.raises(ConfigError) as error:
+        Extract(make_project(tmp_path, tables))
+
+    assert str(error.value).endswith(
+        "plugins.kpisite.tables.contacts.timezone: unknown time zone 'America/SaoPaulo' "
+        "(did you mean 'America/Sao_Paulo'?)"
+    )
+
+
+def test_a_misspelt_reporting_zone_gets_the_closest_iana_name(tmp_path):
+    (tmp_path / "mkdocs.yml").write_text(
+        "site_name: T\nplugins:\n  - kpisite:\n      timezone: America/SaoPaulo\n",
+        encoding="utf-8",
+    )
+
+    with pytest.raises(ConfigError) as error:
+        Project.load(tmp_path)
+
+    assert str(error.value).endswith(
+        "plugins.kpisite.timezone: unknown time zone 'America/SaoPaulo' "
+        "(did you mean 'America/Sao_Paulo'?)"
+    )
