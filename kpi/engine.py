@@ -32,7 +32,6 @@ from kpi.extract import Extract, MissingTable, QueryError
 from kpi.formatting import format_delta, format_ratio, format_value
 from kpi.formula import NotAvailable, Ref, RowEnv, evaluate_formula
 from kpi.periods import (
-    FINER,
     GRAINS,
     Coverage,
     Period,
@@ -335,11 +334,11 @@ class Workbook:
         period = self.period(period)
         last = period
         if grain and grain != period.grain:
-            # The series ends with the bucket holding the period's last day; a finer
-            # bucket is clipped to the period (its week may run into the next month).
+            # The series ends with the bucket holding the period's last day, cut at the
+            # period's end: no figure after the report shows, whether the bucket is finer
+            # (a week running into the next month) or coarser (a quarter, a year to date).
             last = period_of(period.end_date - timedelta(days=1), grain, period)
-            if grain in FINER[period.grain]:
-                last = last.clip(period)
+            last = replace(last, end_date=min(last.end_date, period.end_date))
         periods = [last.shift(-i) for i in range(count - 1, 0, -1)] + [last]
         values = self.over_periods(names, periods, filters, mode)
         values = {

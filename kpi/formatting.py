@@ -9,7 +9,7 @@ from __future__ import annotations
 from decimal import ROUND_HALF_UP, Decimal
 
 from babel import Locale
-from babel.numbers import format_currency, format_decimal, format_percent
+from babel.numbers import format_currency, format_decimal, format_percent, get_currency_symbol
 
 NOT_AVAILABLE = "n/a"
 
@@ -37,7 +37,10 @@ def format_value(
         value = half_up(value, "0.001")
         return format_percent(value, percent_pattern(locale), locale=locale)
     if unit == "currency":
-        return format_currency(half_up(value, "0.01"), currency, locale=locale)
+        text = format_currency(half_up(value, "0.01"), currency, locale=locale)
+        return text.replace(
+            get_currency_symbol(currency, locale), currency_symbol(currency, locale)
+        )
     return format_decimal(value, DEFAULT_PATTERNS.get(unit, "#,##0.##"), locale=locale)
 
 
@@ -75,6 +78,15 @@ def format_ratio(ratio: float | None, locale: str = "fr_FR") -> str:
         return NOT_AVAILABLE
     sign = "+" if ratio > 0 else "-" if ratio < 0 else ""
     return sign + format_percent(abs(ratio), percent_pattern(locale), locale=locale)
+
+
+def currency_symbol(currency: str, locale: str) -> str:
+    """The symbol a report writes: the locale's, unless it only adds a country to the
+    currency's own ("£GB" in French is "£", "$US" is "$"; "$CA" and "CHF" stay)."""
+    symbol = get_currency_symbol(currency, locale)
+    home = get_currency_symbol(currency, "en")
+    qualified = home != symbol and symbol.startswith(home) and symbol[len(home) :].isalpha()
+    return home if qualified else symbol
 
 
 def half_up(value, step: str) -> Decimal:

@@ -24,6 +24,10 @@ COMMANDS = {
     "publish": "site_builder.commands.publish:publish",
 }
 
+# Exit codes: 0 done, 1 a problem with the input (its message says where), 2 a malformed
+# command line (click's own), 3 a bug in kpisite.
+INTERNAL_ERROR = 3
+
 HELP = {
     "check": "Validate the project's CRM extracts against the contract.",
     "sample-data": "Write a deterministic, realistic sample CRM extract.",
@@ -150,7 +154,7 @@ def main(argv: list[str] | None = None) -> int:
             "traceback and report it.",
             err=True,
         )
-        return 2
+        return INTERNAL_ERROR
     return code if isinstance(code, int) else 0
 
 

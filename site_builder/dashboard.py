@@ -1,38 +1,48 @@
-"""The dashboard page, generated from the whole KPI catalog: one grid of tiles per area."""
+"""The dashboard page, generated from the whole KPI catalog: one grid of tiles per area.
+
+A KPI's area is the table it reads: orders make sales, contacts and their activity make
+customers, campaign events campaigns, survey answers satisfaction. A formula belongs to
+the area of its first operand (revenue per contact is a sales figure).
+"""
 
 from __future__ import annotations
 
 DASHBOARD_PAGE = "tableau-de-bord.md"
+DASHBOARD_TITLE = "# Tableau de bord\n"
 
-AREAS = ("Clients", "Ventes", "Campagnes", "Satisfaction", "Autres indicateurs")
-PER_ROW = 4
-
-
-def area_of(kpidef) -> str:
-    """The area of a KPI, from the tables it reads and the dimensions it has."""
-    tables = set(getattr(kpidef, "tables", None) or ())
-    if tables & {"survey_responses", "survey_questions"}:
-        return "Satisfaction"
-    if tables & {"campaign_events", "campaigns"}:
-        return "Campagnes"
-    if "contacts" in tables or "lifecycle_stage" in (kpidef.dimensions or ()):
-        return "Clients"
-    if tables & {"orders", "order_lines"}:
-        return "Ventes"
-    return "Autres indicateurs"
+AREAS = ("Ventes", "Clients", "Campagnes", "Satisfaction", "Autres indicateurs")
+TABLE_AREAS = {
+    "orders": "Ventes",
+    "order_lines": "Ventes",
+    "contacts": "Clients",
+    "interactions": "Clients",
+    "campaign_events": "Campagnes",
+    "campaigns": "Campagnes",
+    "survey_responses": "Satisfaction",
+    "survey_questions": "Satisfaction",
+}
 
 
-def dashboard_markdown(catalog, ctx) -> str:
+def area_of(kpidef, catalog) -> str:
+    """The area of a KPI, from the table it reads (its first operand's, for a formula)."""
+    if kpidef.kind == "activity":
+        return "Clients"  # active customers are contacts, whatever orders make them so
+    if kpidef.kind == "formula" and kpidef.deps:
+        return area_of(catalog.kpis[kpidef.deps[0].name], catalog)
+    return TABLE_AREAS.get(kpidef.get("table"), "Autres indicateurs")
+
+
+def dashboard_markdown(catalog) -> str:
     """A page with every KPI of the catalog as a tile, grouped by area."""
     groups: dict[str, list[str]] = {}
-    for name in catalog.names():
-        if getattr(catalog.get(name), "params", ()):
+    for name in catalog.kpis:  # in the order of the catalog: counts before their rates
+        kpidef = catalog.get(name)
+        if getattr(kpidef, "params", ()):
             continue  # a KPI with parameters (completeness of a field) needs its argument
-        groups.setdefault(area_of(catalog.get(name)), []).append(name)
+        groups.setdefault(area_of(kpidef, catalog), []).append(name)
 
     lines = [
-        "# Tableau de bord",
-        "",
+        DASHBOARD_TITLE,
         "Tous les indicateurs du catalogue pour la période, comparés à la période précédente. "
         "Cette page est générée automatiquement.",
         "",
@@ -44,6 +54,14 @@ def dashboard_markdown(catalog, ctx) -> str:
 
 
 def grid_section(area: str, names: list[str]) -> list[str]:
-    rows = [names[i : i + PER_ROW] for i in range(0, len(names), PER_ROW)]
-    body = [f"  - [{', '.join(row)}]" for row in rows]
-    return [f"## {area}", "", "/// kpi-grid", "sparkline: 12", "rows:", *body, "///", ""]
+    """One row of tiles: the grid wraps it to the width, in columns that line up."""
+    return [
+        f"## {area}",
+        "",
+        "/// kpi-grid",
+        "sparkline: 12",
+        "rows:",
+        f"  - [{', '.join(names)}]",
+        "///",
+        "",
+    ]

@@ -11,19 +11,22 @@ Two forms, both readable in a plain Markdown preview:
       sparkline: 12
       ///
 
-Neither Python-Markdown nor pymdownx knows source lines, so `scan()` walks the page source
-itself (skipping front matter and code fences) and records where each directive starts.
+A block may sit inside an admonition or a list item, indented like the rest of its
+content. Neither Python-Markdown nor pymdownx knows source lines, so `scan()` walks the page
+source itself (skipping front matter and code) and records where each directive starts.
+Every problem of a directive is reported, each with its own line.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
 
-from kpi.errors import DirectiveError, KpisiteError, did_you_mean
+from kpi.errors import DirectiveError, KpisiteError, Problem, did_you_mean
 
 KINDS = ("kpi-tile", "kpi-chart", "kpi-table", "kpi-grid")
 CHART_TYPES = ("pie", "bars", "hbars", "lines", "values")
@@ -31,17 +34,24 @@ COMPARISONS = ("previous", "last_year", "none")
 MODES = ("count", "percent", "mean", "std", "cumulative_mean")
 OVER_MODES = ("count", "mean", "std", "cumulative_mean")
 BY_MODES = ("count", "percent", "mean", "std")
+# Modes that read the KPI's underlying amount or score (its `mean_of` column).
+AMOUNT_MODES = ("mean", "std", "cumulative_mean")
 GRAINS = ("day", "week", "month", "quarter", "year")
 
 BLOCK_OPEN = re.compile(
-    r"^(?P<fence>/{3,})[ \t]*(?P<kind>kpi[\w-]*)[ \t]*(?:\|[ \t]*(?P<arg>.*?))?\s*$"
+    r"^(?P<indent>[ \t]*)(?P<fence>/{3,})[ \t]*(?P<kind>kpi[\w-]*)[ \t]*"
+    r"(?:\|[ \t]*(?P<arg>.*?))?\s*$"
 )
 # Any line opening a `kpi...` block, well formed or not: one BLOCK_OPEN does not match is
 # reported, never left as a literal paragraph (pymdownx.blocks' silent failure).
-KPI_OPEN = re.compile(r"^(?P<fence>/{3,})[ \t]*(?P<kind>kpi[\w-]*)", re.IGNORECASE)
-ANY_OPEN = re.compile(r"^/{3,}[ \t]*\S")
-CODE_FENCE = re.compile(r"^[ \t]{0,3}(?P<mark>`{3,}|~{3,})")
-INLINE = re.compile(r"\[\[kpi\s+(?P<body>[^\]]*?)\s*\]\]")
+KPI_OPEN = re.compile(r"^(?P<indent>[ \t]*)(?P<fence>/{3,})[ \t]*(?P<kind>kpi[\w-]*)", re.I)
+ANY_OPEN = re.compile(r"^[ \t]*/{3,}[ \t]*\S")
+CODE_FENCE = re.compile(r"^[ \t]*(?P<mark>`{3,}|~{3,})")
+# Lines whose indented content is Markdown, not code: admonitions, details, list items.
+CONTAINER = re.compile(r"^[ \t]*(?:(?:!!!|\?\?\?\+?)[ \t]*\S|(?:[-*+]|\d+[.)])[ \t]+\S)")
+INLINE = re.compile(r"\[\[\s*kpi\s+(?P<body>[^\]]*?)\s*\]\]", re.I)
+# What must never reach a reader as text: a directive nobody rendered.
+LEFTOVER = re.compile(r"\[\[\s*kpi\b[^\]\n]{0,60}\]?\]?|/{3,}[ \t]*kpi[\w-]*[^\n<]{0,40}", re.I)
 CODE_SPAN = re.compile(r"(`+).+?\1")
 REF = re.compile(r"^\s*([A-Za-z_]\w*)\s*(?:\((.*)\))?\s*$")
 
@@ -56,13 +66,23 @@ class Block:
     line: int  # 1-based line of the opening fence in the page source
     start: int  # index of the opening line in the scanned lines
     end: int  # index of the closing line
+    indent: str = ""  # the indentation of its fence (inside an admonition or a list)
 
-    def line_of(self, token: str) -> int:
-        """The source line of the first body line mentioning `token`, else the header."""
+    def line_of(self, token: str, after: int = 0) -> int:
+        """The source line of the first body line mentioning `token` (from line `after`
+        on), else the header."""
         for number, text in enumerate(self.body, self.line + 1):
-            if token and token in text:
+            if number >= after and token and token in text:
                 return number
         return self.line
+
+    def key_line(self, key: str) -> int:
+        """The source line of the option `key:` (at any indentation), else the header."""
+        pattern = re.compile(rf"^[ \t-]*{re.escape(str(key))}[ \t]*:")
+        for number, text in enumerate(self.body, self.line + 1):
+            if pattern.match(text):
+                return number
+        return self.line_of(str(key))
 
 
 @dataclass
@@ -75,6 +95,8 @@ class Scan:
     # The lines each problem stands for, by its page line: (first index, last index) of
     # the scanned lines, replaced by the error shown in place.
     spans: dict[int, tuple[int, int]] = field(default_factory=dict)
+    # The indentation of each problem's opening line, kept by the error shown in place.
+    indents: dict[int, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -112,11 +134,15 @@ def scan(lines: list[str], offset: int = 0) -> Scan:
             index += 1
             continue
 
+        opening = KPI_OPEN.match(text)
+        if opening and is_code(lines, index, opening.group("indent")):
+            index += 1
+            continue
         opened = BLOCK_OPEN.match(text)
         if opened:
             index = read_block(lines, index, opened, offset, found)
             continue
-        if KPI_OPEN.match(text):
+        if opening:
             index = read_malformed(lines, index, offset, found)
             continue
 
@@ -137,9 +163,34 @@ def skip_front_matter(lines: list[str]) -> int:
     return 0
 
 
+def width(indent: str) -> int:
+    return len(indent.expandtabs(4))
+
+
+def is_code(lines: list[str], index: int, indent: str) -> bool:
+    """True when a line indented by `indent` is an indented code block: four columns or
+    more with no admonition or list item above it to hold it as content."""
+    depth = width(indent)
+    if depth < 4:
+        return False
+    for before in range(index - 1, -1, -1):
+        text = lines[before]
+        if not text.strip():
+            continue
+        if width(text[: len(text) - len(text.lstrip())]) < depth:
+            return not CONTAINER.match(text)
+    return True
+
+
+def ends_body(text: str) -> bool:
+    """A line that cannot be in a block's options: another block opens, or code."""
+    return bool(ANY_OPEN.match(text) or CODE_FENCE.match(text))
+
+
 def read_block(lines: list[str], index: int, opened: re.Match, offset: int, found: Scan) -> int:
     """Record the block opened at `index`; return the index after its closing fence."""
-    closing = re.compile(rf"^{opened.group('fence')}\s*$")
+    indent = opened.group("indent")
+    closing = re.compile(rf"^[ \t]*{opened.group('fence')}\s*$")
     line = index + 1 + offset
 
     for end in range(index + 1, len(lines)):
@@ -147,32 +198,41 @@ def read_block(lines: list[str], index: int, opened: re.Match, offset: int, foun
             block = Block(
                 kind=opened.group("kind"),
                 argument=(opened.group("arg") or "").strip(),
-                body=lines[index + 1 : end],
+                body=[strip_indent(text, indent) for text in lines[index + 1 : end]],
                 line=line,
                 start=index,
                 end=end,
+                indent=indent,
             )
             found.blocks.append(block)
             return end + 1
+        if ends_body(lines[end]):
+            break
 
+    # Never closed: the error stands for the opening and its options (up to the first
+    # blank line); what follows is the page's, rendered as usual.
+    last = index
+    while last + 1 < len(lines) and lines[last + 1].strip() and not ends_body(lines[last + 1]):
+        last += 1
     fence = opened.group("fence")
-    found.problems.append(
-        (
-            line,
-            f"directive '{opened.group('kind')}' is never closed",
-            f"end it with a line '{fence}'",
-        )
-    )
-    found.spans[line] = (index, index)
-    return index + 1
+    message = f"block {opened.group('kind')} is never closed (add a line `{fence}`)"
+    found.problems.append((line, message, None))
+    found.spans[line] = (index, last)
+    found.indents[line] = indent
+    return last + 1
+
+
+def strip_indent(text: str, indent: str) -> str:
+    """A body line without its block's indentation (an admonition's four spaces)."""
+    return text[len(indent) :] if text.startswith(indent) else text.lstrip()
 
 
 def read_malformed(lines: list[str], index: int, offset: int, found: Scan) -> int:
     """Report a `/// kpi...` line BLOCK_OPEN does not match (`/// kpi-tile revenue`,
     `/// kpi-tiles x`); its body and closing fence, if any, go with it. Return the index
     after them."""
+    opened = KPI_OPEN.match(lines[index])
     text = lines[index].strip()
-    opened = KPI_OPEN.match(text)
     kind = opened.group("kind")
     line = index + 1 + offset
     written = text[len(opened.group("fence")) :].strip()
@@ -187,15 +247,16 @@ def read_malformed(lines: list[str], index: int, offset: int, found: Scan) -> in
         )
 
     # Its closing fence, unless another block opens first (then the line goes alone).
-    closing = re.compile(rf"^{opened.group('fence')}\s*$")
+    closing = re.compile(rf"^[ \t]*{opened.group('fence')}\s*$")
     end = index
     for later in range(index + 1, len(lines)):
         if closing.match(lines[later]):
             end = later
             break
-        if ANY_OPEN.match(lines[later]) or CODE_FENCE.match(lines[later]):
+        if ends_body(lines[later]):
             break
     found.spans[line] = (index, end)
+    found.indents[line] = opened.group("indent")
     return end + 1
 
 
@@ -213,8 +274,6 @@ def inline_key(text: str) -> str:
 
 def error(line: int, message: str, hint: str | None = None) -> DirectiveError:
     """A directive error whose `problems` carry the line, for the page-level report."""
-    from kpi.errors import Problem
-
     problem = Problem(where=str(line), message=message, hint=hint)
     failure = DirectiveError(message)
     failure.problems = [problem]
@@ -223,12 +282,46 @@ def error(line: int, message: str, hint: str | None = None) -> DirectiveError:
     return failure
 
 
+class Errors:
+    """The problems of one directive, gathered so that all of them are reported at once."""
+
+    def __init__(self) -> None:
+        self.problems: list[Problem] = []
+
+    def check(self, step: Callable[..., Any], *args, default: Any = None) -> Any:
+        """`step(*args)`, or `default` once its DirectiveError is recorded."""
+        try:
+            return step(*args)
+        except DirectiveError as failure:
+            self.add(failure)
+            return default
+
+    def add(self, failure: DirectiveError) -> None:
+        self.problems += failure.problems or [Problem(str(failure.line), str(failure))]
+
+    def raise_any(self) -> None:
+        """One DirectiveError carrying every problem, in line order."""
+        if not self.problems:
+            return
+        problems = sorted(self.problems, key=lambda problem: int(problem.where))
+        failure = DirectiveError(problems[0].message, problems)
+        failure.line = int(problems[0].where)
+        failure.hint = problems[0].hint
+        raise failure
+
+
 # --- Parsing the options -------------------------------------------------------------
 
 
-def parse_inline(body: str, line: int) -> tuple[str, dict[str, str]]:
-    """`churn_rate compare=previous country_code=FR` -> the KPI name and its options."""
+def parse_inline(body: str, line: int) -> tuple[str, dict[str, Any]]:
+    """`churn_rate compare=previous country_code=FR` -> the KPI name and its options.
+
+    A filter dimension given twice keeps both values (either one matches); any other
+    option given twice is an error.
+    """
     words = body.split()
+    if not words:
+        raise error(line, "inline directive names no KPI", "e.g. [[kpi revenue]]")
     name, options = words[0], {}
     for word in words[1:]:
         key, equals, value = word.partition("=")
@@ -236,22 +329,54 @@ def parse_inline(body: str, line: int) -> tuple[str, dict[str, str]]:
             raise error(
                 line, f"inline option '{word}' is not written key=value", "e.g. compare=previous"
             )
-        options[key] = value
+        if key not in options:
+            options[key] = value
+        elif key in INLINE_OPTIONS:
+            raise error(line, f"option '{key}' is given twice ({options[key]}, {value})")
+        else:
+            kept = options[key] if isinstance(options[key], list) else [options[key]]
+            options[key] = [*kept, value]
     return name, options
+
+
+class DuplicateKey(yaml.YAMLError):
+    """An option written twice in a block's YAML (PyYAML keeps the last one silently)."""
+
+    def __init__(self, key: str, first: int, again: int):
+        super().__init__(f"option '{key}' is given twice")
+        self.key, self.first, self.again = key, first, again
+
+
+class UniqueKeyLoader(yaml.SafeLoader):
+    """A safe YAML loader that refuses a key given twice in one mapping."""
+
+    def construct_mapping(self, node, deep=False):
+        seen: dict[Any, int] = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if isinstance(key, str | int | float | bool) and key in seen:
+                raise DuplicateKey(str(key), seen[key], key_node.start_mark.line)
+            seen.setdefault(key, key_node.start_mark.line)
+        return super().construct_mapping(node, deep=deep)
 
 
 def parse_body(block: Block) -> dict[str, Any]:
     """The YAML options in a block's body, as a mapping."""
+    import textwrap
+
     text = "\n".join(block.body)
     if not text.strip():
         return {}
     try:
-        options = yaml.safe_load(dedent(text))
+        options = yaml.load(textwrap.dedent(text), Loader=UniqueKeyLoader)  # noqa: S506 (safe)
+    except DuplicateKey as twice:
+        first = block.line + 1 + twice.first
+        raise error(
+            block.line + 1 + twice.again,
+            f"{block.kind}: option '{twice.key}' is given twice (first on line {first})",
+        ) from None
     except yaml.YAMLError as failure:
-        mark = getattr(failure, "problem_mark", None)
-        line = block.line + 1 + mark.line if mark else block.line
-        problem = getattr(failure, "problem", None) or "invalid YAML"
-        raise error(line, f"{block.kind}: options are not valid YAML: {problem}") from None
+        raise yaml_error(block, failure) from None
     if not isinstance(options, dict):
         raise error(
             block.line + 1,
@@ -260,10 +385,16 @@ def parse_body(block: Block) -> dict[str, Any]:
     return options
 
 
-def dedent(text: str) -> str:
-    import textwrap
-
-    return textwrap.dedent(text)
+def yaml_error(block: Block, failure: yaml.YAMLError) -> DirectiveError:
+    """The error of unreadable options, at the line where the problem starts: an unclosed
+    `[` or `{` is reported where it opens, not where the parser gave up."""
+    mark = getattr(failure, "problem_mark", None)
+    context = getattr(failure, "context", None) or ""
+    if context.startswith("while parsing a flow") and getattr(failure, "context_mark", None):
+        mark = failure.context_mark
+    line = block.line + 1 + mark.line if mark else block.line
+    problem = getattr(failure, "problem", None) or "invalid YAML"
+    return error(line, f"{block.kind}: options are not valid YAML: {problem}")
 
 
 # --- Checking against the catalog ----------------------------------------------------
@@ -305,19 +436,20 @@ class Checker:
             raise error(line, f"unknown {what} '{name}' for {', '.join(kpis)}", hint)
         return name
 
-    def filters(
-        self, value: Any, kpis: list[str], block: Block | None, line: int
-    ) -> dict[str, Any]:
+    def filters(self, value: Any, kpis: list[str], block: Block | None, line: int) -> dict:
+        """`filters:` of a block; each problem at the line of its dimension."""
         if value is None:
             return {}
         if not isinstance(value, dict):
             raise error(line, f"filters: expected a mapping 'dimension: value', got {value!r}")
-        checked = {}
+        errors, checked = Errors(), {}
         for key, wanted in value.items():
-            where = block.line_of(str(key)) if block else line
-            self.dimension(key, kpis, where, "filter dimension")
-            self.member(kpis[0], key, wanted, where)
+            where = block.line_of(str(key), after=line) if block else line
+            errors.check(self.dimension, key, kpis, where, "filter dimension")
+            if key in self.dimensions(kpis):
+                errors.check(self.member, kpis[0], key, wanted, where)
             checked[key] = wanted
+        errors.raise_any()
         return checked
 
     def member(self, kpi: str, dimension: str, wanted: Any, line: int) -> None:
@@ -332,10 +464,85 @@ class Checker:
                 hint = did_you_mean(str(value), known)
                 raise error(line, f"unknown value '{value}' for {dimension}", hint)
 
+    def modes(self, name: str, breakdown: bool) -> list[str]:
+        """The presentation modes a KPI supports, by a dimension or over time."""
+        kpidef = self.catalog.get(name)
+        allowed = ["count"]
+        if breakdown and additive(kpidef):
+            allowed.append("percent")
+        if measured(kpidef):
+            allowed += ["mean", "std"] if breakdown else ["mean", "std", "cumulative_mean"]
+        return allowed
+
+    def mode_for(self, mode: str, kpis: list[str], breakdown: bool, line: int) -> None:
+        """Each KPI must support the mode: a mean needs an amount, a share a sum."""
+        for name in kpis:
+            if mode in self.modes(name, breakdown):
+                continue
+            kpidef = self.catalog.get(name)
+            if mode in AMOUNT_MODES:
+                valid = ", ".join(sorted(n for n in self.names if measured(self.catalog.get(n))))
+                message = (
+                    f"mode '{mode}' needs a KPI measured over an amount ({valid}); "
+                    f"'{name}' is {describe(kpidef)}"
+                )
+            else:
+                message = (
+                    f"mode 'percent' shows shares of a total that adds up; '{name}' is "
+                    f"{describe(kpidef)}"
+                )
+            hint = f"modes for {name}: {', '.join(self.modes(name, breakdown))}"
+            raise error(line, message, hint)
+
+    def unit(self, name: str, mode: str) -> str:
+        """The unit a KPI's values have in a mode (a chart axis shows one unit)."""
+        kpidef = self.catalog.get(name)
+        if mode == "percent":
+            return "percent"
+        if mode in AMOUNT_MODES:
+            return "currency" if amount_is_money(kpidef) else "number"
+        return {"count": "number", "score": "number"}.get(kpidef.unit, kpidef.unit)
+
 
 def dimension_names(kpidef) -> list[str]:
     dims = getattr(kpidef, "dimensions", None) or ()
     return list(dims.keys()) if isinstance(dims, dict) else list(dims)
+
+
+def measured(kpidef) -> bool:
+    """A measure with an underlying amount or score to average (`mean_of`)."""
+    return kpidef.kind == "measure" and bool(kpidef.get("mean_of"))
+
+
+def additive(kpidef) -> bool:
+    """A KPI whose values by member add up to the total: counts and sums of rows."""
+    if kpidef.kind in ("state", "activity"):
+        return True
+    value = str(kpidef.get("value") or "").replace(" ", "")
+    return kpidef.kind == "measure" and value.startswith(("count(", "sum(", "count_distinct("))
+
+
+def amount_is_money(kpidef) -> bool:
+    from kpi import schema
+
+    source = str(kpidef.get("mean_of") or "")
+    table, _, column = source.rpartition(".")
+    table = schema.TABLES.get(table or kpidef.get("table"))
+    return (
+        table is not None
+        and column in table.column_names()
+        and (table.column(column).kind == "money")
+    )
+
+
+def describe(kpidef) -> str:
+    if kpidef.kind == "formula":
+        return "a formula"
+    if kpidef.kind in ("state", "activity"):
+        return f"a count of contacts ({kpidef.kind})"
+    if not additive(kpidef):
+        return f"a measure of {kpidef.get('value')}"
+    return "a measure with no amount (mean_of)"
 
 
 def choice(value: Any, allowed: tuple[str, ...], option: str, line: int) -> str:
@@ -351,13 +558,15 @@ def whole(value: Any, option: str, line: int, low: int = 0, high: int = 120) -> 
 
 
 def unknown_options(options: dict, allowed: tuple[str, ...], kind: str, block: Block) -> None:
+    errors = Errors()
     for key in options:
         if key not in allowed:
             hint = did_you_mean(str(key), allowed)
-            raise error(block.line_of(f"{key}"), f"{kind}: unknown option '{key}'", hint)
+            errors.add(error(block.key_line(key), f"{kind}: unknown option '{key}'", hint))
+    errors.raise_any()
 
 
-VALUE_OPTIONS = ("compare",)
+INLINE_OPTIONS = ("compare", "delta")
 TILE_OPTIONS = ("label", "compare", "sparkline", "filters")
 CHART_OPTIONS = ("kpis", "type", "over", "by", "periods", "filters", "mode", "top", "title")
 TABLE_OPTIONS = ("kpis", "over", "by", "periods", "filters", "mode", "top", "title")
@@ -365,18 +574,23 @@ GRID_OPTIONS = ("rows", "compare", "sparkline", "filters")
 
 
 def check_inline(text: str, body: str, line: int, checker: Checker) -> Spec:
-    """The Spec of an inline directive: other keys than `compare` are filters."""
+    """The Spec of an inline directive: `compare` shows the value and its change, `delta`
+    the change alone; other keys are filters (a repeated one matches either value)."""
     name, raw = parse_inline(body, line)
     name = checker.kpi(name, line)
-    options = {"compare": "none", "filters": {}}
+    options = {"compare": "none", "show": "value", "filters": {}}
+    if "compare" in raw and "delta" in raw:
+        raise error(line, "give 'compare' (the value and its change) or 'delta', not both")
 
     for key, value in raw.items():
-        if key in ("compare", "delta"):
-            options["compare"] = choice(value, COMPARISONS, key, line)
+        if key in INLINE_OPTIONS:
+            allowed = COMPARISONS if key == "compare" else COMPARISONS[:2]
+            options["compare"] = choice(value, allowed, key, line)
+            options["show"] = "delta" if key == "delta" else "value"
             continue
         valid = checker.dimensions([name])
         if key not in valid:
-            hint = did_you_mean(key, [*VALUE_OPTIONS, *valid])
+            hint = did_you_mean(key, [*INLINE_OPTIONS, *valid])
             raise error(line, f"unknown option or dimension '{key}' for {name}", hint)
         checker.member(name, key, value, line)
         options["filters"][key] = value
@@ -384,38 +598,52 @@ def check_inline(text: str, body: str, line: int, checker: Checker) -> Spec:
 
 
 def check_block(block: Block, checker: Checker) -> Spec:
-    """The Spec of a block directive, or a DirectiveError naming the line."""
+    """The Spec of a block directive, or a DirectiveError naming every problem's line."""
     if block.kind not in KINDS:
         raise error(
             block.line, f"unknown directive '{block.kind}'", did_you_mean(block.kind, KINDS)
         )
     options = parse_body(block)
-    kind = block.kind.removeprefix("kpi-")
-    return {"tile": check_tile, "chart": check_chart, "table": check_table, "grid": check_grid}[
-        kind
-    ](block, options, checker)
+    check = {"tile": check_tile, "chart": check_chart, "table": check_table, "grid": check_grid}
+    return check[block.kind.removeprefix("kpi-")](block, options, checker)
 
 
 def check_tile(block: Block, options: dict, checker: Checker, defaults: dict | None = None) -> Spec:
+    errors = Errors()
     allowed = TILE_OPTIONS if defaults is None else (*TILE_OPTIONS, "kpi")
-    unknown_options(options, allowed, "kpi-tile", block)
+    errors.check(unknown_options, options, allowed, "kpi-tile", block)
     merged = {"compare": "previous", "sparkline": 12, "filters": {}, **(defaults or {}), **options}
     name = options.get("kpi", block.argument) if defaults is None else options["kpi"]
     line = block.line if defaults is None else block.line_of(str(name))
     if not name:
         raise error(block.line, "kpi-tile: name the KPI after a bar: '/// kpi-tile | churn_rate'")
-    name = checker.kpi(name, line)
+    name = errors.check(checker.kpi, name, line)
 
+    where = block.key_line
     spec = {
         "label": str(merged.get("label") or ""),
-        "compare": choice(merged["compare"], COMPARISONS, "compare", block.line_of("compare")),
-        "sparkline": whole(merged["sparkline"], "sparkline", block.line_of("sparkline"), 0, 60),
-        "filters": checker.filters(merged["filters"], [name], block, block.line_of("filters")),
+        "compare": errors.check(
+            choice, merged["compare"], COMPARISONS, "compare", where("compare")
+        ),
+        "sparkline": errors.check(
+            whole, merged["sparkline"], "sparkline", where("sparkline"), 0, 60
+        ),
     }
+    if name:
+        filters = (merged["filters"], [name], block, where("filters"))
+        spec["filters"] = errors.check(checker.filters, *filters, default={})
+    errors.raise_any()
     return Spec("tile", [name], spec, line)
 
 
-def kpi_list(block: Block, options: dict, checker: Checker) -> list[str]:
+def kpi_list(block: Block, options: dict, checker: Checker, errors: Errors) -> list[str]:
+    """The KPIs of a chart or table: after the bar or in `kpis:`, not both."""
+    if block.argument and "kpis" in options:
+        raise error(
+            block.key_line("kpis"),
+            f"{block.kind}: KPIs given twice: '| {block.argument}' and 'kpis:'",
+            "keep one of them",
+        )
     names = options.get("kpis") or ([block.argument] if block.argument else [])
     if isinstance(names, str):
         names = [names]
@@ -424,87 +652,143 @@ def kpi_list(block: Block, options: dict, checker: Checker) -> list[str]:
             block.line,
             f"{block.kind}: name the KPIs: '/// {block.kind} | revenue' or 'kpis: [a, b]'",
         )
-    return [checker.kpi(name, block.line_of(str(name))) for name in names]
+    checked = [errors.check(checker.kpi, name, block.line_of(str(name))) for name in names]
+    return [name for name in checked if name]
 
 
-def check_axis(block: Block, options: dict, kpis: list[str], checker: Checker) -> dict:
+def check_axis(block: Block, options: dict, kpis: list[str], checker: Checker, errors) -> dict:
     """The options shared by charts and tables: over a grain or by a dimension."""
+    where = block.key_line
     if "over" in options and "by" in options:
-        raise error(
-            block.line_of("by"),
-            f"{block.kind}: give 'over' (a grain) or 'by' (a dimension), not both",
+        errors.add(
+            error(
+                where("by"), f"{block.kind}: give 'over' (a grain) or 'by' (a dimension), not both"
+            )
         )
-    axis = {
-        "filters": checker.filters(options.get("filters"), kpis, block, block.line_of("filters"))
-    }
+    filters = (options.get("filters"), kpis, block, where("filters"))
+    axis = {"filters": errors.check(checker.filters, *filters, default={}) if kpis else {}}
 
     if options.get("by") == "kpi":
         # One row per KPI of the list, at the report period.
         axis.update(by="kpi", mode="count", top=len(kpis))
     elif "by" in options:
-        axis["by"] = checker.dimension(options["by"], kpis, block.line_of("by"))
-        mode = options.get("mode", "count")
-        if mode == "cumulative_mean":
-            raise error(
-                block.line_of("mode"), "mode 'cumulative_mean' runs over time", "use 'over: month'"
-            )
-        axis["mode"] = choice(mode, BY_MODES, "mode", block.line_of("mode"))
-        axis["top"] = whole(options.get("top", 10), "top", block.line_of("top"), 1, 50)
+        axis.update(by_axis(block, options, kpis, checker, errors))
     else:
-        axis["over"] = choice(
-            options.get("over", "period"), (*GRAINS, "period"), "over", block.line_of("over")
-        )
-        axis["periods"] = whole(
-            options.get("periods", 12), "periods", block.line_of("periods"), 1, 120
-        )
-        mode = options.get("mode", "count")
-        if mode in MODES and mode not in OVER_MODES:
-            raise error(
-                block.line_of("mode"),
-                f"mode '{mode}' applies to a breakdown",
-                "add 'by: <dimension>'",
-            )
-        axis["mode"] = choice(mode, OVER_MODES, "mode", block.line_of("mode"))
+        axis.update(over_axis(block, options, kpis, checker, errors))
     axis["title"] = str(options.get("title") or "")
     return axis
 
 
-def check_chart(block: Block, options: dict, checker: Checker) -> Spec:
-    unknown_options(options, CHART_OPTIONS, "kpi-chart", block)
-    kpis = kpi_list(block, options, checker)
-    spec = check_axis(block, options, kpis, checker)
-    default = "bars" if "by" in spec else "lines"
-    spec["type"] = choice(options.get("type", default), CHART_TYPES, "type", block.line_of("type"))
-    if spec["type"] == "pie" and ("by" not in spec or len(kpis) != 1):
-        raise error(
-            block.line_of("type"),
-            "a pie chart shows one KPI by a dimension",
-            "add 'by: <dimension>'",
+def by_axis(block: Block, options: dict, kpis: list[str], checker: Checker, errors) -> dict:
+    where = block.key_line
+    axis = {"by": errors.check(checker.dimension, options["by"], kpis, where("by")) if kpis else ""}
+    if "periods" in options:
+        message = "periods: counts periods over time; 'by' shows the report period"
+        errors.add(error(where("periods"), message, "remove it, or use 'over: month'"))
+    mode = options.get("mode", "count")
+    if mode == "cumulative_mean":
+        errors.add(
+            error(where("mode"), "mode 'cumulative_mean' runs over time", "use 'over: month'")
         )
+    else:
+        axis["mode"] = errors.check(choice, mode, BY_MODES, "mode", where("mode"))
+    if axis.get("mode"):
+        errors.check(checker.mode_for, axis["mode"], kpis, True, where("mode"))
+    axis["top"] = errors.check(whole, options.get("top", 10), "top", where("top"), 1, 50)
+    return axis
+
+
+def over_axis(block: Block, options: dict, kpis: list[str], checker: Checker, errors) -> dict:
+    where = block.key_line
+    # No `over`: the series runs at the report period's own grain.
+    over = options.get("over")
+    axis = {
+        "over": None if over is None else errors.check(choice, over, GRAINS, "over", where("over"))
+    }
+    if "top" in options:
+        message = "top: keeps the largest members of a breakdown; 'over' shows every period"
+        errors.add(error(where("top"), message, "remove it, or use 'by: <dimension>'"))
+    periods = options.get("periods", 12)
+    axis["periods"] = errors.check(whole, periods, "periods", where("periods"), 1, 120)
+    mode = options.get("mode", "count")
+    if mode in MODES and mode not in OVER_MODES:
+        errors.add(
+            error(where("mode"), f"mode '{mode}' applies to a breakdown", "add 'by: <dimension>'")
+        )
+        return axis
+    axis["mode"] = errors.check(choice, mode, OVER_MODES, "mode", where("mode"))
+    if axis["mode"]:
+        errors.check(checker.mode_for, axis["mode"], kpis, False, where("mode"))
+    return axis
+
+
+def check_chart(block: Block, options: dict, checker: Checker) -> Spec:
+    errors = Errors()
+    errors.check(unknown_options, options, CHART_OPTIONS, "kpi-chart", block)
+    kpis = errors.check(kpi_list, block, options, checker, errors, default=[])
+    spec = check_axis(block, options, kpis, checker, errors)
+    default = "bars" if "by" in spec else "lines"
+    where = block.key_line
+    spec["type"] = errors.check(
+        choice, options.get("type", default), CHART_TYPES, "type", where("type")
+    )
+    if spec["type"] == "pie" and ("by" not in spec or len(kpis) > 1):
+        errors.add(
+            error(
+                where("type"), "a pie chart shows one KPI by a dimension", "add 'by: <dimension>'"
+            )
+        )
+    if spec["type"] not in ("values", "pie", None):
+        errors.check(one_unit, block, kpis, spec, checker)
+    errors.raise_any()
     return Spec("chart", kpis, spec, block.line)
 
 
+def one_unit(block: Block, kpis: list[str], spec: dict, checker: Checker) -> None:
+    """A chart has one value axis: KPIs of different units would read as one (orders
+    counted in euros). Two charts, or a table, show them."""
+    mode = spec.get("mode") or "count"
+    units = {name: checker.unit(name, mode) for name in kpis}
+    if len(set(units.values())) <= 1:
+        return
+    shown = ", ".join(f"{name} ({unit})" for name, unit in units.items())
+    raise error(
+        block.key_line("kpis"),
+        f"kpi-chart: one axis cannot show KPIs of different units: {shown}",
+        "draw one chart per unit, or use a kpi-table",
+    )
+
+
 def check_table(block: Block, options: dict, checker: Checker) -> Spec:
-    unknown_options(options, TABLE_OPTIONS, "kpi-table", block)
-    kpis = kpi_list(block, options, checker)
-    return Spec("table", kpis, check_axis(block, options, kpis, checker), block.line)
+    errors = Errors()
+    errors.check(unknown_options, options, TABLE_OPTIONS, "kpi-table", block)
+    kpis = errors.check(kpi_list, block, options, checker, errors, default=[])
+    spec = check_axis(block, options, kpis, checker, errors)
+    errors.raise_any()
+    return Spec("table", kpis, spec, block.line)
 
 
 def check_grid(block: Block, options: dict, checker: Checker) -> Spec:
-    unknown_options(options, GRID_OPTIONS, "kpi-grid", block)
+    errors = Errors()
+    errors.check(unknown_options, options, GRID_OPTIONS, "kpi-grid", block)
     rows = options.get("rows")
     if not isinstance(rows, list) or not rows:
-        raise error(
-            block.line,
-            "kpi-grid: expected 'rows:', a list of rows of KPIs",
-            "e.g. rows: [[revenue], [orders_count, average_basket]]",
+        errors.add(
+            error(
+                block.line,
+                "kpi-grid: expected 'rows:', a list of rows of KPIs",
+                "e.g. rows: [[revenue], [orders_count, average_basket]]",
+            )
         )
+        errors.raise_any()
     defaults = {key: options[key] for key in ("compare", "sparkline", "filters") if key in options}
 
     checked = []
     for row in rows:
         row = row if isinstance(row, list) else [row]
-        checked.append([check_tile(block, tile_options(item), checker, defaults) for item in row])
+        tiles = [errors.check(check_tile, block, tile_options(i), checker, defaults) for i in row]
+        checked.append([tile for tile in tiles if tile])
+    errors.raise_any()
     kpis = [tile.kpis[0] for row in checked for tile in row]
     return Spec("grid", kpis, {}, block.line, rows=checked)
 
@@ -518,3 +802,12 @@ def tile_options(item: Any) -> dict:
     if isinstance(item, dict):
         return dict(item)
     return {"kpi": item}
+
+
+def leftovers(html: str) -> list[str]:
+    """Directive text left in rendered HTML outside code and error messages: a directive
+    that nothing rendered (an unsupported place, a typo in `[[kpi`)."""
+    text = re.sub(r"<(pre|code)\b.*?</\1>", " ", html, flags=re.S | re.I)
+    text = re.sub(r'<(div|span) class="[^"]*kpisite-error.*?</\1>', " ", text, flags=re.S)
+    text = re.sub(r"<[^>]*>", " ", text)
+    return [match.group(0).strip() for match in LEFTOVER.finditer(text)]

@@ -58,7 +58,8 @@ def wait_for_extract(folder: Path, timeout: float = 60.0, pause: float = 0.25) -
         if time.monotonic() > deadline:
             names = ", ".join(str(path) for path in incomplete) or "files still growing"
             raise ExtractError(
-                f"{folder}: extract still being written after {timeout:.0f} s ({names})"
+                f"{folder}: extract being written ({names}); the pages are built again "
+                "once it is complete"
             )
         if incomplete:
             log.info(

@@ -6,7 +6,8 @@ renders a page against the project's extract. The mkdocs plugin only gives it a 
 
 A bad directive never vanishes: it is rendered in place as a visible error and recorded
 in `problems` as `page.md:LINE: message (did you mean 'x'?)`; the caller decides whether
-that fails the build.
+that fails the build. An unexpected failure while rendering one directive becomes that
+directive's error; it never stops the page.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from html import escape
 
 from markdown import Extension
 from markdown.inlinepatterns import InlineProcessor
+from markdown.postprocessors import Postprocessor
 from markdown.preprocessors import Preprocessor
 
 from kpi.errors import DirectiveError, KpisiteError, Problem
@@ -38,6 +40,7 @@ class KpiExtension(Extension):
         self.offset = 0
         self.problems: list[Problem] = []
         self.inline_lines: dict[str, list[int]] = {}
+        self.source: list[str] = []
         # The mkdocs plugin shares one context (one engine) across pages; Python-Markdown
         # would turn an object given as a config option into a bool, so it is an argument.
         self._context = context
@@ -58,20 +61,41 @@ class KpiExtension(Extension):
         md.preprocessors.register(KpiBlockProcessor(md, self), "kpisite_blocks", 29)
         # Before links (160) so that `[[` is never read as a link.
         md.inlinePatterns.register(
-            KpiInlineProcessor(directives.INLINE.pattern, md, self), "kpisite_inline", 175
+            # `[[KPI revenue]]` too: the flag goes in the pattern, Python-Markdown compiles it.
+            KpiInlineProcessor("(?i)" + directives.INLINE.pattern, md, self),
+            "kpisite_inline",
+            175,
         )
+        # Last, once raw HTML and code are back in place.
+        md.postprocessors.register(LeftoverCheck(md, self), "kpisite_leftovers", 5)
 
     def reset(self) -> None:
         self.inline_lines = {}
 
     def report(self, failure: KpisiteError, line: int) -> str:
-        """Record a problem; return the message shown in place of the directive."""
-        line = getattr(failure, "line", None) or line
-        message = str(failure)
-        hint = getattr(failure, "hint", None)
-        problem = Problem(where=f"{self.page}:{line}", message=message, hint=hint)
-        self.problems.append(problem)
-        return str(problem)
+        """Record the problems of a failure; return the message shown in their place."""
+        listed = failure.problems if isinstance(failure, DirectiveError) else []
+        if not listed:
+            line = getattr(failure, "line", None) or line
+            listed = [Problem(str(line), str(failure), getattr(failure, "hint", None))]
+        shown = []
+        for problem in listed:
+            where = problem.where if problem.where.isdigit() else str(line)
+            located = Problem(
+                where=f"{self.page}:{where}", message=problem.message, hint=problem.hint
+            )
+            self.problems.append(located)
+            shown.append(str(located))
+        return "\n".join(shown)
+
+    def unexpected(self, failure: Exception, line: int) -> str:
+        """A failure that is not the user's: the directive's error, with a debug trace."""
+        log.debug("kpisite: %s:%d: unexpected error", self.page, line, exc_info=failure)
+        message = (
+            f"internal error while rendering this directive ({type(failure).__name__}: "
+            f"{failure}); this is a bug in kpisite, please report it"
+        )
+        return self.report(directives.error(line, message), line)
 
     def checker(self) -> directives.Checker:
         return directives.Checker(self.context.book.catalog, self.context.members)
@@ -82,6 +106,8 @@ class KpiExtension(Extension):
             return render(spec, self.context)
         except KpisiteError as failure:
             return error_block(self.report(failure, block.line), self.context)
+        except Exception as failure:  # noqa: BLE001 (one directive must not stop the page)
+            return error_block(self.unexpected(failure, block.line), self.context)
 
     def render_inline(self, text: str, body: str) -> str:
         line = self.line_of_inline(text)
@@ -89,8 +115,9 @@ class KpiExtension(Extension):
             spec = directives.check_inline(text, body, line, self.checker())
             return render(spec, self.context)
         except KpisiteError as failure:
-            message = escape(self.report(failure, line), quote=True)
-            return f'<span class="kpisite-error" role="alert" title="{message}">⚠ {message}</span>'
+            return error_span(self.report(failure, line))
+        except Exception as failure:  # noqa: BLE001 (one directive must not stop the page)
+            return error_span(self.unexpected(failure, line))
 
     def line_of_inline(self, text: str) -> int:
         lines = self.inline_lines.get(directives.inline_key(text))
@@ -98,6 +125,14 @@ class KpiExtension(Extension):
             return self.offset + 1
         # Repeated identical directives: each use takes the next recorded line.
         return lines.pop(0) if len(lines) > 1 else lines[0]
+
+    def line_of_text(self, text: str) -> int:
+        """The source line of the first line holding `text` (its start), else the first."""
+        probe = " ".join(text.split())[:12]
+        for index, line in enumerate(self.source):
+            if probe and probe in " ".join(line.split()):
+                return index + 1 + self.offset
+        return self.offset + 1
 
 
 class KpiBlockProcessor(Preprocessor):
@@ -109,23 +144,26 @@ class KpiBlockProcessor(Preprocessor):
 
     def run(self, lines: list[str]) -> list[str]:
         ext = self.extension
+        ext.source = list(lines)
         found = directives.scan(lines, ext.offset)
         ext.inline_lines = found.inline_lines
         # Each bad opening line (with its body) and each block is replaced in place, in
-        # page order, by its HTML: an error or the rendered directive.
-        pieces = [(block.start, block.end, block) for block in found.blocks]
+        # page order, by its HTML: an error or the rendered directive. It keeps the
+        # indentation of its opening line, so it stays inside an admonition or a list item.
+        pieces = [(block.start, block.end, block.indent, block) for block in found.blocks]
         for line, message, hint in found.problems:
             start, end = found.spans[line]
-            pieces.append((start, end, directives.error(line, message, hint)))
+            failure = directives.error(line, message, hint)
+            pieces.append((start, end, found.indents.get(line, ""), failure))
 
         output, cursor = [], 0
-        for start, end, piece in sorted(pieces, key=lambda piece: piece[0]):
+        for start, end, indent, piece in sorted(pieces, key=lambda piece: piece[0]):
             if isinstance(piece, directives.Block):
                 html = ext.render_block(piece)
             else:
                 html = error_block(ext.report(piece, piece.line), ext.context)
             output.extend(lines[cursor:start])
-            output += ["", self.md.htmlStash.store(html), ""]
+            output += ["", indent + self.md.htmlStash.store(html), ""]
             cursor = end + 1
         output.extend(lines[cursor:])
         return output
@@ -143,11 +181,39 @@ class KpiInlineProcessor(InlineProcessor):
         return self.md.htmlStash.store(html), m.start(0), m.end(0)
 
 
-def error_block(message: str, ctx: RenderContext | None) -> str:
-    title = ctx.words["error"] if ctx else "Directive error"
+class LeftoverCheck(Postprocessor):
+    """Directive text that reached the page as text (a block in a blockquote or a table,
+    `[[kpi]]` with no KPI) is an error at its line, never silent literal output."""
+
+    def __init__(self, md, extension: KpiExtension):
+        super().__init__(md)
+        self.extension = extension
+
+    def run(self, text: str) -> str:
+        ext = self.extension
+        for leftover in directives.leftovers(text):
+            line = ext.line_of_text(leftover)
+            message = (
+                f"directive text left as is: '{leftover}' (a directive goes on lines of its "
+                "own, in a paragraph, an admonition or a list item; '[[kpi NAME]]' inline)"
+            )
+            shown = ext.report(directives.error(line, message), line)
+            marked = f"{error_span(shown)}{escape(leftover)}"
+            text = text.replace(escape(leftover, quote=False), marked, 1)
+        return text
+
+
+def error_span(message: str) -> str:
+    title = escape(message, quote=True)
+    return f'<span class="kpisite-error" role="alert" title="{title}">⚠ {escape(message)}</span>'
+
+
+def error_block(message: str, ctx: RenderContext | None, title: str | None = None) -> str:
+    title = title or (ctx.words["error"] if ctx else "Directive error")
+    paragraphs = "".join(f"<p>{escape(line)}</p>" for line in message.splitlines())
     return (
         f'<div class="admonition failure kpisite-error" role="alert"><p class="admonition-title">'
-        f"{escape(title)}</p><p>{escape(message)}</p></div>"
+        f"{escape(title)}</p>{paragraphs}</div>"
     )
 
 

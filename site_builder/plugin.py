@@ -14,26 +14,35 @@ import os
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import urljoin
 
 from mkdocs.config import config_options as c
 from mkdocs.exceptions import PluginError
-from mkdocs.plugins import BasePlugin
+from mkdocs.plugins import BasePlugin, event_priority
 from mkdocs.structure.files import File, Files
 
 from kpi.errors import KpisiteError
 from kpi.project import Project, Settings
 from site_builder import extract_wait, formats
 from site_builder.build import git_head
-from site_builder.dashboard import DASHBOARD_PAGE, dashboard_markdown
+from site_builder.dashboard import DASHBOARD_PAGE, DASHBOARD_TITLE, dashboard_markdown
 from site_builder.markdown import KpiExtension
 from site_builder.render import RenderContext
 
 log = logging.getLogger("mkdocs.plugins.kpisite")
+# Directive errors under `on_error: warn`: outside `mkdocs.`, so that strict mode, which
+# counts the warnings of mkdocs' loggers, does not turn them back into a failure.
+warnings_log = logging.getLogger("kpisite.directives")
 
 HERE = Path(__file__).parent
 ASSETS = HERE / "assets"
 TEMPLATES = HERE / "templates"
 ASSET_DIR = "assets/kpisite"
+# Where a site with no site_url and no KPISITE_SITE_URL is taken to be served.
+PLACEHOLDER_URL = "http://127.0.0.1:8000/"
+# How long a preview waits for an extract being written before showing it as such.
+SERVE_WAIT = 2.0
+UNAVAILABLE = "Données indisponibles"
 
 
 def plotly_js() -> Path:
@@ -58,53 +67,72 @@ class KpiSitePlugin(BasePlugin):
         self.extension: KpiExtension | None = None
         self.pages = 0
         self.started = 0.0
+        self.project: Project | None = None
+        self.server = None
+        self.watched: set[Path] = set()
 
     # Having on_startup keeps this instance across rebuilds of `mkdocs serve`.
     def on_startup(self, *, command, dirty):
         self.serving = command == "serve"
 
+    # Early, so that mike's plugin (first in the list under `mike deploy`) finds site_url.
+    @event_priority(50)
     def on_config(self, config):
         # mkdocs keeps this instance from one build to the next in the same process.
         self.started = time.monotonic()
         self.pages = 0
         self.user_error = None
-        self.project = self.load_project(config)
+        self.book = self.context = self.extension = None
+        fill_site_url(config)
+        self.add_theme(config)
+        config.extra.setdefault("generator", False)  # no English "Made with" in the footer
 
-        # A Parquet file still being written is waited for under `serve`, never read.
-        if self.serving:
-            extract_wait.wait_for_extract(self.project.data_dir)
-
-        self.book = None
         try:
-            self.book = open_workbook(self.project)  # a bad catalog fails here
-            self.check_extract()
-            period = choose_period(self.book, self.project)
+            self.open_project(config)
         except KpisiteError as error:
-            # Before any page is rendered or the site folder touched: nothing is built.
+            # Before any page is rendered or the site folder touched: nothing is built. A
+            # preview shows the error in every page instead, and keeps answering.
             close_workbook(self.book)
-            self.user_error = error
+            self.book, self.user_error = None, error
             listing = "".join(f"\n  {problem}" for problem in error.problems)
-            raise PluginError(f"{error}{listing}") from None
-        settings = self.project.settings
-        self.context = RenderContext(self.book, period, settings.locale, settings.currency)
+            if not self.serving:
+                raise PluginError(f"{error}{listing}") from None
+            log.error("%s%s", error, listing)
+            return config
+
         self.extension = KpiExtension(context=self.context)
         config.markdown_extensions.append(self.extension)
-
-        self.add_theme(config)
-        config.extra["kpisite"] = site_metadata(self.project, self.book, period)
+        config.extra["kpisite"] = site_metadata(self.project, self.book, self.context.period)
         # `kpisite publish` asks for the version selector and the outdated banner.
         if os.environ.get("KPISITE_VERSIONED"):
             config.extra.setdefault("version", {"provider": "mike", "default": "latest"})
         return config
 
+    def open_project(self, config) -> None:
+        """The project, its extract checked, one engine and the period: KpisiteError when
+        the settings, the catalog, the extract or the period are wrong."""
+        self.project = self.load_project(config)
+        self.watch_new_paths()
+
+        # A Parquet file still being written is waited for under `serve`, never read; the
+        # wait is short (requests wait for a build), and the writer's last change rebuilds.
+        if self.serving:
+            extract_wait.wait_for_extract(self.project.data_dir, timeout=SERVE_WAIT)
+
+        self.book = open_workbook(self.project)  # a bad catalog fails here
+        self.check_extract()
+        period = choose_period(self.book, self.project)
+        settings = self.project.settings
+        self.context = RenderContext(self.book, period, settings.locale, settings.currency)
+
     def check_extract(self) -> None:
         """The extract contract, before any page: `mkdocs build` and mike check it too."""
-        from kpi.contract import ensure_valid, log_warnings
+        from kpi.contract import ensure_valid
 
         report = ensure_valid(self.project, self.book.extract)
-        # Orphans and absent optional columns do not make a KPI wrong: shown as warnings
-        # of `kpi.contract`, outside `mkdocs.`, so that strict mode does not fail on them.
-        log_warnings(report)
+        # Orphans and absent optional columns do not make a KPI wrong: no strict failure.
+        for problem in report.warnings:
+            log.info("%s", problem)
 
     def load_project(self, config) -> Project:
         root = Path(config.config_file_path or ".").parent
@@ -112,13 +140,16 @@ class KpiSitePlugin(BasePlugin):
         return Project.from_options(root, options, where=config.config_file_path or "mkdocs.yml")
 
     def add_theme(self, config) -> None:
-        """Our template overrides after the user's custom_dir, our assets after theirs."""
+        """Our template overrides after the user's custom_dir, our assets after theirs.
+
+        plotly.min.js (4.8 MB) is not a script of every page: kpisite.js loads it beside
+        itself when a page with a chart shows, on first load or by instant navigation.
+        """
         dirs = config.theme.dirs
         position = 1 if config.theme.custom_dir else 0
         if str(TEMPLATES) not in dirs:
             dirs.insert(position, str(TEMPLATES))
         config.extra_css.append(f"{ASSET_DIR}/kpisite.css")
-        config.extra_javascript.append(f"{ASSET_DIR}/plotly.min.js")
         config.extra_javascript.append(f"{ASSET_DIR}/kpisite.js")
 
     def on_files(self, files: Files, *, config) -> Files:
@@ -133,11 +164,13 @@ class KpiSitePlugin(BasePlugin):
             )
 
         if files.get_file_from_path(DASHBOARD_PAGE) is None:
-            content = dashboard_markdown(self.book.catalog, self.context)
+            content = dashboard_markdown(self.book.catalog) if self.book else DASHBOARD_TITLE
             files.append(File.generated(config, DASHBOARD_PAGE, content=content))
         return files
 
     def on_page_markdown(self, markdown, *, page, config, files):
+        if self.user_error is not None:
+            return unavailable_page(markdown, self.user_error)
         # Front matter is gone from `markdown`: count its lines so errors name source lines.
         source = page.file.content_string
         offset = (
@@ -149,39 +182,84 @@ class KpiSitePlugin(BasePlugin):
         return markdown
 
     def on_serve(self, server, *, config, builder):
-        for path in watched_paths(self.project, self.book):
-            server.watch(str(path))
+        # Kept: each rebuild watches what its config names (a catalog added meanwhile).
+        self.server = server
+        self.watch_new_paths()
         return server
 
+    def watch_new_paths(self) -> None:
+        if self.server is None or self.project is None:
+            return
+        for path, recursive in watched_paths(self.project, self.book):
+            if path not in self.watched:
+                self.watched.add(path)
+                self.server.watch(str(path), recursive=recursive)
+
     def on_post_build(self, *, config):
-        problems = self.extension.problems if self.extension else []
+        if self.book is None:
+            return  # the error is on every page (serve) or stopped the build
+        problems = self.extension.problems
         self.log_summary(len(problems))
         # A KPI query the engine refused: the page shows n/a, strict mode must count it.
         for failure in self.book.stats.failures:
             log.warning("%s", failure)
         close_workbook(self.book)
+        self.report(problems)
 
-        fail = not self.serving and self.project.settings.on_error == "fail"
+    def report(self, problems: list) -> None:
+        """Directive errors fail the build (`on_error: fail`) or are warnings that never
+        fail it (`on_error: warn`, whatever `strict`): they go to a logger outside
+        `mkdocs.`, which strict mode does not count. A preview only warns."""
+        warn = self.serving or self.project.settings.on_error == "warn"
+        logger = warnings_log if warn else log
         for problem in sorted(problems, key=page_order):
-            log.log(logging.ERROR if fail else logging.WARNING, str(problem))
-        if problems and fail:
+            logger.log(logging.WARNING if warn else logging.ERROR, str(problem))
+        if problems and not warn:
             # Each problem was logged just above: the failure only counts them.
-            count = f"{len(problems)} directive error" + ("" if len(problems) == 1 else "s")
-            raise PluginError(f"{count} in the report pages (listed above)")
+            raise PluginError(
+                f"{plural(len(problems), 'directive error')} in the report pages (listed above)"
+            )
 
     def log_summary(self, errors: int) -> None:
         queries, cached = engine_counts(self.book)
         log.info(
-            "kpisite: %d pages, %d directives (%d charts), %d KPI values from the cache, "
-            "%d queries run, %d directive errors, in %.2f s",
-            self.pages,
-            self.context.directives,
-            self.context.charts,
-            cached,
-            queries,
-            errors,
+            "kpisite: %s, %s (%s), %s from the cache, %s run, %s, in %.2f s",
+            plural(self.pages, "page"),
+            plural(self.context.directives, "directive"),
+            plural(self.context.charts, "chart"),
+            plural(cached, "KPI value"),
+            plural(queries, "query", "queries"),
+            plural(errors, "directive error"),
             time.monotonic() - self.started,
         )
+
+
+def plural(count: int, word: str, words: str | None = None) -> str:
+    """ "1 query", "2 queries", "0 pages"."""
+    return f"{count} {word if count == 1 else words or word + 's'}"
+
+
+def fill_site_url(config) -> None:
+    """site_url when mkdocs.yml sets none: instant navigation and the version selector need
+    a sitemap of the pages' real addresses (mkdocs-material matches a link against it).
+
+    KPISITE_SITE_URL names where the site is served (the GitHub Pages address in CI), else
+    PLACEHOLDER_URL, the address of `python -m http.server` in site/; served elsewhere,
+    links load whole pages. A published version lives under its period's folder.
+    """
+    base = config.site_url or os.environ.get("KPISITE_SITE_URL") or PLACEHOLDER_URL
+    base = base if base.endswith("/") else base + "/"
+    version = os.environ.get("KPISITE_PERIOD") if os.environ.get("KPISITE_VERSIONED") else None
+    config.site_url = urljoin(base, f"{version}/") if version and not config.site_url else base
+
+
+def unavailable_page(markdown: str, error: KpisiteError) -> str:
+    """A page whose figures cannot be computed: its title, then the error."""
+    from site_builder.markdown import error_block
+
+    title = next((line for line in markdown.splitlines() if line.startswith("# ")), "")
+    listing = "".join(f"\n{problem}" for problem in error.problems)
+    return f"{title}\n\n{error_block(f'{error}{listing}', None, UNAVAILABLE)}\n"
 
 
 def open_workbook(project: Project):
@@ -258,8 +336,13 @@ def extracted_label(project: Project, book) -> str | None:
     return formats.timestamp(moment.astimezone(project.zone), project.settings.locale)
 
 
-def watched_paths(project: Project, book) -> list[Path]:
-    """The extract folder, mapped raw sources' folders and the project's catalogs."""
-    paths = [project.data_dir, *(project.path(catalog) for catalog in project.settings.catalogs)]
-    paths += [file.parent for file in book.extract.all_files()]
-    return sorted({path for path in paths if path.exists()})
+def watched_paths(project: Project, book) -> list[tuple[Path, bool]]:
+    """(path, recursive) of the extract folder, mapped raw sources' folders and the
+    project's catalogs; a catalog not written yet is watched through its folder."""
+    paths = {(project.data_dir, True)}
+    for catalog in project.settings.catalogs:
+        path = project.path(catalog)
+        paths.add((path, False) if path.exists() else (path.parent, False))
+    if book is not None:
+        paths |= {(file.parent, True) for file in book.extract.all_files()}
+    return sorted((path, recursive) for path, recursive in paths if path.exists())

@@ -14,7 +14,7 @@ from html import escape
 
 from kpi.formatting import shows_digit
 from site_builder import formats
-from site_builder.directives import Spec
+from site_builder.directives import AMOUNT_MODES, Spec
 
 
 @dataclass
@@ -37,11 +37,25 @@ class RenderContext:
         return self.book.catalog.get(name)
 
     def label(self, name: str) -> str:
-        """The KPI's label; a parameterised KPI adds its arguments: "Complétude (email)"."""
+        """The KPI's label; a parameterised KPI adds its arguments as a reader names them:
+        "Complétude (pays)"."""
         label = getattr(self.kpi(name), "label", None) or name
         if "(" in name:
-            label += " (" + name.split("(", 1)[1].rstrip(")").replace(",", ", ") + ")"
+            args = name.split("(", 1)[1].rstrip(")").split(",")
+            label += (
+                " (" + ", ".join(formats.field_label(a.strip(), self.locale) for a in args) + ")"
+            )
         return label
+
+    def title(self, name: str, mode: str) -> str:
+        """A column's title in a mode: a mean is titled by what it averages, "Montant des
+        commandes (moyenne cumulée)", not by the KPI ("Chiffre d'affaires")."""
+        if mode == "count":
+            return self.label(name)
+        base = self.label(name)
+        if mode in AMOUNT_MODES:
+            base = formats.amount_label(self.kpi(name), self.locale) or base
+        return f"{base} ({self.words['mode_' + mode]})"
 
     def unit(self, name: str) -> str | None:
         return getattr(self.kpi(name), "unit", None)
@@ -117,6 +131,8 @@ def render_value(spec: Spec, ctx: RenderContext) -> str:
 
     comparison = ctx.book.compare(name, ctx.period, against=options["compare"], filters=filters)
     delta = delta_html(comparison, options["compare"], ctx, "kpisite-delta")
+    if options.get("show") == "delta":
+        return f'<span class="kpisite-inline" data-kpi="{name}">{delta}</span>'
     shown = value_html(comparison.current)
     return f'<span class="kpisite-inline" data-kpi="{name}">{shown} ({delta})</span>'
 
@@ -190,12 +206,16 @@ def render_grid(spec: Spec, ctx: RenderContext) -> str:
     for level, row in enumerate(spec.rows):
         tiles = "".join(render_tile(tile, ctx) for tile in row)
         rows.append(
-            f'<div class="kpisite-grid__row kpisite-grid__row--{min(level, 2)}">{tiles}</div>'
+            f'<div class="kpisite-grid__row kpisite-grid__row--{min(level, 2)}" '
+            f'style="--kpisite-tiles: {len(row)}">{tiles}</div>'
         )
     return f'<div class="kpisite-grid">{"".join(rows)}</div>'
 
 
 # --- Data of charts and tables -------------------------------------------------------
+
+# Means and deviations of counted things or scores: one number of decimals per column.
+AMOUNT_PATTERN = "#,##0.00"
 
 
 @dataclass
@@ -209,6 +229,7 @@ class Frame:
     total: dict[str, tuple] | None = None
     units: dict[str, str | None] = field(default_factory=dict)
     titles: dict[str, str] = field(default_factory=dict)  # column -> header
+    in_time: bool = False  # rows are periods, oldest first: they sort by their order
 
 
 def frame(spec: Spec, ctx: RenderContext) -> Frame:
@@ -219,10 +240,9 @@ def frame(spec: Spec, ctx: RenderContext) -> Frame:
     else:
         found = series_frame(spec, ctx)
     mode = spec.options.get("mode", "count")
-    suffix = f" ({ctx.words['mode_' + mode]})" if mode != "count" else ""
     for column in found.columns:
         if column not in found.titles:
-            found.titles[column] = ctx.label(column) + suffix
+            found.titles[column] = ctx.title(column, mode)
     return found
 
 
@@ -233,7 +253,7 @@ def kpi_frame(spec: Spec, ctx: RenderContext) -> Frame:
     cells = {"value": [(v.value, cell_text(v), v.reason) for v in values]}
     labels = [ctx.label(name) for name in spec.kpis]
     return Frame(
-        "Indicateur",
+        ctx.words["indicator"],
         labels,
         ["value"],
         cells,
@@ -245,14 +265,13 @@ def kpi_frame(spec: Spec, ctx: RenderContext) -> Frame:
 
 def series_frame(spec: Spec, ctx: RenderContext) -> Frame:
     options = spec.options
-    grain = None if options["over"] == "period" else options["over"]
     series = ctx.book.series(
         spec.kpis,
         ctx.period,
         count=options["periods"],
         filters=options["filters"] or None,
         mode=options["mode"],
-        grain=grain,
+        grain=options["over"],
     )
     labels = [formats.short_period(p, ctx.locale) for p in series.periods]
     mode = options["mode"]
@@ -260,7 +279,7 @@ def series_frame(spec: Spec, ctx: RenderContext) -> Frame:
     units = {
         name: mode_unit(value_unit(series.values[name], ctx.unit(name)), mode) for name in spec.kpis
     }
-    return Frame(ctx.words["period"], labels, list(spec.kpis), cells, None, units)
+    return Frame(ctx.words["period"], labels, list(spec.kpis), cells, None, units, in_time=True)
 
 
 def value_unit(values: list, default: str | None) -> str | None:
@@ -270,13 +289,16 @@ def value_unit(values: list, default: str | None) -> str | None:
 
 def mode_unit(unit: str | None, mode: str) -> str | None:
     """A mean or deviation of counted things (scores, amounts) is not a whole count."""
-    return "number" if unit == "count" and mode in ("mean", "std", "cumulative_mean") else unit
+    return "number" if unit in ("count", "score") and mode in AMOUNT_MODES else unit
 
 
 def cell_of(value, mode: str, ctx: RenderContext) -> tuple:
     """(raw value, text shown, n/a reason) of one cell in a presentation mode."""
-    if value.value is not None and mode_unit(value.unit, mode) != value.unit:
-        return value.value, formats.number(value.value, "number", ctx.locale, ctx.currency), None
+    if value.value is None:
+        return None, cell_text(value), value.reason
+    if mode in AMOUNT_MODES and mode_unit(value.unit, mode) == "number":
+        shown = formats.number(value.value, "number", ctx.locale, ctx.currency, AMOUNT_PATTERN)
+        return value.value, shown, None
     return value.value, cell_text(value), value.reason
 
 
@@ -286,48 +308,53 @@ def cell_text(value) -> str:
 
 def breakdown_frame(spec: Spec, ctx: RenderContext) -> Frame:
     options = spec.options
+    mode = options["mode"]
     result = ctx.book.breakdown(
         spec.kpis,
         ctx.period,
         by=options["by"],
         top=options["top"],
         other=True,
-        mode=options["mode"],
+        mode=mode,
         filters=options["filters"] or None,
     )
     labels = [str(label) for label, _ in result.rows]
     cells = {
-        name: [
-            (vals[name].value, cell_text(vals[name]), vals[name].reason) for _, vals in result.rows
-        ]
-        for name in spec.kpis
+        name: [cell_of(values[name], mode, ctx) for _, values in result.rows] for name in spec.kpis
     }
-    total = total_cells(getattr(result, "total", None), spec.kpis)
+    total = total_cells(getattr(result, "total", None), spec.kpis, mode, ctx)
     units = {
-        name: value_unit([row[name] for _, row in result.rows], ctx.unit(name))
+        name: mode_unit(value_unit([row[name] for _, row in result.rows], ctx.unit(name)), mode)
         for name in spec.kpis
     }
     heading = formats.dimension_label(options["by"], ctx.locale)
     return Frame(heading, labels, list(spec.kpis), cells, total, units)
 
 
-def total_cells(total, kpis: list[str]) -> dict | None:
+def total_cells(total, kpis: list[str], mode: str, ctx: RenderContext) -> dict | None:
+    """The total row in the mode's unit: shares add up to 100 %."""
     if total is None:
         return None
     values = total[1] if isinstance(total, tuple) else total
-    return {
-        name: (values[name].value, cell_text(values[name]), values[name].reason)
-        for name in kpis
-        if name in values
-    }
+    cells = {}
+    for name in kpis:
+        if name not in values:
+            continue
+        value = values[name]
+        if mode == "percent" and value.value is not None and value.unit != "percent":
+            cells[name] = (1.0, formats.number(1, "percent", ctx.locale), None)
+        else:
+            cells[name] = cell_of(value, mode, ctx)
+    return cells
 
 
 # --- Tables ----------------------------------------------------------------------------
 
 
 def table_html(data: Frame, ctx: RenderContext, caption: str = "", sortable: bool = True) -> str:
-    """An accessible HTML table of a frame; numbers carry their raw value for sorting."""
-    # No class: mkdocs-material styles `table:not([class])`.
+    """An accessible HTML table of a frame; numbers carry their raw value for sorting, and
+    periods their order (a dimension's members sort by their name)."""
+    # No class: mkdocs-material styles `table:not([class])` and wraps it to scroll.
     sort = ' data-sortable="true"' if sortable else ""
     head = [f'<th scope="col">{escape(data.heading)}</th>']
     head += [f'<th scope="col">{escape(data.titles[name])}</th>' for name in data.columns]
@@ -335,7 +362,8 @@ def table_html(data: Frame, ctx: RenderContext, caption: str = "", sortable: boo
     body = []
     for index, label in enumerate(data.labels):
         cells = "".join(cell_html(data.cells[name][index]) for name in data.columns)
-        body.append(f'<tr><th scope="row" data-value="{index}">{escape(label)}</th>{cells}</tr>')
+        order = f' data-value="{index}"' if data.in_time else ""
+        body.append(f'<tr><th scope="row"{order}>{escape(label)}</th>{cells}</tr>')
 
     foot = ""
     if data.total:
@@ -375,7 +403,6 @@ def render_table(spec: Spec, ctx: RenderContext) -> str:
         f'data-filename="{escape(filename)}.csv">{escape(ctx.words["download"])}</button>'
     )
     table = table_html(data, ctx, caption=title).replace("<table ", f'<table id="{table_id}" ', 1)
-    table = f'<div class="md-typeset__scrollwrap">{table}</div>'
     return f'<div class="kpisite-table">{table}{button}</div>'
 
 
@@ -417,18 +444,25 @@ def values_html(data: Frame, ctx: RenderContext, title: str) -> str:
 
 
 def figure_of(spec: Spec, data: Frame, ctx: RenderContext, title: str) -> dict:
-    """A minimal plotly figure (no template: kpisite.js styles it for the palette)."""
+    """A minimal plotly figure (no template: kpisite.js styles it for the palette). Every
+    number it shows, ticks and slice labels included, is formatted here with babel."""
     kind = spec.options["type"]
     traces = [trace(kind, name, data, ctx) for name in data.columns]
-    layout = {"title": {"text": title}, "showlegend": len(traces) > 1 or kind == "pie"}
+    layout = {
+        "title": {"text": title, "automargin": True},
+        "showlegend": len(traces) > 1 or kind == "pie",
+        "separators": formats.separators(ctx.locale),
+    }
+    if kind == "pie":
+        return {"data": traces, "layout": layout}
 
-    axis = axis_format(data.units.get(data.columns[0]), ctx)
+    numbers = [cell[0] for name in data.columns for cell in data.cells[name] if cell[0] is not None]
+    value_axis = axis_format(numbers, data.units.get(data.columns[0]), ctx)
+    category_axis = {"type": "category", "automargin": True}
     if kind == "hbars":
-        layout["xaxis"] = axis
-        layout["yaxis"] = {"autorange": "reversed", "automargin": True}
-    elif kind != "pie":
-        layout["yaxis"] = axis
-        layout["xaxis"] = {"type": "category", "automargin": True}
+        layout["xaxis"], layout["yaxis"] = value_axis, {**category_axis, "autorange": "reversed"}
+    else:
+        layout["yaxis"], layout["xaxis"] = value_axis, category_axis
     return {"data": traces, "layout": layout}
 
 
@@ -443,8 +477,10 @@ def trace(kind: str, name: str, data: Frame, ctx: RenderContext) -> dict:
             "labels": data.labels,
             "values": values,
             "customdata": shown,
+            "text": shares(values, ctx),
+            "textinfo": "text",
             "name": label,
-            "hovertemplate": "%{label} : %{customdata}<extra></extra>",
+            "hovertemplate": "%{label} : %{customdata} (%{text})<extra></extra>",
             "sort": False,
         }
     if kind == "hbars":
@@ -469,13 +505,25 @@ def trace(kind: str, name: str, data: Frame, ctx: RenderContext) -> dict:
     return {"type": "bar", **base}
 
 
-def axis_format(unit: str | None, ctx: RenderContext) -> dict:
-    if unit == "percent":
-        return {"tickformat": ".0%", "rangemode": "tozero"}
-    if unit == "currency":
-        return {
-            "tickformat": ",.0f",
-            "ticksuffix": " €" if ctx.currency == "EUR" else f" {ctx.currency}",
-            "rangemode": "tozero",
-        }
-    return {"tickformat": ",~r", "rangemode": "tozero"}
+def shares(values: list, ctx: RenderContext) -> list[str]:
+    """Each slice's share of the pie, as the site writes percentages ("49,7 %")."""
+    total = sum(value for value in values if value)
+    return [
+        formats.number(value / total if total and value else 0, "percent", ctx.locale)
+        for value in values
+    ]
+
+
+def axis_format(numbers: list[float], unit: str | None, ctx: RenderContext) -> dict:
+    """The value axis: round ticks labelled in the locale ("200 k €", "80 %"), from zero,
+    its labels given room by automargin (never cut at a fixed margin)."""
+    ticks = formats.nice_ticks(min(numbers, default=0.0), max(numbers, default=0.0))
+    step = ticks[1] - ticks[0] if len(ticks) > 1 else 1.0
+    return {
+        "tickmode": "array",
+        "tickvals": ticks,
+        "ticktext": [formats.tick_text(t, unit, step, ctx.locale, ctx.currency) for t in ticks],
+        "range": [ticks[0], ticks[-1]],
+        "automargin": True,
+        "zeroline": True,
+    }

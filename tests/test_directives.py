@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import markdown
 import pytest
+from babel.numbers import format_currency
 from conftest import ROOT
 
 from kpi.engine import Workbook
@@ -171,8 +172,8 @@ ERRORS = [
         "page.md:3: mode: unknown value 'percnt' (did you mean 'percent'?)",
     ),
     (
-        "/// kpi-chart\nkpis: [revenue, nps]\ntype: pie\nby: channel\n///",
-        "page.md:4: unknown dimension 'channel' for revenue, nps (these KPIs share no dimension)",
+        "/// kpi-table\nkpis: [revenue, nps]\nby: channel\n///",
+        "page.md:3: unknown dimension 'channel' for revenue, nps (these KPIs share no dimension)",
     ),
     (
         "/// kpi-table\nkpis: [revenue]\nfilters: {contry_code: FR}\n///",
@@ -194,10 +195,7 @@ ERRORS = [
         "/// kpi-grid\n///",
         "page.md:1: kpi-grid: expected 'rows:', a list of rows of KPIs (e.g. rows: [[revenue], [orders_count, average_basket]])",
     ),
-    (
-        "/// kpi-tile | nps\n",
-        "page.md:1: directive 'kpi-tile' is never closed (end it with a line '///')",
-    ),
+    ("/// kpi-tile | nps\n", "page.md:1: block kpi-tile is never closed (add a line `///`)"),
     # An opening line that does not read '/// KIND | KPI' is an error, not a paragraph.
     (
         "# T\n\n/// kpi-tile revenue\n///",
@@ -293,3 +291,230 @@ def test_a_tile_shows_its_target_status_by_the_kpi_direction(book, monkeypatch):
         '<div class="kpisite-tile__target kpisite-bad">Objectif 25,0\xa0% : non atteint</div>'
         in html
     )
+
+
+# --- Modes a KPI supports, checked when the directive is read ----------------------------
+
+AMOUNTS = "ces, ces_responses, csat_responses, nps_responses, orders_count, revenue"
+MODE_ERRORS = [
+    (
+        "/// kpi-chart\nkpis: [nps]\ntype: hbars\nby: platform\nmode: mean\n///",
+        f"page.md:5: mode 'mean' needs a KPI measured over an amount ({AMOUNTS}); 'nps' is a formula (modes for nps: count)",
+    ),
+    (
+        "/// kpi-chart\nkpis: [nps]\nover: month\nmode: cumulative_mean\n///",
+        f"page.md:4: mode 'cumulative_mean' needs a KPI measured over an amount ({AMOUNTS}); 'nps' is a formula (modes for nps: count)",
+    ),
+    (
+        "/// kpi-table\nkpis: [active_rate]\nby: country_code\nmode: mean\n///",
+        f"page.md:4: mode 'mean' needs a KPI measured over an amount ({AMOUNTS}); 'active_rate' is a formula (modes for active_rate: count)",
+    ),
+    (
+        "/// kpi-table\nkpis: [average_basket]\nby: channel\nmode: percent\n///",
+        "page.md:4: mode 'percent' shows shares of a total that adds up; 'average_basket' is a formula (modes for average_basket: count)",
+    ),
+    (
+        "/// kpi-table\nkpis: [ces]\nby: platform\nmode: percent\n///",
+        "page.md:4: mode 'percent' shows shares of a total that adds up; 'ces' is a measure of mean(score) (modes for ces: count, mean, std)",
+    ),
+]
+
+
+@pytest.mark.parametrize(("source", "message"), MODE_ERRORS)
+def test_a_mode_the_kpi_cannot_have_is_an_error_at_the_mode_line(book, source, message):
+    html, problems = convert(book, source)
+
+    assert problems == [message]
+    assert "kpisite-error" in html and "kpisite-chart" not in html
+
+
+def test_the_readme_chart_by_platform_with_a_mean_renders(book):
+    # The README's example: the mean CES score by platform, answers from France only.
+    source = (
+        "/// kpi-chart\nkpis: [ces]\ntype: hbars\nby: platform\nmode: mean\n"
+        "filters: {respondent_country: FR}\n///"
+    )
+
+    html, problems = convert(book, source)
+
+    assert problems == [] and 'class="kpisite-chart"' in html
+
+
+def test_an_unexpected_failure_is_the_directive_s_error_and_the_page_goes_on(book, monkeypatch):
+    from site_builder import render
+
+    def broken(spec, ctx):
+        raise KeyError("mean_of")
+
+    monkeypatch.setitem(render.__dict__, "render_chart", broken)
+    html, problems = convert(book, "/// kpi-chart | revenue\n///\n\nCA : [[kpi revenue]].\n")
+
+    assert problems == [
+        "page.md:1: internal error while rendering this directive (KeyError: 'mean_of'); "
+        "this is a bug in kpisite, please report it"
+    ]
+    assert 'data-kpi="revenue" class="kpisite-value"' in html  # the rest of the page
+
+
+# --- Blocks inside admonitions and list items; text nothing rendered ------------------------
+
+
+def test_a_block_indented_in_an_admonition_or_a_list_item_renders_there(book):
+    source = (
+        "!!! note\n    Texte\n\n    /// kpi-tile | revenue\n    sparkline: 0\n    ///\n\n"
+        "- point\n\n    /// kpi-tile | orders_count\n    sparkline: 0\n    ///\n"
+    )
+
+    html, problems = convert(book, source)
+
+    assert problems == []
+    note = html[html.index('<div class="admonition note">') : html.index("<ul>")]
+    assert 'data-kpi="revenue"' in note
+    assert 'data-kpi="orders_count"' in html[html.index("<li>") : html.index("</li>")]
+    assert "///" not in html
+
+
+def test_an_error_in_an_indented_block_names_its_line(book):
+    html, problems = convert(book, "!!! note\n\n    /// kpi-tile | revenu\n    ///\n")
+
+    assert problems == ["page.md:3: unknown KPI 'revenu' (did you mean 'revenue'?)"]
+    assert html.index('class="admonition note"') < html.index("kpisite-error")
+
+
+def test_an_indented_code_block_is_code_not_a_directive(book):
+    html, problems = convert(book, "Exemple :\n\n    /// kpi-tile | nope\n    ///\n")
+
+    assert problems == []
+    assert "<pre><code>/// kpi-tile | nope" in html
+
+
+LEFTOVERS = [
+    ("# T\n\n> /// kpi-tile | revenue\n> ///\n", "page.md:3", "/// kpi-tile | revenue"),
+    ("Le CA : [[kpi]].\n", "page.md:1", "[[kpi]]"),
+    ("| a |\n| - |\n| [[kpi revenue |\n", "page.md:3", "[[kpi revenue |"),
+]
+
+
+@pytest.mark.parametrize(("source", "where", "text"), LEFTOVERS)
+def test_directive_text_left_in_the_page_is_an_error_never_silent(book, source, where, text):
+    html, problems = convert(book, source)
+
+    assert problems == [
+        f"{where}: directive text left as is: '{text}' (a directive goes on lines of its own, "
+        "in a paragraph, an admonition or a list item; '[[kpi NAME]]' inline)"
+    ]
+    assert "kpisite-error" in html
+
+
+def test_inline_directives_accept_spaces_and_any_case(book):
+    html, problems = convert(book, "[[ kpi orders_count ]] et [[KPI orders_count]]")
+
+    assert problems == []
+    assert html.count('data-kpi="orders_count" class="kpisite-value">382<') == 2
+
+
+# --- Unclosed blocks, repeated options, every error of a block -------------------------------
+
+
+def test_an_unclosed_block_swallows_nothing_after_its_options(book):
+    source = (
+        "# T\n\n/// kpi-tile | revenue\ncompare: none\n\nUn paragraphe.\n\n"
+        "/// kpi-tile | orders_count\nsparkline: 0\n///\n"
+    )
+
+    html, problems = convert(book, source)
+
+    assert problems == ["page.md:3: block kpi-tile is never closed (add a line `///`)"]
+    assert "<p>Un paragraphe.</p>" in html and 'data-kpi="orders_count"' in html
+    assert "compare: none" not in html
+
+
+REPEATED = [
+    (
+        "[[kpi revenue compare=previous compare=last_year]]",
+        "page.md:1: option 'compare' is given twice (previous, last_year)",
+    ),
+    (
+        "[[kpi revenue compare=previous delta=last_year]]",
+        "page.md:1: give 'compare' (the value and its change) or 'delta', not both",
+    ),
+    (
+        "/// kpi-chart\nkpis: [revenue]\nby: channel\ntitle: a\nby: country_code\n///",
+        "page.md:5: kpi-chart: option 'by' is given twice (first on line 3)",
+    ),
+    (
+        "/// kpi-chart | revenue\nkpis: [nps]\n///",
+        "page.md:2: kpi-chart: KPIs given twice: '| revenue' and 'kpis:' (keep one of them)",
+    ),
+]
+
+
+@pytest.mark.parametrize(("source", "message"), REPEATED)
+def test_an_option_given_twice_is_an_error(book, source, message):
+    _, problems = convert(book, source)
+
+    assert problems == [message]
+
+
+def test_a_filter_dimension_given_twice_matches_either_value(book):
+    import duckdb
+
+    period = book.period("2026-10")
+    ((expected,),) = duckdb.sql(
+        f"""select sum(total_amount) from '{ROOT / "data" / "orders.parquet"}'
+        where status = 'completed' and not is_test and channel in ('web', 'store')
+        and ordered_at >= '{period.start_utc.isoformat()}'::timestamptz
+        and ordered_at < '{period.end_utc.isoformat()}'::timestamptz"""
+    ).fetchall()
+
+    html, problems = convert(book, "[[kpi revenue channel=web channel=store]]")
+
+    assert problems == []
+    shown = format_currency(expected, "EUR", locale="fr_FR")
+    assert f'class="kpisite-value">{shown}</span>' in html
+
+
+def test_every_problem_of_a_block_is_reported_at_its_own_line(book):
+    source = "/// kpi-chart | revenue\nover: fortnight\nperiods: -3\ntop: 0\n///"
+
+    _, problems = convert(book, source)
+
+    assert problems == [
+        "page.md:2: over: unknown value 'fortnight' (expected one of: day, month, quarter, week, year)",
+        "page.md:3: periods: expected a whole number from 1 to 120, got -3",
+        "page.md:4: top: keeps the largest members of a breakdown; 'over' shows every period (remove it, or use 'by: <dimension>')",
+    ]
+
+
+LINES = [
+    # The filter's own line, though its dimension is named earlier by `by`.
+    (
+        "/// kpi-table | revenue\nby: channel\ntitle: country_code\nfilters:\n  country_code: FRR\n///",
+        "page.md:5: unknown value 'FRR' for country_code (did you mean 'FR'?)",
+    ),
+    # An unclosed bracket: the line where it opens, not where the parser gave up.
+    (
+        "/// kpi-table\nkpis: [revenue\nby: channel\ntitle: x\n///",
+        "page.md:2: kpi-table: options are not valid YAML: expected ',' or ']', but got ':'",
+    ),
+    # `over` takes a grain; the undocumented "period" is gone.
+    (
+        "/// kpi-chart | revenue\nover: period\n///",
+        "page.md:2: over: unknown value 'period' (expected one of: day, month, quarter, week, year)",
+    ),
+    (
+        "/// kpi-chart\nkpis: [revenue, orders_count]\nby: country_code\n///",
+        "page.md:2: kpi-chart: one axis cannot show KPIs of different units: revenue (currency), orders_count (number) (draw one chart per unit, or use a kpi-table)",
+    ),
+    (
+        "/// kpi-table | revenue\nby: channel\nperiods: 6\n///",
+        "page.md:3: periods: counts periods over time; 'by' shows the report period (remove it, or use 'over: month')",
+    ),
+]
+
+
+@pytest.mark.parametrize(("source", "message"), LINES)
+def test_each_problem_names_the_line_it_is_on(book, source, message):
+    _, problems = convert(book, source)
+
+    assert problems == [message]

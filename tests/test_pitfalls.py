@@ -151,19 +151,40 @@ def mkdocs_strict_build(folder) -> subprocess.CompletedProcess:
 
 
 @pytest.mark.slow
-def test_a_directive_warning_fails_mkdocs_strict_mode_when_on_error_is_warn(tmp_path):
-    # Strict mode only counts loggers under `mkdocs.`: with on_error: warn the plugin does
-    # not raise, so the build fails only if its warning goes to mkdocs.plugins.kpisite.
+@pytest.mark.parametrize("command", ["mkdocs", "kpisite"])
+def test_on_error_warn_builds_the_site_even_in_strict_mode(tmp_path, command):
+    # `on_error: warn` means "do not fail": its warnings go to a logger outside `mkdocs.`,
+    # which strict mode (mkdocs.yml sets strict: true) does not count.
     copy_project({"index.md": "# A\n\nValeur : [[kpi revenu]].\n"}, tmp_path)
     config = tmp_path / "mkdocs.yml"
     config.write_text(config.read_text(encoding="utf-8") + "      on_error: warn\n")
 
-    done = mkdocs_strict_build(tmp_path)
+    if command == "mkdocs":
+        done = mkdocs_strict_build(tmp_path)
+    else:
+        done = subprocess.run(
+            [sys.executable, "-m", "site_builder.cli", "build", "--period", "2026-10"]
+            + ["--project", str(tmp_path)],
+            capture_output=True,
+            text=True,
+            check=False,
+            env=clean_env(),
+        )
 
     output = done.stdout + done.stderr
-    assert done.returncode == 1, output
-    assert "index.md:3: unknown KPI 'revenu'" in output
-    assert "Aborted with 1 warnings in strict mode" in output
+    assert done.returncode == 0, output
+    assert "index.md:3: unknown KPI 'revenu' (did you mean 'revenue'?)" in output
+    assert "kpisite-error" in (tmp_path / "site" / "index.html").read_text(encoding="utf-8")
+
+
+@pytest.mark.slow
+def test_on_error_fail_fails_mkdocs_strict_mode_too(tmp_path):
+    copy_project({"index.md": "# A\n\nValeur : [[kpi revenu]].\n"}, tmp_path)
+
+    done = mkdocs_strict_build(tmp_path)
+
+    assert done.returncode == 1
+    assert "index.md:3: unknown KPI 'revenu'" in done.stdout + done.stderr
 
 
 @pytest.mark.slow
@@ -305,3 +326,15 @@ def test_a_change_that_rounds_to_zero_shows_no_sign_and_no_arrow():
     assert text == "-0,1\u00a0pt"
     comparison = SimpleNamespace(delta=Decimal("-0.001"), delta_formatted=text, improved=False)
     assert mark(comparison) == ("▼", "bad")
+
+
+def test_a_directive_nested_in_a_pymdownx_block_renders_inside_it(sample_book):
+    # pymdownx.blocks parses its own blocks' content: the directive, rendered by the
+    # pre-pass, must end up inside the details element, not as literal text.
+    page = "/// details | Détails\n\n/// kpi-tile | revenue\nsparkline: 0\n///\n\n///\n"
+
+    html, problems = convert(sample_book, page, ["pymdownx.blocks.details"])
+
+    assert problems == []
+    details = html[html.index("<details") : html.index("</details>")]
+    assert 'data-kpi="revenue"' in details and "///" not in html

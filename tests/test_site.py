@@ -3,6 +3,7 @@ numbers checked against independent SQL, offline assets, metadata, and error rep
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import subprocess
@@ -100,11 +101,16 @@ def test_plotly_js_is_shipped_once_from_the_installed_package_and_not_committed(
 
     assert shipped.read_bytes() == installed.read_bytes()
     assert not list((ROOT / "site_builder").rglob("plotly*.js"))
-    assert sum(page(name).count("plotly.min.js") for name in PAGES) == len(PAGES)
+    # Not a script of every page: kpisite.js loads it where a chart shows.
+    assert not any("plotly.min.js" in page(name) for name in PAGES)
+    assert all("assets/kpisite/kpisite.js" in page(name) for name in PAGES)
 
 
 def test_no_page_loads_anything_from_another_origin():
-    loads = re.compile(r'<(?:script|link|img|iframe)\b[^>]*?\b(?:src|href)="(https?:)?//', re.I)
+    # A canonical link names the page's address; it loads nothing.
+    loads = re.compile(
+        r'<(?:script|link(?! rel="canonical")|img|iframe)\b[^>]*?\b(?:src|href)="(https?:)?//', re.I
+    )
 
     for name in PAGES:
         html = page(name)
@@ -121,11 +127,57 @@ def test_chart_figures_live_in_data_attributes_with_a_table_alternative():
     assert '"template"' not in html  # styling is applied once, in kpisite.js
 
 
-def test_search_index_holds_kpi_labels():
+def test_search_index_holds_kpi_labels_and_splits_words_at_apostrophes():
     site, _ = sample_site()
-    index = (site / "search" / "search_index.json").read_text(encoding="utf-8")
+    index = json.loads((site / "search" / "search_index.json").read_text(encoding="utf-8"))
 
-    assert "Taux d'attrition" in index or "Taux d\\u0027attrition" in index
+    assert "Taux d'attrition" in json.dumps(index, ensure_ascii=False)
+    assert re.split(index["config"]["separator"], "chiffre d'affaires") == [
+        "chiffre",
+        "d",
+        "affaires",
+    ]
+    assert re.split(index["config"]["separator"], "9,3 %") != ["9,3 %"]
+
+
+def test_the_sitemap_lists_every_page_for_instant_navigation():
+    site, _ = sample_site()
+    sitemap = (site / "sitemap.xml").read_text(encoding="utf-8")
+
+    # No site_url in mkdocs.yml: the documented placeholder, where `python -m http.server`
+    # in site/ serves it.
+    locations = re.findall(r"<loc>([^<]+)</loc>", sitemap)
+    assert sorted(locations) == sorted(
+        "http://127.0.0.1:8000/" + ("" if name == "index" else f"{name}/") for name in PAGES
+    )
+
+
+@pytest.mark.parametrize(
+    ("environment", "site_url"),
+    [
+        ({"KPISITE_SITE_URL": "https://acme.github.io/crm"}, "https://acme.github.io/crm/"),
+        (
+            {"KPISITE_SITE_URL": "https://acme.github.io/crm/", "KPISITE_VERSIONED": "1"},
+            "https://acme.github.io/crm/2026-09/",
+        ),
+        ({}, "http://127.0.0.1:8000/"),
+    ],
+)
+def test_site_url_comes_from_the_environment_and_a_version_adds_its_folder(environment, site_url):
+    from mkdocs.config import load_config
+
+    from site_builder.build import environment as env
+
+    with env(**STAMP, **environment, KPISITE_PERIOD="2026-09"):
+        config = load_config(str(ROOT / "mkdocs.yml"))
+        config = config.plugins.on_config(config)
+
+    assert config.site_url == site_url
+
+
+def test_the_footer_has_no_english_generator_line():
+    for name in PAGES:
+        assert "Made with" not in page(name)
 
 
 BAD_PAGES = {

@@ -65,7 +65,7 @@ def test_the_plugin_watches_the_extract_and_the_catalogs(tmp_path):
     class Server:
         watched: list[str] = []
 
-        def watch(self, path):
+        def watch(self, path, recursive=True):
             self.watched.append(path)
 
     os.environ.setdefault("NO_MKDOCS_2_WARNING", "1")

@@ -20,21 +20,32 @@
     return document.body.getAttribute("data-md-color-scheme") === "slate" ? "dark" : "light";
   }
 
+  /* The figure's layout with the palette's colours. Margins are small and grow to fit
+   * what surrounds the plot (automargin): the title at the top of the chart, the legend
+   * above the plot, where rotated category labels cannot run into it (below a pie), and
+   * the tick labels. The right margin leaves room for the last label of an axis. */
   function themed(layout) {
     var p = PALETTES[scheme()];
     var axis = { gridcolor: p.grid, zerolinecolor: p.grid, linecolor: p.grid, color: p.font };
+    var pie = !layout.xaxis && !layout.yaxis;
     var styled = Object.assign({}, layout, {
       font: { family: "inherit", color: p.font, size: 13 },
       paper_bgcolor: p.paper, plot_bgcolor: p.paper, colorway: p.colorway,
-      separators: ", ", margin: { t: 48, r: 16, b: 48, l: 56 },
-      legend: { orientation: "h", y: -0.2 }, hoverlabel: { namelength: -1 }
+      separators: layout.separators || ", ", margin: { t: 8, r: 24, b: 8, l: 8, pad: 4 },
+      legend: pie
+        ? { orientation: "h", x: 0, xanchor: "left", y: -0.02, yanchor: "top" }
+        : { orientation: "h", x: 0, xanchor: "left", y: 1, yanchor: "bottom" },
+      hoverlabel: { namelength: -1 }
     });
     ["xaxis", "yaxis"].forEach(function (name) {
-      if (layout[name] || layout.xaxis || layout.yaxis) {
-        styled[name] = Object.assign({}, layout[name] || {}, axis);
-      }
+      if (!pie) styled[name] = Object.assign({ automargin: true }, layout[name] || {}, axis);
     });
-    if (layout.title) styled.title = Object.assign({ x: 0, font: { size: 15 } }, layout.title);
+    if (layout.title) {
+      styled.title = Object.assign({}, layout.title, {
+        automargin: true, x: 0, xref: "container", xanchor: "left",
+        y: 1, yref: "container", yanchor: "top", pad: { t: 8, b: 12 }, font: { size: 15 }
+      });
+    }
     return styled;
   }
 
@@ -50,20 +61,43 @@
   }
 
   function drawAll() {
-    if (!window.Plotly) return;
-    document.querySelectorAll(".kpisite-chart[data-figure]").forEach(function (el) {
+    var charts = document.querySelectorAll(".kpisite-chart[data-figure]");
+    if (!charts.length) return;
+    if (!window.Plotly) { loadPlotly(); return; }
+    charts.forEach(function (el) {
       try { draw(el); } catch (error) { el.textContent = "Graphique indisponible : " + error; }
     });
   }
 
+  /* plotly.min.js (4.8 MB) is loaded only when a page with a chart shows, from beside
+   * this script (the site may live under any sub-path), once; pages reached later by
+   * instant navigation find it loaded. */
+  var PLOTLY = (document.currentScript && document.currentScript.src || "")
+    .replace(/kpisite\.js(\?.*)?$/, "plotly.min.js");
+  var loading = null;
+
+  function loadPlotly() {
+    if (loading) return;
+    loading = document.createElement("script");
+    loading.src = PLOTLY;
+    loading.onload = drawAll;
+    loading.onerror = function () {
+      document.querySelectorAll(".kpisite-chart[data-figure]").forEach(function (el) {
+        el.textContent = "Graphique indisponible : plotly.min.js n'a pas pu être chargé";
+      });
+    };
+    document.head.appendChild(loading);
+  }
+
   /* Tables: sort by a header click, download exactly the cells shown. */
 
-  /* Numbers (data-value) by value, text cells by text; a cell with no number (n/a) in a
-   * column of numbers goes last whichever the direction. */
+  /* Numbers (data-value) by value, text cells (a dimension's members) by their text in
+   * French order; a cell with no number (n/a) in a column of numbers goes last whichever
+   * the direction. Periods carry their order as data-value: they sort in time. */
   function compareCells(x, y, ascending) {
     var vx = parseFloat(x.getAttribute("data-value")), vy = parseFloat(y.getAttribute("data-value"));
     if (isNaN(vx) && isNaN(vy)) {
-      var text = x.textContent.localeCompare(y.textContent, "fr");
+      var text = x.textContent.trim().localeCompare(y.textContent.trim(), "fr", { numeric: true });
       return ascending ? text : -text;
     }
     if (isNaN(vx)) return 1;

@@ -19,3 +19,11 @@ project_option = click.option(
 def load_project(project_dir: str) -> Project:
     """The project at `project_dir`, or a clean error naming what is missing."""
     return Project.load(project_dir)
+
+
+def period_text(value: str | None) -> str | None:
+    """`--period` as given: an empty one is a mistake (an unset variable in a script), not
+    the default period."""
+    if value is not None and not value.strip():
+        raise click.BadParameter("empty; give a period such as 2026-10, or leave the option out")
+    return value

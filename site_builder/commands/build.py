@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import click
 
-from site_builder.commands import load_project, project_option
+from site_builder.commands import load_project, period_text, project_option
 
 
 @click.command()
 @click.option(
-    "--period", default=None, help="The report period, e.g. 2026-10 (default: last complete month)."
+    "--period",
+    default=None,
+    callback=lambda ctx, param, value: period_text(value),
+    help="The report period, e.g. 2026-10 (default: last complete month).",
 )
 @click.option(
     "--site-dir", default=None, type=click.Path(file_okay=False), help="Where to write the site."
@@ -18,13 +21,15 @@ from site_builder.commands import load_project, project_option
 def build(period: str | None, site_dir: str | None, project_dir: str) -> int:
     """Build the report site for a period into site/."""
     from site_builder.build import build_site
+    from site_builder.plugin import plural
 
     project = load_project(project_dir)
     result = build_site(project, period=period, site_dir=site_dir)
     click.echo(
-        f"Built {result.site_dir} for {result.period}: {result.pages} pages, "
-        f"{result.directives} directives, {result.cached} KPI values from the cache, "
-        f"{result.queries} queries, {result.seconds:.1f} s",
+        f"Built {result.site_dir} for {result.period}: {plural(result.pages, 'page')}, "
+        f"{plural(result.directives, 'directive')}, "
+        f"{plural(result.cached, 'KPI value')} from the cache, "
+        f"{plural(result.queries, 'query', 'queries')}, {result.seconds:.1f} s",
         err=True,
     )
     return 0

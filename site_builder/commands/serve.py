@@ -1,4 +1,9 @@
-"""`kpisite serve`: live preview; a page, catalog or extract change rebuilds and reloads."""
+"""`kpisite serve`: live preview; a page, catalog or extract change rebuilds and reloads.
+
+A problem with the data (an extract being written, a bad catalog) shows in every page
+while the server keeps answering: mkdocs' preview waits for a build to end before serving
+a request, so a build never waits long nor fails.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +14,7 @@ import socket
 import click
 
 from kpi.errors import KpisiteError
-from site_builder.commands import load_project, project_option
+from site_builder.commands import load_project, period_text, project_option
 
 DEFAULT_ADDRESS = "127.0.0.1:8000"
 
@@ -21,17 +26,20 @@ DEFAULT_ADDRESS = "127.0.0.1:8000"
     metavar="IP:PORT",
     help=f"Address to serve on (default: dev_addr in mkdocs.yml, else {DEFAULT_ADDRESS}).",
 )
-@click.option("--period", default=None, help="The report period, e.g. 2026-10.")
+@click.option(
+    "--period",
+    default=None,
+    callback=lambda ctx, param, value: period_text(value),
+    help="The report period, e.g. 2026-10.",
+)
 @project_option
 def serve(dev_addr: str | None, period: str | None, project_dir: str) -> int:
     """Preview the report site, rebuilding on every change."""
     from mkdocs.commands.serve import serve as mkdocs_serve
 
-    from kpi.contract import ensure_valid
-
-    # A bad extract or a busy port stops the preview before the first build, not after.
+    # A busy port stops the preview before the first build. A bad extract or catalog does
+    # not: every page shows the error, and fixing it rebuilds them.
     project = load_project(project_dir)
-    ensure_valid(project)
     address = dev_addr or configured_address(project.config_file)
     ensure_free(address)
     os.environ.setdefault("NO_MKDOCS_2_WARNING", "1")

@@ -1,0 +1,260 @@
+"""What the rendered directives show, checked against independent SQL over the bundled
+extract: time series cut at the report's end, shares, means, titles and labels, the
+figures' axis and slice labels, the generated dashboard."""
+
+# ruff: noqa: E501 (the expected texts are kept whole, as readers see them)
+
+from __future__ import annotations
+
+import json
+import re
+from decimal import ROUND_HALF_UP, Decimal
+from html import unescape
+
+import duckdb
+import markdown
+import pytest
+from babel.numbers import format_currency, format_decimal
+from conftest import ROOT
+
+from kpi.engine import Workbook
+from kpi.formatting import format_value
+from kpi.project import Project
+from site_builder.dashboard import dashboard_markdown
+from site_builder.markdown import KpiExtension
+from site_builder.render import RenderContext
+
+ORDERS = ROOT / "data" / "orders.parquet"
+RESPONSES = ROOT / "data" / "survey_responses.parquet"
+QUESTIONS = ROOT / "data" / "survey_questions.parquet"
+
+
+@pytest.fixture(scope="module")
+def book():
+    return Workbook(Project.load(ROOT), cache=False)
+
+
+def convert(book, text: str, period: str = "2026-10") -> str:
+    ext = KpiExtension(context=RenderContext(book, book.period(period)))
+    ext.start_page("page.md")
+    html = markdown.markdown(text, extensions=[ext, "admonition"])
+    assert [str(p) for p in ext.problems] == []
+    return html
+
+
+def rows(html: str) -> list[tuple[str, list[str]]]:
+    """(row header, cells) of the first table's body."""
+    body = html[html.index("<tbody>") : html.index("</tbody>")]
+    found = []
+    for row in re.findall(r"<tr>(.*?)</tr>", body):
+        header = unescape(re.search(r"<th[^>]*>(.*?)</th>", row).group(1))
+        found.append((header, [unescape(c) for c in re.findall(r"<td[^>]*>(.*?)</td>", row)]))
+    return found
+
+
+def figure(html: str) -> dict:
+    return json.loads(unescape(re.search(r'data-figure="([^"]*)"', html).group(1)))
+
+
+def revenue_sql(start: str, end: str) -> Decimal:
+    """Completed orders' revenue over local days [start, end) in Europe/Paris."""
+    ((total,),) = duckdb.sql(
+        f"""select coalesce(sum(total_amount), 0) from '{ORDERS}'
+        where status = 'completed' and not is_test
+        and ordered_at >= timezone('Europe/Paris', '{start}'::timestamp)
+        and ordered_at < timezone('Europe/Paris', '{end}'::timestamp)"""
+    ).fetchall()
+    return total
+
+
+def euros(amount) -> str:
+    return format_currency(Decimal(str(amount)).quantize(Decimal("0.01")), "EUR", locale="fr_FR")
+
+
+# --- Time series end at the report's end ---------------------------------------------------
+
+SERIES = [
+    # Week 5 of 2026 ends on Sunday 1 February: February shows that day alone.
+    (
+        "2026-W05",
+        "month",
+        [
+            ("janv. 2026", "2026-01-01", "2026-02-01"),
+            ("févr. 2026 (au 1 févr.)", "2026-02-01", "2026-02-02"),
+        ],
+    ),
+    # November 2026 by quarter and by year: to date, and said so.
+    (
+        "2026-11",
+        "quarter",
+        [
+            ("T3 2026", "2026-07-01", "2026-10-01"),
+            ("T4 2026 (au 30 nov.)", "2026-10-01", "2026-12-01"),
+        ],
+    ),
+    (
+        "2026-11",
+        "year",
+        [("2025", "2025-01-01", "2026-01-01"), ("2026 (au 30 nov.)", "2026-01-01", "2026-12-01")],
+    ),
+    # October 2026 by week: the last week, Monday 26 to Sunday 1 November, stops on the 31st.
+    (
+        "2026-10",
+        "week",
+        [
+            ("S43 2026", "2026-10-19", "2026-10-26"),
+            ("S44 2026 (au 31 oct.)", "2026-10-26", "2026-11-01"),
+        ],
+    ),
+]
+
+
+@pytest.mark.parametrize(("period", "grain", "expected"), SERIES)
+def test_a_series_ends_at_the_report_period_s_end_and_says_so(book, period, grain, expected):
+    html = convert(book, f"/// kpi-table | revenue\nover: {grain}\nperiods: 2\n///", period)
+
+    shown = rows(html)
+
+    assert [label for label, _ in shown] == [label for label, _, _ in expected]
+    assert [cells[0] for _, cells in shown] == [euros(revenue_sql(s, e)) for _, s, e in expected]
+
+
+def test_a_chart_s_last_bucket_is_labelled_as_partial(book):
+    html = convert(
+        book, "/// kpi-chart | revenue\nover: month\nperiods: 3\ntype: bars\n///", "2026-W05"
+    )
+
+    assert figure(html)["data"][0]["x"] == ["déc. 2025", "janv. 2026", "févr. 2026 (au 1 févr.)"]
+
+
+# --- Tables: shares, means, sorting keys -----------------------------------------------------
+
+
+def test_shares_add_up_to_a_total_of_100_percent(book):
+    html = convert(book, "/// kpi-table | revenue\nby: channel\nmode: percent\n///")
+    channels = duckdb.sql(
+        f"""select channel, sum(total_amount) from '{ORDERS}'
+        where status = 'completed' and not is_test
+        and ordered_at >= timezone('Europe/Paris', '2026-10-01'::timestamp)
+        and ordered_at < timezone('Europe/Paris', '2026-11-01'::timestamp)
+        group by channel"""
+    ).fetchall()
+    total = sum(amount for _, amount in channels)
+
+    shown = dict(rows(html))
+
+    for channel, amount in channels:
+        assert shown[channel] == [format_value(amount / total, "percent")]
+    assert re.search('<tfoot><tr><th scope="row">Total</th><td[^>]*>100,0\xa0%</td>', html)
+
+
+def test_means_show_two_decimals_in_every_cell(book):
+    html = convert(
+        book, "/// kpi-table | csat_responses\nby: respondent_country\nmode: mean\ntop: 8\n///"
+    )
+    means = duckdb.sql(
+        f"""select respondent_country, avg(score) from '{RESPONSES}' r
+        join '{QUESTIONS}' q using (survey_id, question_id)
+        where q.kind = 'csat' and score is not null
+        and submitted_at >= timezone('Europe/Paris', '2026-10-01'::timestamp)
+        and submitted_at < timezone('Europe/Paris', '2026-11-01'::timestamp)
+        group by respondent_country"""
+    ).fetchall()
+
+    shown = dict(rows(html))
+
+    assert shown
+    for country, mean in means:
+        rounded = Decimal(str(mean)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+        assert shown[country] == [format_decimal(rounded, "#,##0.00", locale="fr_FR")]
+
+
+def test_members_sort_by_name_and_periods_by_time(book):
+    by = convert(book, "/// kpi-table | revenue\nby: channel\n///")
+    over = convert(book, "/// kpi-table | revenue\nover: month\nperiods: 3\n///")
+
+    assert re.findall(r'<th scope="row"([^>]*)>', by[: by.index("</tbody>")]) == ["", "", "", ""]
+    assert re.findall(r'<th scope="row" data-value="(\d)">', over) == ["0", "1", "2"]
+
+
+def test_tables_are_left_for_the_theme_to_wrap_once(book):
+    html = convert(book, "/// kpi-table | revenue\nby: channel\n///")
+
+    assert "md-typeset__scrollwrap" not in html
+
+
+# --- Titles and labels --------------------------------------------------------------------
+
+
+def test_titles_name_what_a_mode_averages_and_fields_as_readers_do(book):
+    mean = convert(
+        book, "/// kpi-table | revenue\nover: month\nperiods: 2\nmode: cumulative_mean\n///"
+    )
+    survey = convert(book, "/// kpi-table | csat_responses\nby: platform\nmode: mean\n///")
+    field = convert(
+        book, "/// kpi-table\nkpis: [completeness(country_code), completeness(phone)]\nby: kpi\n///"
+    )
+
+    assert '<th scope="col">Montant des commandes (moyenne cumulée)</th>' in mean
+    assert '<th scope="col">Note des réponses CSAT (moyenne)</th>' in survey
+    assert [label for label, _ in rows(field)] == ["Complétude (pays)", "Complétude (téléphone)"]
+
+
+def test_delta_shows_the_change_alone(book):
+    html = convert(book, "Sur un an : [[kpi revenue delta=last_year]].")
+    change = revenue_sql("2026-10-01", "2026-11-01") - revenue_sql("2025-10-01", "2025-11-01")
+
+    assert re.sub(r"<[^>]+>", "", html) == (f"Sur un an : ▲ +{euros(change)} vs octobre 2025.")
+
+
+def test_a_currency_is_written_with_its_own_symbol():
+    assert format_value(1470272.48, "currency", "fr_FR", "GBP") == "1\u202f470\u202f272,48\xa0£"
+    assert format_value(12.5, "currency", "fr_FR", "USD") == "12,50\xa0$"
+    assert format_value(12.5, "currency", "fr_FR", "CHF") == "12,50\xa0CHF"
+
+
+# --- Figures: every number formatted in the locale -------------------------------------------
+
+
+def test_axis_ticks_are_round_and_written_in_french(book):
+    html = convert(book, "/// kpi-chart | revenue\nby: country_code\ntype: hbars\n///")
+    layout = figure(html)["layout"]
+    largest = max(x for x in figure(html)["data"][0]["x"])
+
+    axis = layout["xaxis"]
+    assert axis["tickvals"][0] == 0 and axis["tickvals"][-1] >= largest
+    assert axis["ticktext"][:2] == ["0\xa0€", "5\xa0k\xa0€"]
+    assert layout["separators"] == ",\u202f"
+    assert "tickformat" not in axis
+
+
+def test_pie_slices_show_shares_as_the_site_writes_them(book):
+    html = convert(book, "/// kpi-chart | revenue\nby: channel\ntype: pie\n///")
+    pie = figure(html)["data"][0]
+    total = sum(pie["values"])
+
+    assert pie["textinfo"] == "text"
+    assert pie["text"] == [format_value(v / total, "percent") for v in pie["values"]]
+    assert all(text.endswith("\xa0%") for text in pie["text"])
+
+
+def test_percent_ticks_have_a_space_before_the_sign(book):
+    html = convert(book, "/// kpi-chart | churn_rate\nover: month\nperiods: 6\n///")
+
+    ticks = figure(html)["layout"]["yaxis"]["ticktext"]
+    assert ticks[0] == "0\xa0%" and all(t.endswith("\xa0%") for t in ticks)
+
+
+# --- The generated dashboard ---------------------------------------------------------------
+
+
+def test_the_dashboard_groups_kpis_by_the_table_they_read(book):
+    page = dashboard_markdown(book.catalog)
+    sections = dict(
+        re.findall(r"## (\w+)\n\n/// kpi-grid\nsparkline: 12\nrows:\n  - \[([^\]]*)\]", page)
+    )
+
+    assert list(sections) == ["Ventes", "Clients", "Campagnes", "Satisfaction"]
+    assert sections["Ventes"] == "orders_count, revenue, average_basket, revenue_per_contact"
+    assert "churn_rate" in sections["Clients"] and "active_rate" in sections["Clients"]
+    assert "open_rate" in sections["Campagnes"] and "nps" in sections["Satisfaction"]
