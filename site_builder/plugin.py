@@ -127,12 +127,12 @@ class KpiSitePlugin(BasePlugin):
 
     def check_extract(self) -> None:
         """The extract contract, before any page: `mkdocs build` and mike check it too."""
-        from kpi.contract import ensure_valid
+        from kpi.contract import ensure_valid, log_warnings
 
         report = ensure_valid(self.project, self.book.extract)
-        # Orphans and absent optional columns do not make a KPI wrong: no strict failure.
-        for problem in report.warnings:
-            log.info("%s", problem)
+        # Orphans and absent optional columns do not make a KPI wrong: shown as warnings
+        # of `kpi.contract`, outside `mkdocs.`, so that strict mode does not fail on them.
+        log_warnings(report)
 
     def load_project(self, config) -> Project:
         root = Path(config.config_file_path or ".").parent
