@@ -19,7 +19,8 @@ from typing import Any
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = "1"
+# Bumped when the meaning of a cached result changes (2: members trimmed and blanks merged).
+SCHEMA_VERSION = "2"
 
 
 def cache_key(parts: dict[str, Any]) -> str:

@@ -15,6 +15,7 @@ Kinds of KPI:
 
 from __future__ import annotations
 
+import ast
 import builtins
 import logging
 import re
@@ -25,8 +26,8 @@ from typing import Any
 import yaml
 
 from kpi import schema
-from kpi.errors import CatalogError, did_you_mean, with_hint
-from kpi.formula import Ref, RowScope, Typed, compile_row, formula_refs
+from kpi.errors import CatalogError, Problem, closest, did_you_mean, with_hint
+from kpi.formula import Ref, RowScope, Typed, compile_row, formula_refs, parse
 
 log = logging.getLogger(__name__)
 
@@ -39,11 +40,17 @@ ACTIVITY = ("active", "churned", "activated")
 
 FIELDS = {
     "common": {"kind", "label", "description", "unit", "format", "direction", "target", "empty"},
-    "measure": {"table", "time", "filter", "value", "mean_of", "params"},
+    "measure": {"table", "time", "filter", "value", "mean_of", "among", "params"},
     "state": {"table", "at", "filter", "params", "valid_from", "valid_to"},
     "activity": {"activity", "at", "window", "include_interactions"},
     "formula": {"formula", "params"},
 }
+
+ALL_FIELDS = set().union(*FIELDS.values())
+# The field that says which kind a KPI is when `kind` is not written.
+DEFINING = {"formula": "formula", "activity": "activity"}
+# Aggregates whose members add up to the total (a share of it means something).
+ADDITIVE = ("count", "count_distinct", "sum")
 
 # Many-to-one joins a measure may use: `campaigns.sent_at` in an event measure.
 JOINS = {
@@ -122,10 +129,16 @@ class KpiDef:
     deps: list[Ref] = field(default_factory=list)
     tables: set[str] = field(default_factory=set)
     dimensions: set[str] = field(default_factory=set)
+    # field -> "file:line" of its value (an override may come from another file).
+    lines: dict[str, str] = field(default_factory=dict)
 
     @property
     def where(self) -> str:
         return f"{self.file}:{self.line}"
+
+    def at(self, key: str) -> str:
+        """`file:line: KPI name` of a field, else of the KPI."""
+        return f"{self.lines.get(key, self.where)}: KPI {self.name}"
 
     def get(self, key: str, default=None):
         return self.spec.get(key, default)
@@ -134,22 +147,38 @@ class KpiDef:
 class Catalog:
     """Every KPI of a project: the standard catalog, then the project's files over it."""
 
-    def __init__(self, kpis: dict[str, KpiDef], files: list[str]):
+    def __init__(self, kpis: dict[str, KpiDef], files: list[str], broken: set[str] = frozenset()):
         self.kpis = kpis
         self.files = files
         self.checked = False
+        # KPIs declared with an error (reported): formulas naming them say nothing more.
+        self.broken = set(broken)
 
     @classmethod
     def load(cls, paths: list[Path] | None = None, standard: bool = True) -> Catalog:
-        """Read catalog files in order (later ones override), then check them all."""
+        """Read catalog files in order (later ones override), then check them all.
+
+        Every error of every file is collected and reported in one CatalogError, like
+        the directive errors of the pages: one run shows all there is to fix.
+        """
         files = ([STANDARD] if standard else []) + [Path(p) for p in paths or []]
-        raw: dict[str, tuple[dict, str, int, dict]] = {}
+        errors: list[str] = []
+        raw: dict[str, Entry] = {}
         for path in files:
-            for name, entry in read_catalog_file(path).items():
+            for name, entry in read_catalog_file(path, errors).items():
                 raw[name] = merge(raw.get(name), entry)
-        kpis = {name: build_kpi(name, *entry) for name, entry in raw.items()}
-        catalog = cls(kpis, [str(path) for path in files])
-        catalog.check()
+
+        kpis, broken = {}, set()
+        for name, entry in raw.items():
+            kpi = build_kpi(name, entry, errors)
+            if kpi is None:
+                broken.add(name)
+            else:
+                kpis[name] = kpi
+        catalog = cls(kpis, [str(path) for path in files], broken)
+        errors.extend(catalog.check())
+        if errors:
+            raise catalog_error(errors)
         catalog.checked = True
         log.debug("catalog: %d KPIs from %d files", len(kpis), len(files))
         return catalog
@@ -186,20 +215,63 @@ class Catalog:
             self.check_args(ref, where or "catalog")
         return ref
 
-    def check(self) -> None:
-        """Resolve formula references, then find cycles, arguments, tables, dimensions."""
-        for kpi in self.kpis.values():
+    def check(self) -> list[str]:
+        """Resolve formula references, then find cycles, arguments, tables, dimensions;
+        the errors found, each once. A KPI with an error is left out of the catalog."""
+        errors: list[str] = []
+        for kpi in list(self.kpis.values()):
             for ref in kpi.deps:
-                self.ref(ref, f"{kpi.file}:{kpi.get('_formula_line', kpi.line)}: KPI {kpi.name}")
-        for kpi in self.kpis.values():
-            self.find_cycle(kpi.name, [])
-        for kpi in self.kpis.values():
-            for ref in kpi.deps:
-                bound = Ref(ref.name, tuple(a for a in ref.args if a not in kpi.params))
-                if len(bound.args) == len(ref.args):
-                    self.check_args(bound, f"{kpi.file}:{kpi.get('_formula_line')}: KPI {kpi.name}")
+                if ref.name in self.broken:
+                    continue
+                try:
+                    self.ref(ref, kpi.at("formula"))
+                except CatalogError as error:
+                    errors.append(str(error))
+                    self.drop(kpi.name)
+        for kpi in list(self.kpis.values()):
+            try:
+                self.find_cycle(kpi.name, [])
+            except CatalogError as error:
+                errors.append(str(error))
+                self.drop(kpi.name)
+        for kpi in list(self.kpis.values()):
+            try:
+                self.check_deps(kpi)
+            except CatalogError as error:
+                errors.append(str(error))
+                self.drop(kpi.name)
+        self.drop_dependents()
         for name in self.kpis:
             self.resolve_reads(name)
+        return list(dict.fromkeys(errors))
+
+    def drop_dependents(self) -> None:
+        """Leave out, until none is left, the formulas that read a KPI left out."""
+        while True:
+            orphans = [
+                kpi.name
+                for kpi in self.kpis.values()
+                if any(ref.name not in self.kpis for ref in kpi.deps)
+            ]
+            if not orphans:
+                return
+            for name in orphans:
+                self.drop(name)
+
+    def drop(self, name: str) -> None:
+        if name in self.kpis:
+            del self.kpis[name]
+            self.broken.add(name)
+
+    def check_deps(self, kpi: KpiDef) -> None:
+        """A formula's references: known (or broken, reported already), their arguments
+        columns of the tables read."""
+        if any(ref.name not in self.kpis for ref in kpi.deps):
+            return  # its input has an error of its own, reported
+        for ref in kpi.deps:
+            bound = Ref(ref.name, tuple(a for a in ref.args if a not in kpi.params))
+            if len(bound.args) == len(ref.args):
+                self.check_args(bound, kpi.at("formula"))
 
     def check_args(self, ref: Ref, where: str) -> None:
         """Each argument of a parameterised KPI must be a column of the table it reads."""
@@ -220,7 +292,8 @@ class Catalog:
             first = self.kpis[cycle[0]]
             raise CatalogError(f"{first.where}: cycle {' -> '.join(cycle)}")
         for ref in self.kpis[name].deps:
-            self.find_cycle(ref.name, path + [name])
+            if ref.name in self.kpis:
+                self.find_cycle(ref.name, path + [name])
 
     def resolve_reads(self, name: str) -> tuple[set[str], set[str]]:
         """The tables a KPI reads and the dimensions it can be broken down by."""
@@ -247,6 +320,27 @@ class Catalog:
             found.extend(self.leaves(Ref(dep.name, args)))
         return found
 
+    def additive(self, name: str) -> bool:
+        """True when the KPI's members add up to its total: a count or a sum (a measure
+        counting or summing, a state, an activity count, or a formula adding and
+        subtracting such KPIs), not a ratio, a mean or a score."""
+        kpi = self.kpis[name]
+        if kpi.kind in ("state", "activity"):
+            return True
+        if kpi.kind == "measure":
+            value = compile_row(kpi.get("value", "count()"), self.row_scope(kpi), aggregate=True)
+            return value.name in ADDITIVE
+        return self.additive_formula(parse(str(kpi.get("formula")), kpi.where))
+
+    def additive_formula(self, node: ast.AST) -> bool:
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add | ast.Sub):
+            return self.additive_formula(node.left) and self.additive_formula(node.right)
+        if isinstance(node, ast.UnaryOp):
+            return self.additive_formula(node.operand)
+        if isinstance(node, ast.Name | ast.Call) and not is_function(node):
+            return self.additive(node.id if isinstance(node, ast.Name) else node.func.id)
+        return False
+
     def row_scope(self, kpi: KpiDef, args: tuple[str, ...] = (), where: str = "") -> RowScope:
         table = kpi.get("table")
         params = dict(zip(kpi.params, args, strict=False)) if args else dict.fromkeys(kpi.params)
@@ -259,6 +353,22 @@ class Catalog:
         return compile_parts(kpi, scope)
 
 
+def is_function(node: ast.AST) -> bool:
+    return isinstance(node, ast.Call) and node.func.id in ("round", "abs")
+
+
+def catalog_error(errors: list[str]) -> CatalogError:
+    """One CatalogError for every error found: the message alone when there is one."""
+    errors = list(dict.fromkeys(errors))
+    if len(errors) == 1:
+        return CatalogError(errors[0])
+    problems = []
+    for text in errors:
+        where, _, message = text.partition(": ")
+        problems.append(Problem(where, message))
+    return CatalogError(f"{len(errors)} errors in the KPI catalogs", problems)
+
+
 def compile_parts(kpi: KpiDef, scope: RowScope) -> dict[str, Typed]:
     parts = {}
     if kpi.get("filter"):
@@ -268,13 +378,15 @@ def compile_parts(kpi: KpiDef, scope: RowScope) -> dict[str, Typed]:
         parts["time"] = compile_time(kpi.get("time"), scope)
         if kpi.get("mean_of"):
             parts["mean_of"] = compile_value_column(kpi.get("mean_of"), scope)
+        if kpi.get("among"):
+            parts["among"] = compile_row(kpi.get("among"), scope)
     return parts
 
 
 def compile_time(source: str | None, scope: RowScope) -> Typed:
     if not source:
         raise CatalogError(f"{scope.where}: a measure needs a time column (time: ...)")
-    from kpi.formula import RowCompiler, parse
+    from kpi.formula import RowCompiler
 
     typed = RowCompiler(scope).visit(parse(source, scope.where))
     if typed.type not in ("time", "any"):
@@ -283,7 +395,7 @@ def compile_time(source: str | None, scope: RowScope) -> Typed:
 
 
 def compile_value_column(source: str, scope: RowScope) -> Typed:
-    from kpi.formula import RowCompiler, parse
+    from kpi.formula import RowCompiler
 
     typed = RowCompiler(scope).visit(parse(source, scope.where))
     if typed.type not in ("num", "any"):
@@ -294,26 +406,45 @@ def compile_value_column(source: str, scope: RowScope) -> Typed:
 # --- Reading YAML with line numbers -----------------------------------------------------
 
 
-def read_catalog_file(path: Path) -> dict[str, tuple[dict, str, int, dict]]:
-    """`name -> (fields, file, line, field lines)` for each KPI of one catalog file."""
+@dataclass
+class Entry:
+    """One KPI as read from catalog files: its fields and where each was written."""
+
+    fields: dict[str, Any]
+    file: str
+    line: int
+    lines: dict[str, str]  # field -> "file:line"
+
+
+def read_catalog_file(path: Path, errors: list[str]) -> dict[str, Entry]:
+    """The KPIs of one catalog file; its errors are appended to `errors`."""
     if not path.is_file():
-        raise CatalogError(f"{path}: no such catalog file (named in the catalogs setting)")
+        errors.append(f"{path}: no such catalog file (named in the catalogs setting)")
+        return {}
     text = path.read_text(encoding="utf-8")
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.YAMLError as error:
-        raise CatalogError(yaml_problem(path, error)) from None
+        errors.append(yaml_problem(path, error))
+        return {}
     if root is None:
         return {}
-    kpis_node = top_level_kpis(root, path)
-    found = {}
-    for key_node, value_node in kpis_node.value:
-        name = key_node.value
+    kpis_node = top_level_kpis(root, path, errors)
+    found: dict[str, Entry] = {}
+    for key_node, value_node in kpis_node.value if kpis_node else []:
+        name = str(key_node.value)
         line = key_node.start_mark.line + 1
+        if name in found:
+            errors.append(
+                f"{path}:{line}: KPI {name}: declared twice in this file (first on line "
+                f"{found[name].line}; keep one)"
+            )
+            continue
         if not isinstance(value_node, yaml.MappingNode):
-            raise CatalogError(f"{path}:{line}: KPI {name}: expected a mapping of fields")
-        fields_, lines = read_fields(value_node, path)
-        found[name] = (fields_, str(path), line, lines)
+            errors.append(f"{path}:{line}: KPI {name}: expected a mapping of fields")
+            continue
+        fields_, lines = read_fields(value_node, path, name, errors)
+        found[name] = Entry(fields_, str(path), line, lines)
     return found
 
 
@@ -342,97 +473,176 @@ def unknown_kpi_hint(name: str, kpis) -> str:
     )
 
 
-def top_level_kpis(root: yaml.Node, path: Path) -> yaml.MappingNode:
+def top_level_kpis(root: yaml.Node, path: Path, errors: list[str]) -> yaml.MappingNode | None:
     if isinstance(root, yaml.MappingNode):
         for key_node, value_node in root.value:
             if key_node.value == "kpis" and isinstance(value_node, yaml.MappingNode):
                 return value_node
     line = root.start_mark.line + 1
-    raise CatalogError(f"{path}:{line}: expected a top-level 'kpis:' mapping of KPI names")
+    errors.append(f"{path}:{line}: expected a top-level 'kpis:' mapping of KPI names")
+    return None
 
 
-def read_fields(node: yaml.MappingNode, path: Path) -> tuple[dict, dict]:
+def read_fields(node: yaml.MappingNode, path: Path, name: str, errors: list[str]):
+    """(fields, field -> "file:line") of one KPI; a field given twice is an error."""
     loader_value = yaml.SafeLoader("")
     fields_, lines = {}, {}
     for key_node, value_node in node.value:
-        fields_[key_node.value] = loader_value.construct_object(value_node, deep=True)
-        lines[key_node.value] = value_node.start_mark.line + 1
+        key, line = str(key_node.value), key_node.start_mark.line + 1
+        if key in fields_:
+            first = lines[key].rpartition(":")[2]
+            errors.append(
+                f"{path}:{line}: KPI {name}: field {key!r} given twice (first on line {first})"
+            )
+            continue
+        fields_[key] = loader_value.construct_object(value_node, deep=True)
+        lines[key] = f"{path}:{line}"
     loader_value.dispose()
     return fields_, lines
 
 
-def merge(base: tuple | None, entry: tuple) -> tuple:
-    """A project entry overrides a standard one field by field, unless it changes kind."""
+def kind_of(fields_: dict) -> str | None:
+    """The kind a KPI's fields say: `kind`, else the kind its defining field belongs to."""
+    if "kind" in fields_:
+        return fields_["kind"]
+    for key, kind in DEFINING.items():
+        if key in fields_:
+            return kind
+    return None
+
+
+def merge(base: Entry | None, entry: Entry) -> Entry:
+    """A project entry overrides a standard one field by field, unless it is of another
+    kind (written, or said by its defining field: `formula`, `activity`, `table`): it
+    then replaces the entry wholly."""
     if base is None:
         return entry
-    fields_, file, line, lines = entry
-    if "kind" in fields_ and fields_["kind"] != base[0].get("kind"):
+    base_kind = kind_of(base.fields) or "measure"
+    kind = kind_of(entry.fields)
+    if kind is None and "table" in entry.fields and base_kind not in ("measure", "state"):
+        kind = "measure"
+    if kind is not None and kind != base_kind:
         return entry
-    return ({**base[0], **fields_}, file, line, {**base[3], **lines})
+    return Entry(
+        {**base.fields, **entry.fields}, entry.file, entry.line, {**base.lines, **entry.lines}
+    )
 
 
 # --- Building one KPI ---------------------------------------------------------------------
 
 
-def build_kpi(name: str, fields_: dict, file: str, line: int, lines: dict) -> KpiDef:
-    where = f"{file}:{line}: KPI {name}"
-    kind = fields_.get("kind", "formula" if "formula" in fields_ else "measure")
-    check_fields(name, kind, fields_, file, lines)
-    params = fields_.get("params") or ()
-    params = (params,) if isinstance(params, str) else tuple(params)
-    kpi = KpiDef(
-        name=name,
-        kind=kind,
-        label=str(fields_.get("label") or name),
-        description=str(fields_.get("description") or ""),
-        unit=choice(fields_.get("unit", "number"), UNITS, f"{where}: unit"),
-        format=fields_.get("format"),
-        direction=choice(fields_.get("direction"), DIRECTIONS, f"{where}: direction"),
-        target=fields_.get("target"),
-        empty=fields_.get("empty"),
-        params=params,
-        spec={**fields_, "_formula_line": lines.get("formula", line)},
-        file=file,
-        line=line,
-    )
-    BUILDERS[kind](kpi, lines)
-    return kpi
-
-
-def check_fields(name: str, kind: str, fields_: dict, file: str, lines: dict) -> None:
+def build_kpi(name: str, entry: Entry, errors: list[str]) -> KpiDef | None:
+    """The KpiDef of an entry, each error found appended to `errors`; None when what it
+    computes is unusable (a bad kind, field, table or expression), so that the formulas
+    reading it are not checked against it."""
+    fields_ = entry.fields
+    kind = kind_of(fields_) or "measure"
+    kpi = KpiDef(name=name, kind=kind, label=name, file=entry.file, line=entry.line)
+    kpi.lines = entry.lines
     if kind not in KINDS:
-        line = lines.get("kind", 0)
         hint = did_you_mean(str(kind), KINDS)
-        raise CatalogError(with_hint(f"{file}:{line}: KPI {name}: unknown kind {kind!r}", hint))
+        errors.append(with_hint(f"{kpi.at('kind')}: unknown kind {kind!r}", hint))
+        return None
+    fields_known = check_fields(kpi, fields_, errors)
+
+    kpi.label = text_field(kpi, fields_, "label", errors) or name
+    kpi.description = text_field(kpi, fields_, "description", errors) or ""
+    kpi.format = text_field(kpi, fields_, "format", errors)
+    kpi.empty = text_field(kpi, fields_, "empty", errors)
+    kpi.unit = choice(fields_.get("unit", "number"), UNITS, kpi, "unit", errors)
+    kpi.direction = choice(fields_.get("direction"), DIRECTIONS, kpi, "direction", errors)
+    kpi.target = number_field(kpi, fields_, "target", errors)
+    kpi.params = params_field(kpi, fields_, errors)
+    kpi.spec = dict(fields_)
+    if not fields_known:
+        # A misspelt field would make the kind's own checks misleading ("unknown table").
+        return None
+    before = len(errors)
+    BUILDERS[kind](kpi, errors)
+    return kpi if len(errors) == before else None
+
+
+def check_fields(kpi: KpiDef, fields_: dict, errors: list[str]) -> bool:
+    """An error per field that a KPI of its kind does not have; True when there is none."""
+    kind = kpi.kind
     allowed = FIELDS["common"] | FIELDS[kind]
+    known = True
     for key in fields_:
-        if key not in allowed:
-            hint = did_you_mean(key, allowed)
-            message = f"{file}:{lines[key]}: KPI {name}: unknown field {key!r}"
-            raise CatalogError(with_hint(message, hint))
+        if key in allowed:
+            continue
+        owners = [k for k in KINDS if key in FIELDS[k]]
+        if owners:
+            message = f"{kpi.at(key)}: field {key!r} does not apply to a {kind} KPI"
+            hint = f"it is a field of {' and '.join(owners)} KPIs"
+            if kind_of(fields_) is None and len(owners) == 1:
+                hint += f": add 'kind: {owners[0]}'"
+        else:
+            message = f"{kpi.at(key)}: unknown field {key!r}"
+            hint = did_you_mean(str(key), ALL_FIELDS)
+        errors.append(with_hint(message, hint))
+        known = False
+    return known
 
 
-def choice(value, allowed, where: str):
-    if value not in allowed:
-        shown = [a for a in allowed if a is not None]
-        raise CatalogError(f"{where}: {value!r} is not one of {', '.join(shown)}")
-    return value
+def choice(value, allowed, kpi: KpiDef, key: str, errors: list[str]):
+    if value in allowed:
+        return value
+    shown = [a for a in allowed if a is not None]
+    match = closest(str(value), shown)
+    hint = f"did you mean '{match}'?" if match else None
+    errors.append(
+        with_hint(f"{kpi.at(key)}: {key}: {value!r} is not one of {', '.join(shown)}", hint)
+    )
+    return None
 
 
-def build_measure(kpi: KpiDef, lines: dict) -> None:
+def text_field(kpi: KpiDef, fields_: dict, key: str, errors: list[str]) -> str | None:
+    value = fields_.get(key)
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, int | float) and not isinstance(value, bool) and key != "format":
+        return str(value)
+    errors.append(f"{kpi.at(key)}: {key}: expected a text, got {value!r}")
+    return None
+
+
+def number_field(kpi: KpiDef, fields_: dict, key: str, errors: list[str]) -> float | None:
+    value = fields_.get(key)
+    if value is None or (isinstance(value, int | float) and not isinstance(value, bool)):
+        return value
+    errors.append(f"{kpi.at(key)}: {key}: expected a number, got {value!r}")
+    return None
+
+
+def params_field(kpi: KpiDef, fields_: dict, errors: list[str]) -> tuple[str, ...]:
+    params = fields_.get("params") or ()
+    params = (params,) if isinstance(params, str) else params
+    if not isinstance(params, list | tuple) or not all(
+        isinstance(p, str) and p.isidentifier() for p in params
+    ):
+        errors.append(f"{kpi.at('params')}: params: expected a list of names, got {params!r}")
+        return ()
+    return tuple(params)
+
+
+def build_measure(kpi: KpiDef, errors: list[str]) -> None:
     table = kpi.get("table")
-    check_table(kpi, table, lines)
+    if not check_table(kpi, table, errors):
+        return
     scope = RowScope(
         table, schema.TABLES, JOINS.get(table, {}), dict.fromkeys(kpi.params), kpi.where
     )
-    for part in ("filter", "value", "time", "mean_of"):
-        scope.where = f"{kpi.file}:{lines.get(part, kpi.line)}: KPI {kpi.name}: {part}"
-        compile_parts_one(kpi, part, scope)
+    for part in ("filter", "value", "time", "mean_of", "among"):
+        scope.where = f"{kpi.at(part)}: {part}"
+        try:
+            compile_part(kpi, part, scope)
+        except CatalogError as error:
+            errors.append(str(error))
     kpi.tables = {table} | scope.used_joins
     kpi.dimensions = set(DIMENSIONS.get(table, {}))
 
 
-def compile_parts_one(kpi: KpiDef, part: str, scope: RowScope) -> None:
+def compile_part(kpi: KpiDef, part: str, scope: RowScope) -> None:
     if part == "filter" and kpi.get("filter"):
         compile_row(kpi.get("filter"), scope)
     elif part == "value":
@@ -441,47 +651,84 @@ def compile_parts_one(kpi: KpiDef, part: str, scope: RowScope) -> None:
         compile_time(kpi.get("time"), scope)
     elif part == "mean_of" and kpi.get("mean_of"):
         compile_value_column(kpi.get("mean_of"), scope)
+    elif part == "among" and kpi.get("among"):
+        compile_among(kpi, scope)
 
 
-def build_state(kpi: KpiDef, lines: dict) -> None:
+def compile_among(kpi: KpiDef, scope: RowScope) -> None:
+    """`among`: a condition some row of the counted key must also meet (delivered)."""
+    value = kpi.get("value", "count()")
+    if compile_row(value, scope, aggregate=True).name != "count_distinct":
+        raise CatalogError(
+            f"{scope.where}: applies to distinct counts, not to {value!r} "
+            "(expected value: count_distinct(...))"
+        )
+    compile_row(kpi.get("among"), scope)
+
+
+def build_state(kpi: KpiDef, errors: list[str]) -> None:
     table = kpi.spec.setdefault("table", "contacts")
-    check_table(kpi, table, lines)
+    if not check_table(kpi, table, errors):
+        return
     kpi.spec.setdefault("valid_from", "created_at")
     kpi.spec.setdefault("valid_to", "deleted_at")
     kpi.spec.setdefault("at", "end")
-    choice(kpi.get("at"), ("start", "end"), f"{kpi.where}: at")
+    choice(kpi.get("at"), ("start", "end"), kpi, "at", errors)
     scope = RowScope(table, schema.TABLES, {}, dict.fromkeys(kpi.params), kpi.where)
-    for column in (kpi.get("valid_from"), kpi.get("valid_to")):
-        if scope.column_type(None, column) != "time":
-            raise CatalogError(f"{kpi.where}: {column} is not a timestamp of {table}")
+    for key in ("valid_from", "valid_to"):
+        column = kpi.get(key)
+        if str(column) not in schema.TABLES[table].column_names() or (
+            scope.column_type(None, column) != "time"
+        ):
+            errors.append(f"{kpi.at(key)}: {key}: {column!r} is not a timestamp of {table}")
     if kpi.get("filter"):
-        scope.where = f"{kpi.file}:{lines.get('filter', kpi.line)}: KPI {kpi.name}: filter"
-        compile_row(kpi.get("filter"), scope)
+        scope.where = f"{kpi.at('filter')}: filter"
+        try:
+            compile_row(kpi.get("filter"), scope)
+        except CatalogError as error:
+            errors.append(str(error))
     kpi.tables = {table}
     kpi.dimensions = set(DIMENSIONS.get(table, {}))
 
 
-def build_activity(kpi: KpiDef, lines: dict) -> None:
-    choice(kpi.get("activity"), ACTIVITY, f"{kpi.file}:{lines.get('activity', kpi.line)}")
+def build_activity(kpi: KpiDef, errors: list[str]) -> None:
+    choice(kpi.get("activity"), ACTIVITY, kpi, "activity", errors)
     kpi.spec.setdefault("at", "end")
-    choice(kpi.get("at"), ("start", "end"), f"{kpi.where}: at")
+    choice(kpi.get("at"), ("start", "end"), kpi, "at", errors)
+    window = kpi.get("window")
+    if window is not None and (
+        isinstance(window, bool) or not isinstance(window, int) or window < 1
+    ):
+        errors.append(
+            f"{kpi.at('window')}: window: expected a number of days, 1 or more, got {window!r}"
+        )
+    flag = kpi.get("include_interactions")
+    if flag is not None and not isinstance(flag, bool):
+        errors.append(
+            f"{kpi.at('include_interactions')}: include_interactions: expected true or false, "
+            f"got {flag!r}"
+        )
     kpi.tables = {"orders"}
     kpi.dimensions = set(CONTACT_DIMENSIONS)
 
 
-def build_formula(kpi: KpiDef, lines: dict) -> None:
-    where = f"{kpi.file}:{lines.get('formula', kpi.line)}: KPI {kpi.name}"
+def build_formula(kpi: KpiDef, errors: list[str]) -> None:
+    where = kpi.at("formula")
     if not kpi.get("formula"):
-        raise CatalogError(f"{where}: a formula KPI needs a formula")
-    kpi.deps = [ref for ref, _ in formula_refs(str(kpi.get("formula")), kpi.params, where)]
+        errors.append(f"{where}: a formula KPI needs a formula")
+        return
+    try:
+        kpi.deps = [ref for ref, _ in formula_refs(str(kpi.get("formula")), kpi.params, where)]
+    except CatalogError as error:
+        errors.append(str(error))
 
 
-def check_table(kpi: KpiDef, table: str | None, lines: dict) -> None:
-    if table not in schema.TABLES:
-        line = lines.get("table", kpi.line)
-        hint = did_you_mean(str(table), schema.TABLES)
-        message = f"{kpi.file}:{line}: KPI {kpi.name}: unknown table {table!r}"
-        raise CatalogError(with_hint(message, hint))
+def check_table(kpi: KpiDef, table: str | None, errors: list[str]) -> bool:
+    if table in schema.TABLES:
+        return True
+    hint = did_you_mean(str(table), schema.TABLES)
+    errors.append(with_hint(f"{kpi.at('table')}: unknown table {table!r}", hint))
+    return False
 
 
 BUILDERS = {

@@ -50,6 +50,13 @@ NA = "n/a : "
 OTHER = "Autres"
 TOTAL = "Total"
 BLANK_MEMBER = "(non renseigné)"
+# The member of rows a dimension's join finds nothing for: a guest order has no buyer.
+NO_ROW = {
+    "contacts": "(sans contact)",
+    "orders": "(sans commande)",
+    "campaigns": "(sans campagne)",
+    "survey_questions": "(sans question)",
+}
 
 # The time column of each dated table: the extract covers [first, last] of their events.
 TIME_COLUMNS = {
@@ -168,8 +175,14 @@ class Workbook:
 
     def default_period(self, grain: str = "month") -> Period:
         """The last complete period of `grain` in the data: the period of the newest
-        event's day if that day is its last one, else the period before."""
-        return self.data_coverage(required=True).last_complete(grain)
+        event's day if that day is its last one, else the period before; PeriodError
+        when no period of that grain lies within the data (a year of a 12-month extract
+        that starts in December)."""
+        coverage = self.data_coverage(required=True)
+        period = coverage.last_complete(grain)
+        if period is None:
+            raise PeriodError(coverage.no_complete(grain))
+        return period
 
     def check_period(self, period: str | Period) -> Period:
         """The period, if the extract covers it whole; else PeriodError saying why.
@@ -198,11 +211,21 @@ class Workbook:
 
     def compute_coverage(self) -> Coverage | None:
         """The coverage from each table's bounds, cached on disk per table: a change to
-        one table queries the bounds of that table alone."""
+        one table queries the bounds of that table alone.
+
+        Events after the extraction time (a far-future typo such as 2200-01-01) are left
+        out: they would move the default period to a month nobody can report on.
+        """
         tables = [table for table in TIME_COLUMNS if self.extract.has(table)]
-        keys = {t: cache_key({"bounds": [t, TIME_COLUMNS[t], self.fingerprint(t)]}) for t in tables}
+        limit = self.extract.extracted_at()
+        stamp = None if limit is None else limit.isoformat()
+        keys = {
+            t: cache_key({"bounds": [t, TIME_COLUMNS[t], self.fingerprint(t), stamp]})
+            for t in tables
+        }
         cached = self.cache.get_many(list(keys.values()))
-        fresh = {keys[t]: self.time_bounds(t) for t in tables if keys[t] not in cached}
+        missing = [t for t in tables if keys[t] not in cached]
+        fresh = {keys[t]: pair for t, pair in self.query_bounds(missing, limit).items()}
         self.cache.put_many(
             {
                 key: None if pair is None else [t.isoformat() for t in pair]
@@ -218,14 +241,30 @@ class Workbook:
         last = max(stop for _, stop in bounds)
         return Coverage(first, last, self.settings.timezone, self.settings.locale)
 
-    def time_bounds(self, table: str) -> tuple[datetime, datetime] | None:
-        """(first, last) of a table's time column: one min/max query; None when empty."""
+    def query_bounds(self, tables: list[str], limit: datetime | None) -> dict[str, Any]:
+        """{table: (first, last) or None} of the tables whose bounds could be queried."""
+        found = {}
+        for table in tables:
+            try:
+                found[table] = self.time_bounds(table, limit)
+            except (IbisError, QueryError) as error:
+                # Not cached: its KPIs say why when asked, its dates are just not counted.
+                self.stats.failures.append(
+                    f"table {table}: the query of its time bounds failed: {first_line(error)}"
+                )
+        return found
+
+    def time_bounds(self, table: str, limit: datetime | None = None):
+        """(first, last) of a table's time column up to `limit`: one min/max query; None
+        when no row is dated."""
         try:
             data = self.extract.table(table)
         except MissingTable:
             return None
         column = data[TIME_COLUMNS[table]]
-        row = self.execute(data.aggregate(first=column.min(), last=column.max())).to_pylist()[0]
+        kept = column.notnull() if limit is None else column <= utc(limit)
+        bounds = data.aggregate(first=column.min(where=kept), last=column.max(where=kept))
+        row = self.execute(bounds).to_pylist()[0]
         if row["first"] is None:
             return None
         return aware(row["first"]), aware(row["last"])
@@ -236,17 +275,38 @@ class Workbook:
         return None if coverage is None else coverage.last
 
     def dimension_values(self, name: str, dimension: str) -> set[str] | None:
-        """The values a dimension of a KPI takes in the extract (one query per column,
-        remembered), or None when the KPI has no such dimension or its table is missing."""
+        """The members a dimension of a KPI has in the extract, as breakdowns show them
+        (trimmed; "(non renseigné)" for blank values), or None when the KPI has no such
+        dimension or its table is missing. One query per column, cached on disk like
+        leaf results: a rebuild after a page edit runs none."""
         source = dimension_source(self.catalog.get(name), dimension)
         if source is None or not self.extract.has(source[0]):
             return None
         if source not in self._members:
-            table, column = source
-            expr = self.extract.table(table).select(column).distinct()
-            rows = self.execute(expr).column(0).to_pylist()
-            self._members[source] = {str(row) for row in rows if row is not None}
+            self._members[source] = self.members_of(*source)
         return self._members[source]
+
+    def members_of(self, table: str, column: str) -> set[str]:
+        placeholders = list(self.settings.placeholders)
+        key = cache_key({"members": [table, column, self.fingerprint(table), placeholders]})
+        cached = self.cache.get_many([key])
+        if key in cached:
+            return set(cached[key])
+        data = self.extract.table(table)
+        expr = data.select(member=dimension_member(data[column], placeholders)).distinct()
+        rows = self.execute(expr).column(0).to_pylist()
+        members = {BLANK_MEMBER if row is None else row for row in rows}
+        self.cache.put_many({key: sorted(members)})
+        return members
+
+    def filter_value(self, value) -> str | None:
+        """A filter value as the member it selects: trimmed, None for a blank one
+        ("(non renseigné)", "", a placeholder such as "n/a")."""
+        if value is None:
+            return None
+        text = str(value).strip()
+        placeholders = {p.strip().lower() for p in self.settings.placeholders} | {""}
+        return None if text == BLANK_MEMBER or text.lower() in placeholders else text
 
     # --- Public API -------------------------------------------------------------------
 
@@ -304,22 +364,10 @@ class Workbook:
         for name, ref in refs.items():
             current = results[(ref, period)][None]
             found[name] = {
-                a: self.comparison(current, self.before_data(results[(ref, other)][None]), a)
+                a: self.comparison(current, results[(ref, other)][None], a)
                 for a, other in references.items()
             }
         return found if several else {name: found[name][against] for name in found}
-
-    def before_data(self, value: Value, what: str = "la période de comparaison") -> Value:
-        """`value`, or n/a when its period starts before the data: a zero there is no
-        real value to compare with (online-retail starts in December 2009)."""
-        coverage = self.data_coverage()
-        if coverage is None or not coverage.precedes(value.period):
-            return value
-        start = coverage.start_label(value.period.grain)
-        reason = f"{NA}{what} précède les données (début : {start})"
-        return replace(
-            value, value=None, raw=None, formatted=format_value(None, value.unit), reason=reason
-        )
 
     def series(
         self,
@@ -340,12 +388,7 @@ class Workbook:
             last = period_of(period.end_date - timedelta(days=1), grain, period)
             last = replace(last, end_date=min(last.end_date, period.end_date))
         periods = [last.shift(-i) for i in range(count - 1, 0, -1)] + [last]
-        values = self.over_periods(names, periods, filters, mode)
-        values = {
-            name: [self.before_data(v, "la période") for v in found]
-            for name, found in values.items()
-        }
-        return Series(periods, values, mode)
+        return Series(periods, self.over_periods(names, periods, filters, mode), mode)
 
     def breakdown(
         self,
@@ -364,6 +407,8 @@ class Workbook:
         """
         period = self.period(period)
         check_mode(mode)
+        if mode == "percent":
+            self.check_shares(names)
         if by in GRAINS:
             return self.breakdown_by_time(names, period, by, mode, filters)
         if mode == "cumulative_mean":
@@ -380,11 +425,22 @@ class Workbook:
             names = [names]
         return {name: self.catalog.ref(name) for name in names}
 
+    def check_shares(self, names: list[str]) -> None:
+        """Mode percent shows each member's share of the total: a CatalogError for a KPI
+        whose members do not add up to its total (a ratio, a mean, a score)."""
+        for name, ref in self.refs(names).items():
+            if not self.catalog.additive(ref.name):
+                raise CatalogError(
+                    f"mode 'percent': KPI {name} is not a count or a sum, so its shares of "
+                    "the total would mean nothing (use mode 'count', or a counted or summed "
+                    "KPI such as orders_count or revenue)"
+                )
+
     def slice(self, refs: dict[str, Ref], filters: dict | None, by: str | None = None) -> Slice:
         """Normalised filters; CatalogError when a KPI has no such dimension."""
         normalised = []
         for dimension, wanted in sorted((filters or {}).items()):
-            normalised.append(filter_entry(dimension, wanted))
+            normalised.append(filter_entry(dimension, wanted, self.filter_value))
         slice_ = Slice(tuple(normalised), by)
         for ref in refs.values():
             kpi = self.catalog.kpis[ref.name]
@@ -403,18 +459,39 @@ class Workbook:
     def cells(
         self, cells: list[tuple[Ref, Period]], slice_: Slice, mode: str = "count"
     ) -> dict[tuple[Ref, Period], dict[Any, Value]]:
-        """Values of (KPI, period) cells by member, in one batch of leaf queries."""
+        """Values of (KPI, period) cells by member, in one batch of leaf queries.
+
+        A period the data does not cover whole is n/a with the reason, and not queried:
+        its zeros would look like real values. With a breakdown it has no member.
+        """
         check_mode(mode)
-        stats = MODE_STATS.get(mode, ("value",))
-        leaves = []
+        outside = {period: self.outside_reason(period) for _, period in cells}
+        inside = [(ref, period) for ref, period in cells if not outside[period]]
+        results = self.resolve(self.leaves_of(inside, [mode]), slice_)
+        found = {}
         for ref, period in cells:
-            for leaf_ref in self.catalog.leaves(ref):
-                leaves.extend(Leaf(leaf_ref, period, stat) for stat in stats)
-        results = self.resolve(leaves, slice_)
-        return {
-            (ref, period): self.cell_values(ref, period, results, slice_, mode)
+            if outside[period]:
+                na = self.make_value(ref, period, None, outside[period], mode)
+                found[(ref, period)] = {} if slice_.by else {None: na}
+            else:
+                found[(ref, period)] = self.cell_values(ref, period, results, slice_, mode)
+        return found
+
+    def leaves_of(self, cells: list[tuple[Ref, Period]], modes: list[str]) -> list[Leaf]:
+        """The leaves, with the statistics of each mode, that cells are computed from."""
+        stats = dict.fromkeys(s for mode in modes for s in MODE_STATS.get(mode, ("value",)))
+        return [
+            Leaf(leaf_ref, period, stat)
             for ref, period in cells
-        }
+            for leaf_ref in self.catalog.leaves(ref)
+            for stat in stats
+        ]
+
+    def outside_reason(self, period: Period) -> str | None:
+        """The n/a reason of a period the data does not cover whole, else None."""
+        coverage = self.data_coverage()
+        reason = None if coverage is None else coverage.outside_reason(period)
+        return f"{NA}{reason}" if reason else None
 
     def cell_values(self, ref: Ref, period: Period, results, slice_: Slice, mode: str):
         members = set()
@@ -599,7 +676,7 @@ class Workbook:
 
         # Filters first, so each aggregate is built over the very relation it reads.
         env = self.row_env(data)
-        data = data.filter(self.slice_condition(slice_, table_dimension(table, env)))
+        data = data.filter(self.slice_condition(slice_, table_members(table, env)))
         env = self.row_env(data)
         spans = [(parts[leaf.ref]["time"].build(env), leaf.period) for leaf in leaves]
         data = data.filter(span_condition(spans))
@@ -607,7 +684,7 @@ class Workbook:
 
         # Distinct counts of one key get their own query; everything else shares one.
         wheres = {leaf: leaf_condition(leaf, parts[leaf.ref], env) for leaf in leaves}
-        dimension = table_dimension(table, env)
+        dimension = table_members(table, env)
         found = {}
         for key, group in distinct_groups(leaves, parts, env).items():
             found.update(self.distinct_counts(data, group, key, wheres, parts, slice_, dimension))
@@ -644,37 +721,60 @@ class Workbook:
             present = present & column.notnull()
         groups = {f"k{i}": column for i, column in enumerate(key)}
         if slice_.by:
-            groups["member"] = dimension(slice_.by).cast("string")
+            groups["member"] = dimension(slice_.by)
         env = self.row_env(data)
         table = self.catalog.kpis[leaves[0].ref.name].get("table")
         times = {parts[leaf.ref]["time"].build(env).get_name() for leaf in leaves}
         if len(times) == 1 and time_per_key(table, next(iter(times)), key):
             pairs, counts = self.pairs_by_filter(data, present, groups, leaves, parts, env)
         else:
-            flags = {f"v{i}": wheres[leaf].any() for i, leaf in enumerate(leaves)}
-            pairs = data.filter(present).group_by(**groups).aggregate(**flags)
-            counts = {f"v{i}": pairs.count(where=pairs[f"v{i}"]) for i in range(len(leaves))}
+            pairs, counts = self.keys_by_leaf(data, present, groups, leaves, parts, wheres, env)
         grouped = pairs.group_by("member") if slice_.by else pairs
         rows = self.rows_by_member(self.execute(grouped.aggregate(**counts)).to_pylist(), slice_)
         return {leaf: self.leaf_result(rows, f"v{i}", Decimal(0)) for i, leaf in enumerate(leaves)}
 
     def pairs_by_filter(self, data, present, groups, leaves, parts, env):
-        """Pairs with their (shared) time and one flag per distinct filter; the counts."""
+        """Pairs with their (shared) time and one flag per distinct condition (filters,
+        and the `among` condition a pair must also meet: delivered); the counts."""
         time = parts[leaves[0].ref]["time"].build(env)
-        flags, names = {}, {}
+        flags: dict[str, Any] = {}
+        names: dict[tuple, str] = {}
+        used = {}
         for ref in dict.fromkeys(leaf.ref for leaf in leaves):
-            names[ref] = f"f{len(flags)}"
-            condition = parts[ref]["filter"].build(env) if "filter" in parts[ref] else None
-            condition = ibis.literal(True) if condition is None else condition.fill_null(False)
-            flags[names[ref]] = condition.any()
+            kpi = self.catalog.kpis[ref.name]
+            used[ref] = []
+            for part in ("filter", "among"):
+                if part == "among" and part not in parts[ref]:
+                    continue
+                signature = (kpi.get(part), ref.args)
+                if signature not in names:
+                    names[signature] = f"f{len(names)}"
+                    flags[names[signature]] = row_flag(parts[ref].get(part), env).any()
+                used[ref].append(names[signature])
         pairs = data.filter(present).group_by(**groups).aggregate(at=time.max(), **flags)
         counts = {}
         for i, leaf in enumerate(leaves):
             inside = (pairs.at >= utc(leaf.period.start_utc)) & (
                 pairs.at < utc(leaf.period.end_utc)
             )
-            counts[f"v{i}"] = pairs.count(where=pairs[names[leaf.ref]] & inside)
+            met = all_of([pairs[name] for name in used[leaf.ref]])
+            counts[f"v{i}"] = pairs.count(where=met & inside)
         return pairs, counts
+
+    def keys_by_leaf(self, data, present, groups, leaves, parts, wheres, env):
+        """Keys with one flag per leaf ("a row of this key passes"), and one per leaf with
+        an `among` condition ("a row of this key in the period meets it"); the counts."""
+        flags, counts = {}, {}
+        for i, leaf in enumerate(leaves):
+            flags[f"v{i}"] = wheres[leaf].any()
+            if "among" in parts[leaf.ref]:
+                among = {"time": parts[leaf.ref]["time"], "filter": parts[leaf.ref]["among"]}
+                flags[f"a{i}"] = leaf_condition(leaf, among, env).any()
+        keys = data.filter(present).group_by(**groups).aggregate(**flags)
+        for i in range(len(leaves)):
+            met = [keys[name] for name in (f"v{i}", f"a{i}") if name in flags]
+            counts[f"v{i}"] = keys.count(where=all_of(met))
+        return keys, counts
 
     def row_env(self, data) -> RowEnv:
         """Columns of `data` for row expressions; joined columns are named table__column."""
@@ -721,7 +821,7 @@ class Workbook:
     def aggregate(self, data, aggregates: dict, slice_: Slice, dimension) -> dict:
         """Run one aggregate query, grouped by the breakdown member if any."""
         if slice_.by:
-            expr = data.group_by(member=dimension(slice_.by).cast("string")).aggregate(**aggregates)
+            expr = data.group_by(member=dimension(slice_.by)).aggregate(**aggregates)
         else:
             expr = data.aggregate(**aggregates)
         return self.rows_by_member(self.execute(expr).to_pylist(), slice_)
@@ -732,9 +832,10 @@ class Workbook:
         return {None: table[0]} if table else {None: {}}
 
     def slice_condition(self, slice_: Slice, dimension):
+        """Rows whose members pass the filters (a blank member is None)."""
         condition = ibis.literal(True)
         for name, wanted, exclude in slice_.filters:
-            column = dimension(name).cast("string")
+            column = dimension(name)
             present = [w for w in wanted if w is not None]
             test = column.isin(present) if present else ibis.literal(False)
             if None in wanted:
@@ -749,7 +850,7 @@ class Workbook:
     def compute_states(self, leaves: list[Leaf], slice_: Slice) -> dict[Leaf, Result]:
         table = self.catalog.kpis[leaves[0].ref.name].get("table")
         data = self.extract.table(table)
-        data = data.filter(self.slice_condition(slice_, table_dimension(table, self.row_env(data))))
+        data = data.filter(self.slice_condition(slice_, table_members(table, self.row_env(data))))
         valued = [leaf for leaf in leaves if leaf.stat == "value"]
         if valued:
             # Only rows alive at some instant asked: no breakdown member made of zeros.
@@ -768,7 +869,7 @@ class Workbook:
                 where = where & data[filters[leaf.ref]]
             aggregates[f"v{index}"] = data.count(where=where)
 
-        dimension = table_dimension(table, self.row_env(data))
+        dimension = table_members(table, self.row_env(data))
         rows = self.aggregate(data, aggregates, slice_, dimension) if aggregates else {}
         return {leaf: self.state_result(rows, f"v{i}", leaf) for i, leaf in enumerate(leaves)}
 
@@ -868,19 +969,21 @@ class Workbook:
         return events
 
     def with_contact_dimensions(self, by_contact, slice_: Slice):
-        """Join the contacts' attributes when the slice filters or breaks down by them."""
+        """Join the contacts' attributes when the slice filters or breaks down by them; an
+        active contact absent from the contacts table is the member "(sans contact)"."""
         if not slice_.dimensions():
             return by_contact, None
         contacts = self.extract.table("contacts")
         names = sorted({CONTACT_DIMENSIONS[d][1] for d in slice_.dimensions()})
         attributes = contacts.select(
-            contacts__contact_id=contacts.contact_id, **{n: contacts[n] for n in names}
+            contacts__contact_id=contacts.contact_id,
+            **{f"contacts__{n}": contacts[n] for n in names},
         )
-        joined = by_contact.inner_join(
+        joined = by_contact.left_join(
             attributes, by_contact.contact_id == attributes.contacts__contact_id
         )
-        joined = joined.filter(self.slice_condition(slice_, contact_dimension(joined)))
-        return joined, contact_dimension(joined)
+        members = contact_members(joined, tuple(self.settings.placeholders))
+        return joined.filter(self.slice_condition(slice_, members)), members
 
     # --- Comparisons, series, breakdowns ------------------------------------------------------
 
@@ -921,28 +1024,36 @@ class Workbook:
 
     def cumulative_means(self, refs: dict[str, Ref], periods: list[Period], slice_: Slice):
         """Running sum / running count of the value column over buckets (not a mean of
-        means: a bucket with many rows weighs more)."""
-        leaves = []
-        for ref in refs.values():
-            leaves += [Leaf(ref, p, stat) for p in periods for stat in ("sum", "n")]
+        means: a bucket with many rows weighs more). A bucket outside the data is n/a
+        and adds nothing to the running sums."""
+        outside = {period: self.outside_reason(period) for period in periods}
         measured = {
-            ref: ref
+            ref
             for ref in refs.values()
             if self.catalog.kpis[ref.name].kind == "measure"
             and self.catalog.kpis[ref.name].get("mean_of")
         }
-        results = self.resolve([leaf for leaf in leaves if leaf.ref in measured], slice_)
-        found = {}
-        for name, ref in refs.items():
-            found[name] = self.running_means(ref, periods, results, ref in measured)
-        return found
+        leaves = [
+            Leaf(ref, p, stat)
+            for ref in measured
+            for p in periods
+            if not outside[p]
+            for stat in ("sum", "n")
+        ]
+        results = self.resolve(leaves, slice_)
+        return {
+            name: self.running_means(ref, periods, results, ref in measured, outside)
+            for name, ref in refs.items()
+        }
 
-    def running_means(self, ref: Ref, periods, results, measured: bool) -> list[Value]:
+    def running_means(self, ref: Ref, periods, results, measured: bool, outside) -> list[Value]:
         values, total, count = [], Decimal(0), Decimal(0)
         kpi = self.catalog.kpis[ref.name]
         for period in periods:
-            if not measured:
-                reason = f"{NA}{kpi.name} n'a pas de colonne de valeur (mean_of) pour ce mode"
+            if not measured or outside[period]:
+                reason = outside[period] or (
+                    f"{NA}{kpi.name} n'a pas de colonne de valeur (mean_of) pour ce mode"
+                )
                 values.append(self.make_value(ref, period, None, reason, "cumulative_mean"))
                 continue
             total += results[Leaf(ref, period, "sum")].get(None) or 0
@@ -961,10 +1072,14 @@ class Workbook:
             results = self.cells(cells, slice_)
             rows = [(b.label, {n: results[(r, b)][None] for n, r in refs.items()}) for b in buckets]
             total = {n: results[(r, period)][None] for n, r in refs.items()}
-            return Breakdown(grain, self.shares(rows, total), (TOTAL, total), mode, period)
+            return Breakdown(
+                grain, self.shares(rows, total), (TOTAL, self.whole(total)), mode, period
+            )
         values = self.over_periods(names, buckets, filters, mode)
         rows = [(b.label, {n: values[n][i] for n in values}) for i, b in enumerate(buckets)]
-        total = self.values(names, period, filters, "count" if mode == "cumulative_mean" else mode)
+        # The total of a running mean is the mean of every row of the period: the last
+        # running value, computed directly.
+        total = self.values(names, period, filters, "mean" if mode == "cumulative_mean" else mode)
         return Breakdown(grain, rows, (TOTAL, total), mode, period)
 
     def breakdown_by_member(self, names, period: Period, by, top, other, mode, filters):
@@ -974,22 +1089,43 @@ class Workbook:
         slice_ = self.slice(refs, filters, by)
         value_mode = "count" if mode == "percent" else mode
         cells = [(ref, period) for ref in refs.values()]
-        by_member = self.cells(cells, slice_, value_mode)
+
+        # Members are ranked by the first KPI's value in every mode, so that a mean or a
+        # share shows the same top members as the counts; both in one batch of queries.
+        self.prefetch(cells, slice_, ["count", value_mode])
+        counts = self.cells(cells, slice_, "count")
+        shown = counts if value_mode == "count" else self.cells(cells, slice_, value_mode)
         first = next(iter(refs.values()))
-        members = rank_members(by_member[(first, period)])
+        members = rank_members(counts[(first, period)])
         kept = members[:top] if top else members
 
         rows = []
         for member in kept:
             label = BLANK_MEMBER if member is None else str(member)
-            rows.append((label, {n: by_member[(r, period)][member] for n, r in refs.items()}))
+            values = {
+                n: self.member_value(shown, r, period, member, value_mode) for n, r in refs.items()
+            }
+            rows.append((label, values))
         if other and len(members) > len(kept):
             rest = {**(filters or {}), by: {"not": kept}}
             rows.append((OTHER, self.values(list(refs), period, rest, value_mode)))
         total = self.values(list(refs), period, filters, value_mode)
         if mode == "percent":
-            rows = self.shares(rows, total)
+            rows, total = self.shares(rows, total), self.whole(total)
         return Breakdown(by, rows, (TOTAL, total), mode, period)
+
+    def prefetch(self, cells: list[tuple[Ref, Period]], slice_: Slice, modes: list[str]) -> None:
+        """Resolve the leaves of several modes in one batch; cells() then reads them."""
+        inside = [(ref, period) for ref, period in cells if not self.outside_reason(period)]
+        self.resolve(self.leaves_of(inside, modes), slice_)
+
+    def member_value(self, found, ref: Ref, period: Period, member, mode: str) -> Value:
+        """A member's value; a member with no row for a statistic is that KPI's empty."""
+        values = found[(ref, period)]
+        if member in values:
+            return values[member]
+        kpi = self.catalog.kpis[ref.name]
+        return self.make_value(ref, period, None, empty_reason(kpi), mode)
 
     def shares(self, rows, total: dict[str, Value]):
         """Each row's value as a fraction of the total row's."""
@@ -999,20 +1135,26 @@ class Workbook:
             for name, value in values.items():
                 whole = total[name].raw
                 raw = value.raw / whole if value.raw is not None and whole else None
-                reason = None if raw is not None else f"{NA}total nul"
-                formatted = format_value(raw, "percent", self.settings.locale)
-                cells[name] = Value(
-                    name,
-                    value.period,
-                    None if raw is None else float(raw),
-                    formatted,
-                    reason,
-                    "percent",
-                    value.label,
-                    raw,
-                )
+                reason = value.reason or total[name].reason or f"{NA}total nul"
+                cells[name] = self.share_value(value, raw, None if raw is not None else reason)
             shared.append((label, cells))
         return shared
+
+    def whole(self, total: dict[str, Value]) -> dict[str, Value]:
+        """The total row in percent mode: 100 %, or n/a when the total is n/a or zero."""
+        found = {}
+        for name, value in total.items():
+            raw = Decimal(1) if value.raw else None
+            reason = None if raw else value.reason or f"{NA}total nul"
+            found[name] = self.share_value(value, raw, reason)
+        return found
+
+    def share_value(self, value: Value, raw: Decimal | None, reason: str | None) -> Value:
+        formatted = format_value(raw, "percent", self.settings.locale)
+        number = None if raw is None else float(raw)
+        return Value(
+            value.kpi, value.period, number, formatted, reason, "percent", value.label, raw
+        )
 
 
 # --- Helpers ----------------------------------------------------------------------------------
@@ -1044,8 +1186,9 @@ def reference_period(period: Period, against: str) -> Period:
     )
 
 
-def filter_entry(dimension: str, wanted) -> tuple[str, tuple, bool]:
-    """A filter as (dimension, values, exclude): "FR", ["FR", "BE"] or {"not": [...]}."""
+def filter_entry(dimension: str, wanted, member=str) -> tuple[str, tuple, bool]:
+    """A filter as (dimension, values, exclude): "FR", ["FR", "BE"] or {"not": [...]};
+    `member(value)` turns a value into the member it selects (None: blank)."""
     exclude = False
     if isinstance(wanted, dict):
         if set(wanted) != {"not"}:
@@ -1053,7 +1196,7 @@ def filter_entry(dimension: str, wanted) -> tuple[str, tuple, bool]:
         wanted, exclude = wanted["not"], True
     if not isinstance(wanted, list | tuple | set):
         wanted = [wanted]
-    values = tuple(sorted({None if w is None else str(w) for w in wanted}, key=str))
+    values = tuple(sorted({None if w is None else member(w) for w in wanted}, key=str))
     return dimension, values, exclude
 
 
@@ -1100,12 +1243,40 @@ def merge_ranges(ranges: list[tuple]) -> list[tuple]:
     return [tuple(pair) for pair in merged]
 
 
-def table_dimension(table: str, env: RowEnv):
-    def dimension(name: str):
-        joined, column = DIMENSIONS[table][name]
-        return env.column(joined, column)
+def dimension_member(column, placeholders) -> Any:
+    """A dimension's member for a row: its text trimmed, or null when blank (null, empty,
+    whitespace or a placeholder, case-insensitive: what completeness counts as blank)."""
+    text = column.cast("string").strip()
+    blanks = [p.strip().lower() for p in placeholders] + [""]
+    return (text.isnull() | text.lower().isin(blanks)).ifelse(ibis.null("string"), text)
 
-    return dimension
+
+def table_members(table: str, env: RowEnv):
+    """name -> the member expression of a dimension of `table`. A dimension read through
+    a join (a buyer's city) has its own member for rows the join finds nothing for (a
+    guest order is "(sans contact)", not a contact whose city is blank)."""
+
+    def member(name: str):
+        joined, column = DIMENSIONS[table][name]
+        value = dimension_member(env.column(joined, column), env.placeholders)
+        if joined is None:
+            return value
+        key = JOINS[table][joined][0]
+        return env.column(joined, key).isnull().ifelse(ibis.literal(NO_ROW[joined]), value)
+
+    return member
+
+
+def row_flag(condition, env: RowEnv):
+    """A row condition as a flag (true when no condition; null counts as false)."""
+    return ibis.literal(True) if condition is None else condition.build(env).fill_null(False)
+
+
+def all_of(conditions: list):
+    found = conditions[0]
+    for condition in conditions[1:]:
+        found = found & condition
+    return found
 
 
 def value_column_unit(kpi: KpiDef) -> str:
@@ -1170,11 +1341,15 @@ def time_per_key(table: str, time_name: str, key) -> bool:
     return keys is not None and set(keys) <= names
 
 
-def contact_dimension(table):
-    def dimension(name: str):
-        return table[CONTACT_DIMENSIONS[name][1]]
+def contact_members(table, placeholders: tuple[str, ...]):
+    """name -> member expression of a contact dimension over contacts joined by contact_id."""
 
-    return dimension
+    def member(name: str):
+        value = dimension_member(table[f"contacts__{CONTACT_DIMENSIONS[name][1]}"], placeholders)
+        missing = table.contacts__contact_id.isnull()
+        return missing.ifelse(ibis.literal(NO_ROW["contacts"]), value)
+
+    return member
 
 
 def measure_aggregate(part: dict, stat: str, env: RowEnv, where):
@@ -1182,7 +1357,8 @@ def measure_aggregate(part: dict, stat: str, env: RowEnv, where):
         return part["value"].build(env)(where)
     column = part["mean_of"].build(env)
     if stat == "mean":
-        return column.mean(where=where)
+        # On a decimal column ibis keeps the column's scale: 66.60 for 66.5953...
+        return column.cast("float64").mean(where=where)
     if stat == "std":
         # On a decimal column DuckDB keeps the column's scale (49.5 for 49.497...).
         return column.cast("float64").std(where=where, how="sample")

@@ -370,6 +370,10 @@ def AggregateTyped(name: str, args: list[Typed]) -> Typed:  # noqa: N802 (a Type
                     present = present & value.notnull()
                 key = values[0] if len(values) == 1 else ibis.struct(dict(enumerate_names(values)))
                 return key.nunique(where=present)
+            if name == "mean":
+                # On a decimal column ibis keeps the column's scale (66.60 for 66.5953...):
+                # the mean is computed unrounded, only its display is rounded.
+                return values[0].cast("float64").mean(where=where)
             return getattr(values[0], name)(where=where)
 
         return with_where

@@ -71,11 +71,11 @@ class Period:
 
     @property
     def start_utc(self) -> datetime:
-        return self.start.astimezone(UTC)
+        return in_utc(self.start, self.key)
 
     @property
     def end_utc(self) -> datetime:
-        return self.end.astimezone(UTC)
+        return in_utc(self.end, self.key)
 
     @property
     def key(self) -> str:
@@ -111,6 +111,8 @@ class Period:
 
     def last_year(self) -> Period:
         """The same period one year earlier (ISO week 53 falls back to week 52)."""
+        if self.grain in ("week", "day") and self.first.year <= 1:
+            raise PeriodError(f"period {self.key}: {out_of_range()}")
         if self.grain == "week":
             year, week, _ = self.first.isocalendar()
             week = min(week, iso_weeks(year - 1))
@@ -147,13 +149,35 @@ def local_midnight(day: date, zone: ZoneInfo) -> datetime:
     return datetime.combine(day, time(0), tzinfo=zone)
 
 
+def out_of_range() -> str:
+    return "outside the calendar kpisite can compute (years 1 to 9999)"
+
+
+def last_day_of(period: Period) -> date:
+    """The last day of a period (its end is the day after, which year 9999 may not have)."""
+    return period.end_date - timedelta(days=1)
+
+
+def in_utc(instant: datetime, key: str) -> datetime:
+    """An aware instant in UTC; PeriodError at the ends of the calendar (year 1, 9999)."""
+    try:
+        return instant.astimezone(UTC)
+    except (OverflowError, ValueError):
+        raise PeriodError(f"period {key}: {out_of_range()}") from None
+
+
 def window_start(instant: datetime, days: int) -> datetime:
     """The instant `days` calendar days before `instant`, same wall-clock time, in its zone.
 
     A 90-day activity window ending at local midnight starts at local midnight 90 days
     earlier, whatever daylight-saving changes lie between (so it is not 90 x 24 hours).
     """
-    wall = instant.replace(tzinfo=None) - timedelta(days=days)
+    try:
+        wall = instant.replace(tzinfo=None) - timedelta(days=days)
+    except OverflowError:
+        raise PeriodError(
+            f"a window of {days} days before {instant.date().isoformat()}: {out_of_range()}"
+        ) from None
     return wall.replace(tzinfo=instant.tzinfo)
 
 
@@ -178,14 +202,19 @@ def grain_start(day: date, grain: str) -> date:
 
 
 def shift_date(day: date, grain: str, steps: int) -> date:
-    """`day` (a period start) moved by `steps` periods of `grain`."""
-    if grain == "day":
-        return day + timedelta(days=steps)
-    if grain == "week":
-        return day + timedelta(weeks=steps)
-    months = {"month": 1, "quarter": 3, "year": 12}[grain] * steps
-    index = day.year * 12 + day.month - 1 + months
-    return date(index // 12, index % 12 + 1, 1)
+    """`day` (a period start) moved by `steps` periods of `grain`; PeriodError past the
+    ends of the calendar (a timestamp in year 9999 has no next month)."""
+    try:
+        if grain == "day":
+            return day + timedelta(days=steps)
+        if grain == "week":
+            return day + timedelta(weeks=steps)
+        months = {"month": 1, "quarter": 3, "year": 12}[grain] * steps
+        index = day.year * 12 + day.month - 1 + months
+        return date(index // 12, index % 12 + 1, 1)
+    except (OverflowError, ValueError):
+        moved = f"{day.isoformat()} {'+' if steps >= 0 else '-'} {abs(steps)} {grain}(s)"
+        raise PeriodError(f"{moved}: {out_of_range()}") from None
 
 
 def period_of(
@@ -238,12 +267,12 @@ def period_key(first: date, grain: str) -> str:
         return first.isoformat()
     if grain == "week":
         year, week, _ = first.isocalendar()
-        return f"{year}-W{week:02d}"
+        return f"{year:04d}-W{week:02d}"
     if grain == "month":
-        return f"{first.year}-{first.month:02d}"
+        return f"{first.year:04d}-{first.month:02d}"
     if grain == "quarter":
-        return f"{first.year}-Q{(first.month - 1) // 3 + 1}"
-    return str(first.year)
+        return f"{first.year:04d}-Q{(first.month - 1) // 3 + 1}"
+    return f"{first.year:04d}"
 
 
 def period_label(first: date, grain: str, locale: str = "fr_FR") -> str:
@@ -304,16 +333,51 @@ class Coverage:
         first = grain_start(day, grain)
         return Period(first, shift_date(first, grain, 1), grain, self.zone_name, self.locale)
 
-    def last_complete(self, grain: str) -> Period:
-        """The newest period of `grain` that ends by the end of the last day."""
+    def last_complete(self, grain: str) -> Period | None:
+        """The newest period of `grain` that lies within [first day, last day], or None."""
         current = self.period(self.last_day, grain)
-        complete = current.end_date == self.last_day + timedelta(days=1)
-        return current if complete else current.previous()
+        if last_day_of(current) != self.last_day:
+            current = current.previous()
+        return current if current.first >= self.first_day else None
 
-    def first_complete(self, grain: str) -> Period:
-        """The oldest period of `grain` that starts on or after the first day."""
+    def first_complete(self, grain: str) -> Period | None:
+        """The oldest period of `grain` that lies within [first day, last day], or None."""
         current = self.period(self.first_day, grain)
-        return current if current.first == self.first_day else current.shift(1)
+        if current.first != self.first_day:
+            current = current.shift(1)
+        return current if last_day_of(current) <= self.last_day else None
+
+    def no_complete(self, grain: str) -> str:
+        """Why a grain has no complete period in this extract: "no complete year in the
+        data (from 2009-12-01 to 2010-12-09)"."""
+        return (
+            f"no complete {grain} in the data (from {self.first_day.isoformat()} "
+            f"to {self.last_day.isoformat()})"
+        )
+
+    def covers(self, period: Period) -> bool:
+        """True when `period` lies within [first day, last day]."""
+        return self.first_day <= period.first and last_day_of(period) <= self.last_day
+
+    def outside_reason(self, period: Period) -> str | None:
+        """Why the data cannot give a value for `period` (a French n/a reason), or None.
+
+        A period partly or wholly outside the data would show zeros (nothing sold before
+        the extract starts or after it ends) that look like real values.
+        """
+        if self.covers(period):
+            return None
+        span = f"du {self.day_label(self.first_day)} au {self.day_label(self.last_day)}"
+        if period.end_date <= self.first_day or period.first > self.last_day:
+            return f"période {period.key} hors des données ({span})"
+        if period.first < self.first_day:
+            return f"période {period.key} commencée avant les données ({span})"
+        return f"période {period.key} pas finie dans les données ({span})"
+
+    def day_label(self, day: date) -> str:
+        from babel.dates import format_date
+
+        return format_date(day, "short", locale=self.locale)
 
     def precedes(self, period: Period) -> bool:
         """True when `period` starts before the first day of data."""
@@ -331,19 +395,22 @@ class Coverage:
     def problem(self, period: Period) -> str | None:
         """Why `period` cannot be reported from this extract, or None when it can."""
         grain, last_day = period.grain, self.last_day
-        if period.end_date > last_day + timedelta(days=1):
+        if last_day_of(period) > last_day:
             where = "after the data" if period.first > last_day else "not complete in the data"
+            complete = self.last_complete(grain)
+            hint = f"the last complete {grain} is {complete.key}" if complete else None
             return (
                 f"period {period.key}: {where} (the extract ends on {last_day.isoformat()}; "
-                f"the last complete {grain} is {self.last_complete(grain).key})"
+                f"{hint or self.no_complete(grain)})"
             )
         if self.precedes(period):
             where = (
                 "before the data" if period.end_date <= self.first_day else "starts before the data"
             )
+            complete = self.first_complete(grain)
+            hint = f"the first complete {grain} is {complete.key}" if complete else None
             return (
                 f"period {period.key}: {where} (the extract starts on "
-                f"{self.first_day.isoformat()}; the first complete {grain} is "
-                f"{self.first_complete(grain).key})"
+                f"{self.first_day.isoformat()}; {hint or self.no_complete(grain)})"
             )
         return None

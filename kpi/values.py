@@ -32,7 +32,7 @@ class Value:
 
     def to_dict(self) -> dict[str, Any]:
         data = {
-            "value": whole_count(self.value, self.unit),
+            "value": json_number(self.raw, self.unit, self.value),
             "formatted": self.formatted,
             "label": self.label,
             "unit": self.unit,
@@ -55,12 +55,17 @@ class Comparison:
     ratio_formatted: str
     improved: bool | None
 
+    @property
+    def delta_raw(self) -> Decimal | None:
+        current, reference = self.current.raw, self.reference.raw
+        return None if current is None or reference is None else current - reference
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "against": self.against,
             "reference_period": self.reference.period.key,
             "reference": self.reference.to_dict(),
-            "delta": whole_count(self.delta, self.current.unit),
+            "delta": json_number(self.delta_raw, self.current.unit, self.delta),
             "delta_formatted": self.delta_formatted,
             "ratio": self.ratio,
             "ratio_formatted": self.ratio_formatted,
@@ -88,8 +93,15 @@ class Breakdown:
     period: Period | None = None
 
 
-def whole_count(number: float | None, unit: str) -> float | int | None:
-    """A count as a whole number in JSON (382, not 382.0); other units unchanged."""
-    if unit == "count" and number is not None and float(number).is_integer():
-        return int(number)
-    return number
+def json_number(raw: Decimal | None, unit: str, number: float | None = None) -> float | int | None:
+    """A value for JSON: a whole number for counts and for exact whole results (an NPS
+    of 27, a sum of integers: 27, not 27.0); a float for rates, money and anything
+    computed in floating point (a mean of 4.0 stays 4.0)."""
+    if raw is None:
+        return number
+    whole = raw == raw.to_integral_value()
+    if unit == "count" and whole:
+        return int(raw)
+    if unit in ("score", "number") and whole and raw.as_tuple().exponent >= 0:
+        return int(raw)
+    return float(raw)

@@ -14,10 +14,15 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from kpi.extract import EXTRACTED_AT_KEY
 from kpi.project import Project
 
 TS = pa.timestamp("us", tz="UTC")
 MONEY = pa.decimal128(18, 2)
+# When the fixture says it was extracted: after its newest event (o12, 2027-01-04 12:00
+# UTC), which is later than the day these tests were written; the engine ignores events
+# after the extraction time, so the files record it.
+EXTRACTED_AT = "2027-01-05T06:00:00+00:00"
 
 
 def at(text: str) -> datetime:
@@ -128,9 +133,10 @@ RESPONSES = [
 ]
 
 
-def write(path: Path, columns: dict[str, pa.Array]) -> None:
+def write(path: Path, columns: dict[str, pa.Array], extracted_at: str = EXTRACTED_AT) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    pq.write_table(pa.table(columns), path)
+    table = pa.table(columns)
+    pq.write_table(table.replace_schema_metadata({EXTRACTED_AT_KEY: extracted_at}), path)
 
 
 def times(values) -> pa.Array:
@@ -171,8 +177,8 @@ def write_orders(data: Path, rows=ORDERS) -> None:
     )
 
 
-def write_campaigns(data: Path) -> None:
-    ids, names, channels, types, sent = zip(*CAMPAIGNS, strict=True)
+def write_campaigns(data: Path, campaigns=CAMPAIGNS, events=EVENTS) -> None:
+    ids, names, channels, types, sent = zip(*campaigns, strict=True)
     write(
         data / "campaigns.parquet",
         {
@@ -183,11 +189,11 @@ def write_campaigns(data: Path) -> None:
             "sent_at": times(sent),
         },
     )
-    campaign, contact, kind, occurred, machine = zip(*EVENTS, strict=True)
+    campaign, contact, kind, occurred, machine = zip(*events, strict=True)
     write(
         data / "campaign_events.parquet",
         {
-            "event_id": pa.array([f"e{i}" for i in range(len(EVENTS))]),
+            "event_id": pa.array([f"e{i}" for i in range(len(events))]),
             "campaign_id": pa.array(campaign),
             "contact_id": pa.array(contact),
             "event_type": pa.array(kind),

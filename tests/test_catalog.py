@@ -162,3 +162,115 @@ def test_unknown_column_without_a_close_name_prints_no_none(tmp_path):
         Catalog.load([path])
     assert "(None)" not in str(error.value)
     assert str(error.value).startswith(f"{path}:6: KPI a: value: unknown column 'zzzzzz' in ")
+
+
+def load_error(path) -> CatalogError:
+    with pytest.raises(CatalogError) as error:
+        Catalog.load([path])
+    return error.value
+
+
+def test_a_kpi_declared_twice_in_a_file_names_both_lines(tmp_path):
+    path = write(
+        tmp_path,
+        "kpis:\n  a:\n    formula: revenue\n  a:\n    formula: orders_count\n",
+    )
+    assert str(load_error(path)) == (
+        f"{path}:4: KPI a: declared twice in this file (first on line 2; keep one)"
+    )
+
+
+def test_a_field_given_twice_names_both_lines(tmp_path):
+    path = write(tmp_path, "kpis:\n  a:\n    formula: revenue\n    formula: orders_count\n")
+    assert str(load_error(path)) == (
+        f"{path}:4: KPI a: field 'formula' given twice (first on line 3)"
+    )
+
+
+def test_an_override_of_another_kind_replaces_the_kpi(tmp_path):
+    # revenue is a measure; a formula says its kind by its `formula` field.
+    path = write(tmp_path, "kpis:\n  revenue:\n    formula: orders_count * 10\n")
+    revenue = Catalog.load([path]).get("revenue")
+    assert (revenue.kind, revenue.label, revenue.unit) == ("formula", "revenue", "number")
+    assert [ref.name for ref in revenue.deps] == ["orders_count"]
+    assert revenue.tables == {"orders"}
+
+
+def test_a_typo_in_a_field_suggests_the_closest_field_of_any_kind(tmp_path):
+    path = write(tmp_path, "kpis:\n  a:\n    label: A\n    formla: revenue / 2\n")
+    assert str(load_error(path)) == (
+        f"{path}:4: KPI a: unknown field 'formla' (did you mean 'formula'?)"
+    )
+
+
+def test_a_field_of_another_kind_says_which(tmp_path):
+    path = write(
+        tmp_path,
+        "kpis:\n  a:\n    kind: measure\n    table: orders\n    time: ordered_at\n    window: 30\n",
+    )
+    assert str(load_error(path)) == (
+        f"{path}:6: KPI a: field 'window' does not apply to a measure KPI (it is a field "
+        "of activity KPIs)"
+    )
+
+
+def test_a_bad_field_value_points_at_its_own_line(tmp_path):
+    path = write(
+        tmp_path,
+        "kpis:\n  a:\n    label: A\n    formula: revenue / 2\n    unit: euros\n",
+    )
+    assert str(load_error(path)) == (
+        f"{path}:5: KPI a: unit: 'euros' is not one of count, percent, currency, score, number"
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            "kpis:\n  a:\n    activity: active\n    window: -5\n",
+            ":4: KPI a: window: expected a number of days, 1 or more, got -5",
+        ),
+        (
+            "kpis:\n  a:\n    activity: active\n    window: ninety\n",
+            ":4: KPI a: window: expected a number of days, 1 or more, got 'ninety'",
+        ),
+        (
+            "kpis:\n  a:\n    formula: revenue\n    target: lots\n",
+            ":4: KPI a: target: expected a number, got 'lots'",
+        ),
+        (
+            "kpis:\n  a:\n    activity: active\n    include_interactions: sometimes\n",
+            ":4: KPI a: include_interactions: expected true or false, got 'sometimes'",
+        ),
+        (
+            "kpis:\n  a:\n    activity: actif\n",
+            ":3: KPI a: activity: 'actif' is not one of active, churned, activated "
+            "(did you mean 'active'?)",
+        ),
+    ],
+)
+def test_field_values_are_checked(tmp_path, text, message):
+    path = write(tmp_path, text)
+    assert str(load_error(path)) == f"{path}{message}"
+
+
+def test_every_error_of_every_catalog_file_is_reported_together(tmp_path):
+    first = write(
+        tmp_path,
+        "kpis:\n  a:\n    formula: revenu / 2\n    unit: euros\n  b:\n    formla: a\n",
+    )
+    second = tmp_path / "more.yml"
+    second.write_text(
+        "kpis:\n  c:\n    activity: active\n    window: 0\n  d:\n    formula: a + c\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(CatalogError) as error:
+        Catalog.load([first, second])
+    assert str(error.value) == "4 errors in the KPI catalogs"
+    assert [str(problem) for problem in error.value.problems] == [
+        f"{first}:4: KPI a: unit: 'euros' is not one of count, percent, currency, score, number",
+        f"{first}:6: KPI b: unknown field 'formla' (did you mean 'formula'?)",
+        f"{second}:4: KPI c: window: expected a number of days, 1 or more, got 0",
+        f"{first}:3: KPI a: unknown KPI 'revenu' (did you mean 'revenue'?)",
+    ]

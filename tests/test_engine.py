@@ -138,12 +138,19 @@ def test_empty_period_gives_zero_counts_and_na_ratios(book):
 
 def test_zero_denominator_of_a_difference(tmp_path):
     # activation_rate = activated / (contacts_existing - active_customers_start), on an
-    # extract of one contact who is active at both ends of October.
+    # extract of one contact who is active at both ends of October (an order on 15
+    # September; the one of 2 November only makes the data cover October).
     from kpi_fixture import write_contacts, write_orders
 
     data = tmp_path / "data"
     write_contacts(data, [("c1", "a@x.fr", "FR", "Paris", "web", "2026-01-01T00:00", None)])
-    write_orders(data, [("o1", "c1", "2026-09-15T10:00", "completed", False, "10.00", "web", "FR")])
+    write_orders(
+        data,
+        [
+            ("o1", "c1", "2026-09-15T10:00", "completed", False, "10.00", "web", "FR"),
+            ("o2", "c1", "2026-11-02T10:00", "completed", False, "10.00", "web", "FR"),
+        ],
+    )
     (tmp_path / "mkdocs.yml").write_text("site_name: t\n")
     from kpi.project import Project
 
@@ -163,7 +170,13 @@ def test_iso_week_53(book):
     # is in 2027-W01.
     assert raw(book, "orders_count", "2026-W53") == 1
     assert raw(book, "revenue", "2026-W53") == Decimal("70.00")
-    assert raw(book, "revenue", "2027-W01") == Decimal("80.00")
+    # 2027-W01 holds o12 (80.00) but the data ends on Monday 4 January, its first day: a
+    # week not complete in the data is n/a, not a partial 80.00.
+    week = book.value("revenue", "2027-W01")
+    assert (week.raw, week.reason) == (
+        None,
+        "n/a : période 2027-W01 pas finie dans les données (du 01/01/2025 au 04/01/2027)",
+    )
 
 
 def test_period_crossing_daylight_saving_day(book):
@@ -414,12 +427,12 @@ def test_mean_of_amounts_is_shown_as_an_amount(book):
 
 def test_orders_by_the_buyers_lead_source(book):
     # October revenue by the buyer's lead source: c1 (web) 100 + 50.50, c3 (web) 30 ->
-    # 180.50; the guest order o7 has no buyer -> 20.00 under "(non renseigné)"; c2
-    # (referral) only has the cancelled o5 in October -> 0.
+    # 180.50; the guest order o7 has no buyer -> 20.00 under "(sans contact)", not among
+    # buyers whose lead source is blank; c2 (referral) only has the cancelled o5 -> 0.
     table = book.breakdown(["revenue"], "2026-10", by="lead_source", other=False)
     assert {k: v["revenue"].raw for k, v in table.rows} == {
         "web": Decimal("180.50"),
-        "(non renseigné)": Decimal("20.00"),
+        "(sans contact)": Decimal("20.00"),
         "referral": Decimal(0),
     }
     # revenue_per_contact by lead source: contacts from the web existing at the end are
@@ -436,6 +449,7 @@ def test_a_query_the_backend_refuses_is_na_and_recorded(tmp_path, monkeypatch):
         raise QueryError("Out of Range Error: overflow")
 
     book = Workbook(make_project(tmp_path))
+    book.data_coverage()  # the time bounds of the tables, before the backend fails
     monkeypatch.setattr(Extract, "execute", refuse)
 
     value = book.value("orders_count", "2026-10")
@@ -445,3 +459,15 @@ def test_a_query_the_backend_refuses_is_na_and_recorded(tmp_path, monkeypatch):
     assert len(book.stats.failures) == 1
     assert book.stats.failures[0].endswith("the query failed: Out of Range Error: overflow")
     assert "orders_count" in book.stats.failures[0]
+
+
+def test_a_measure_overridden_by_a_formula(tmp_path):
+    # The project makes revenue a formula (10 per completed order): October has 4
+    # completed orders -> 40, and average_basket = revenue / orders_count = 10.
+    make_project(tmp_path)
+    (tmp_path / "kpis.yml").write_text(
+        "kpis:\n  revenue:\n    formula: orders_count * 10\n", encoding="utf-8"
+    )
+    book = Workbook(Project.from_options(tmp_path, {"catalogs": ["kpis.yml"]}))
+    assert raw(book, "revenue") == 40
+    assert raw(book, "average_basket") == 10

@@ -70,7 +70,9 @@ def test_memory_only_cache(tmp_path):
     book = Workbook(project, cache=False)
     book.value("revenue", "2026-10")
     book.value("revenue", "2026-10")
-    assert book.stats.queries == 1
+    # The orders query once, and once the time bounds of the 5 dated tables (is October
+    # covered by the data?).
+    assert book.stats.queries == 6
     assert not (project.cache_dir / "kpi-cache.sqlite").exists()
 
 
@@ -95,3 +97,24 @@ def test_close_releases_the_cache_and_a_new_workbook_reads_it(tmp_path):
     assert second.value("revenue", "2026-10").raw == Decimal("200.50")
     assert second.stats.queries == 0
     second.close()
+
+
+def test_members_of_a_dimension_come_from_the_disk_cache(tmp_path):
+    # A page filtering on channel=web checks "web" against the members: a rebuild after
+    # a page edit must not query them again.
+    project = make_project(tmp_path)
+    first = Workbook(project)
+    assert first.dimension_values("revenue", "channel") == {"web", "store", "marketplace", "phone"}
+    assert first.stats.queries == 1
+
+    second = Workbook(project)
+    assert second.dimension_values("revenue", "channel") == {"web", "store", "marketplace", "phone"}
+    assert second.stats.queries == 0
+
+    # A new orders file changes the members: they are queried again.
+    extra = ("o99", "c9", "2026-10-10T10:00", "completed", False, "9.50", "mail", "BE")
+    write_orders(tmp_path / "data", [*ORDERS, extra])
+    os.utime(tmp_path / "data" / "orders.parquet", ns=(1, 1))
+    third = Workbook(project)
+    assert "mail" in third.dimension_values("revenue", "channel")
+    assert third.stats.queries == 1

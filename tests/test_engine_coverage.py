@@ -92,7 +92,7 @@ def test_a_reference_before_the_data_is_na_not_growth(book):
     assert comparison.reference.period.key == "2024-12"
     assert comparison.reference.value is None
     assert comparison.reference.reason == (
-        "n/a : la période de comparaison précède les données (début : janvier 2025)"
+        "n/a : période 2024-12 hors des données (du 01/01/2025 au 04/01/2027)"
     )
     assert comparison.delta is None
     assert comparison.ratio is None
@@ -109,15 +109,15 @@ def test_last_year_before_the_data_is_na_in_compare_many(book):
     assert earlier["orders_count"]["previous"].delta == 0.0
     assert earlier["orders_count"]["last_year"].delta is None
     assert earlier["orders_count"]["last_year"].reference.reason == (
-        "n/a : la période de comparaison précède les données (début : janvier 2025)"
+        "n/a : période 2024-06 hors des données (du 01/01/2025 au 04/01/2027)"
     )
 
 
-def test_a_week_reference_names_the_first_day(book):
+def test_a_reference_partly_before_the_data_is_na(book):
     # 2025-01-01 is a Wednesday: the week before 2025-W02 starts on 30 December 2024.
     comparison = book.compare("revenue", "2025-W02", "previous")
     assert comparison.reference.reason == (
-        "n/a : la période de comparaison précède les données (début : 1 janvier 2025)"
+        "n/a : période 2025-W01 commencée avant les données (du 01/01/2025 au 04/01/2027)"
     )
 
 
@@ -126,7 +126,9 @@ def test_series_periods_before_the_data_are_na(book):
     assert [p.key for p in series.periods] == ["2024-12", "2025-01", "2025-02"]
     values = series.values["revenue"]
     assert [v.raw for v in values] == [None, Decimal(0), Decimal(0)]
-    assert values[0].reason == "n/a : la période précède les données (début : janvier 2025)"
+    assert values[0].reason == (
+        "n/a : période 2024-12 hors des données (du 01/01/2025 au 04/01/2027)"
+    )
 
 
 def test_weekly_breakdown_is_clipped_to_the_month_and_sums_to_the_total(book):
@@ -165,12 +167,63 @@ def test_a_clipped_week_is_not_cached_as_the_whole_week(tmp_path):
 
 def test_dimension_values_come_from_the_extract(book):
     assert book.dimension_values("revenue", "channel") == {"web", "store", "marketplace", "phone"}
-    # A buyer's attribute, joined from contacts.
+    # A buyer's attribute, joined from contacts: c9 has no city.
     assert book.dimension_values("revenue", "city") == {
         "Paris",
         "Lyon",
         "Liège",
         "Bruxelles",
         "Nice",
+        "(non renseigné)",
     }
     assert book.dimension_values("revenue", "campaign") is None
+
+
+SPAN = "du 01/01/2025 au 04/01/2027"
+
+
+def test_values_after_the_data_are_na_for_every_kind(book):
+    # February 2027 is after the newest event (4 January 2027): a measure, a state, an
+    # activity count and a formula are all n/a with the reason, not 0.
+    names = ["revenue", "contacts_existing", "active_customers", "average_basket"]
+    values = book.values(names, "2027-02")
+    assert {name: (v.value, v.reason) for name, v in values.items()} == {
+        name: (None, f"n/a : période 2027-02 hors des données ({SPAN})") for name in names
+    }
+
+
+def test_a_period_outside_the_data_runs_no_kpi_query(tmp_path):
+    project = make_project(tmp_path)
+    book = Workbook(project, cache=False)
+    book.values(["revenue", "contacts_existing"], "2030-01")
+    # Only the time bounds of the 5 dated tables: nothing to ask the data about 2030.
+    assert book.stats.queries == 5
+
+
+def test_a_comparison_after_the_data_and_a_breakdown_outside_it(book):
+    # Comparing January 2025 with the same month last year (before the data), and a
+    # breakdown of a period outside the data: no member, an n/a total.
+    comparison = book.compare("orders_count", "2025-01", "last_year")
+    assert comparison.reference.reason == f"n/a : période 2024-01 hors des données ({SPAN})"
+    table = book.breakdown(["orders_count"], "2030-01", by="channel")
+    assert table.rows == []
+    assert table.total[1]["orders_count"].reason == (
+        f"n/a : période 2030-01 hors des données ({SPAN})"
+    )
+
+
+def test_a_far_future_event_does_not_move_the_default_period(tmp_path):
+    # An order dated 2200-01-01 (a typo) is after the extraction time the files record
+    # (2027-01-05): the default month stays December 2026 and the coverage ends on the
+    # newest real event.
+    from kpi_fixture import CONTACTS, ORDERS, write_contacts, write_orders
+
+    project = make_project(tmp_path)
+    typo = ("o99", "c1", "2200-01-01T00:00", "completed", False, "5.00", "web", "FR")
+    write_orders(tmp_path / "data", [*ORDERS, typo])
+    forever = ("c99", None, "FR", "Paris", "web", "9999-12-31T23:59", None)
+    write_contacts(tmp_path / "data", [*CONTACTS, forever])
+    book = Workbook(project)
+    assert book.default_period("month").key == "2026-12"
+    assert book.data_coverage().last.isoformat() == "2027-01-04T12:00:00+00:00"
+    assert book.value("contacts_existing", "2026-10").raw == 6

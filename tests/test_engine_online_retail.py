@@ -235,3 +235,38 @@ def test_an_activity_window_opening_before_the_data_is_na(raw_path):
     assert (january.value, january.reason) == (None, reason)
     assert churn.value is None and "la fenêtre d'activité commence avant" in churn.reason
     assert march.value is not None and march.reason is None
+
+
+def first_and_last_days(raw_path) -> tuple[str, str]:
+    """The first and last invoice days of the raw file (London wall-clock dates)."""
+    con = duckdb.connect()
+    query = f"SELECT min(InvoiceDate)::DATE, max(InvoiceDate)::DATE FROM read_parquet('{raw_path}')"
+    first, last = con.execute(query).fetchone()
+    return first.isoformat(), last.isoformat()
+
+
+def test_a_period_outside_the_data_is_na_not_zero(raw_path):
+    # The raw file runs from 2009-12-01 to 2010-12-09: nothing can be said of October
+    # 2026, for a measure, a state or an activity count alike.
+    first, last = first_and_last_days(raw_path)
+    span = f"du {first[8:]}/{first[5:7]}/{first[:4]} au {last[8:]}/{last[5:7]}/{last[:4]}"
+    values = book().values(["revenue", "contacts_existing", "active_customers"], "2026-10")
+    for value in values.values():
+        assert (value.value, value.formatted) == (None, "n/a")
+        assert value.reason == f"n/a : période 2026-10 hors des données ({span})"
+
+
+def test_no_complete_year_in_the_data(raw_path):
+    # Only December 2009 of 2009 and up to 9 December of 2010: no whole year.
+    from kpi.periods import PeriodError
+
+    first, last = first_and_last_days(raw_path)
+    with pytest.raises(PeriodError) as default:
+        book().default_period("year")
+    assert str(default.value) == f"no complete year in the data (from {first} to {last})"
+    with pytest.raises(PeriodError) as year:
+        book().check_period("2010")
+    assert str(year.value) == (
+        f"period 2010: not complete in the data (the extract ends on {last}; "
+        f"no complete year in the data (from {first} to {last}))"
+    )

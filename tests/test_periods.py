@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from kpi.periods import PeriodError, parse_period, period_of, window_start
+from kpi.periods import Coverage, PeriodError, parse_period, period_of, window_start
 
 PARIS = ZoneInfo("Europe/Paris")
 
@@ -131,3 +131,71 @@ def test_a_one_day_clipped_week_names_its_day():
     # 2029 ends on Monday 31 December, the first day of ISO week 1 of 2030.
     last = parse_period("2029").buckets("week")[-1]
     assert (last.key, last.label) == ("2030-W01", "Semaine 1 de 2030 (31 déc.)")
+
+
+def test_extreme_dates_give_a_clean_error_not_a_crash():
+    # A timestamp in year 9999 has no next month; year 1 has no year before.
+    outside = "outside the calendar kpisite can compute (years 1 to 9999)"
+    with pytest.raises(PeriodError) as error:
+        period_of(date(9999, 12, 31), "month")
+    assert str(error.value) == f"9999-12-01 + 1 month(s): {outside}"
+    with pytest.raises(PeriodError, match="years 1 to 9999"):
+        parse_period("9999")
+    with pytest.raises(PeriodError, match="years 1 to 9999"):
+        parse_period("0001-01").previous()
+    with pytest.raises(PeriodError, match="years 1 to 9999"):
+        parse_period("0001-03-01").last_year()
+    with pytest.raises(PeriodError) as error:
+        parse_period("0001-01").start_utc  # noqa: B018 (the property raises)
+    assert str(error.value) == f"period 0001-01: {outside}"
+    with pytest.raises(PeriodError, match="a window of 90 days before 0001-01-02"):
+        window_start(datetime(1, 1, 2, tzinfo=UTC), 90)
+
+
+def coverage(first: str, last: str) -> Coverage:
+    """The coverage of an extract whose events run from `first` to `last` (UTC noon)."""
+    return Coverage(
+        datetime.fromisoformat(f"{first}T12:00+00:00"),
+        datetime.fromisoformat(f"{last}T12:00+00:00"),
+    )
+
+
+def test_no_complete_period_of_a_grain():
+    # Online Retail II: 1 December 2009 to 9 December 2010. No year lies within it;
+    # the months do (December 2009 to November 2010).
+    data = coverage("2009-12-01", "2010-12-09")
+    assert data.last_complete("year") is None
+    assert data.first_complete("year") is None
+    assert (data.first_complete("month").key, data.last_complete("month").key) == (
+        "2009-12",
+        "2010-11",
+    )
+    assert (
+        data.no_complete("year") == "no complete year in the data (from 2009-12-01 to 2010-12-09)"
+    )
+    assert data.problem(parse_period("2010")) == (
+        "period 2010: not complete in the data (the extract ends on 2010-12-09; "
+        "no complete year in the data (from 2009-12-01 to 2010-12-09))"
+    )
+    assert data.problem(parse_period("2009")) == (
+        "period 2009: starts before the data (the extract starts on 2009-12-01; "
+        "no complete year in the data (from 2009-12-01 to 2010-12-09))"
+    )
+
+
+def test_outside_reasons_name_the_period_and_the_data():
+    data = coverage("2025-01-01", "2027-01-04")
+    span = "(du 01/01/2025 au 04/01/2027)"
+    assert data.outside_reason(parse_period("2026-10")) is None
+    assert (
+        data.outside_reason(parse_period("2024-12")) == f"période 2024-12 hors des données {span}"
+    )
+    assert (
+        data.outside_reason(parse_period("2027-02")) == f"période 2027-02 hors des données {span}"
+    )
+    assert data.outside_reason(parse_period("2025-W01")) == (
+        f"période 2025-W01 commencée avant les données {span}"
+    )
+    assert data.outside_reason(parse_period("2027-01")) == (
+        f"période 2027-01 pas finie dans les données {span}"
+    )

@@ -180,7 +180,11 @@ def test_a_value_that_failed_to_compute_fails(tmp_path, capsys, monkeypatch):
     )
     assert code == 1
     assert "Chiffre d'affaires [revenue]: n/a (n/a : erreur de calcul" in out
-    assert err == "Error: KPIs revenue: the query failed: Out of Range Error: overflow\n"
+    # The time bounds of the 5 dated tables ran; the orders query was refused.
+    assert err == (
+        "INFO     0 KPI values from the cache, 5 queries\n"
+        "Error: KPIs revenue: the query failed: Out of Range Error: overflow\n"
+    )
 
 
 def test_an_unknown_filter_value_fails_with_a_hint(tmp_path, capsys):
@@ -214,6 +218,128 @@ def test_a_comparison_before_the_data_says_why_in_text(tmp_path, capsys):
     )  # fmt: skip
     assert code == 0
     assert out.splitlines()[1] == (
-        "  Chiffre d'affaires [revenue]: 0,00\xa0€  n/a vs 2024-12 (n/a : la période de "
-        "comparaison précède les données (début : janvier 2025))"
+        "  Chiffre d'affaires [revenue]: 0,00\xa0€  n/a vs 2024-12 (n/a : période 2024-12 "
+        "hors des données (du 01/01/2025 au 04/01/2027))"
     )
+
+
+def test_a_grain_that_disagrees_with_the_period_is_refused(tmp_path, capsys):
+    make_project(tmp_path)
+    for period, grain, kind in (("2026-03", "week", "month"), ("2026-W10", "month", "week")):
+        code, out, err = run(
+            capsys, "query", "revenue", "--period", period, "--grain", grain,
+            "--project", str(tmp_path),
+        )  # fmt: skip
+        assert (code, out) == (2, "")
+        assert err.endswith(
+            f"Error: Invalid value for --grain: {grain} does not match --period {period}, "
+            f"a {kind} (give a {grain} as --period, or leave --grain out)\n"
+        )
+    # The grain of the period itself is accepted.
+    code, out, _ = run(
+        capsys, "query", "revenue", "--period", "2026-10", "--grain", "month", "--json",
+        "--project", str(tmp_path),
+    )  # fmt: skip
+    assert (code, json.loads(out)["period"]) == (0, "2026-10")
+
+
+def test_without_a_period_the_grain_picks_the_last_complete_one(tmp_path, capsys):
+    # The fixture ends on Monday 4 January 2027: the last complete week is 2026-W53.
+    make_project(tmp_path)
+    code, out, _ = run(
+        capsys, "query", "revenue", "--grain", "week", "--json", "--project", str(tmp_path)
+    )
+    assert (code, json.loads(out)["period"]) == (0, "2026-W53")
+
+
+def test_no_complete_period_of_the_grain_is_said(tmp_path, capsys):
+    # An extract of two orders, on 3 and 20 March 2026: no month lies within it.
+    from kpi_fixture import write_orders
+
+    write_orders(
+        tmp_path / "data",
+        [
+            ("o1", None, "2026-03-03T10:00", "completed", False, "1.00", "web", "FR"),
+            ("o2", None, "2026-03-20T10:00", "completed", False, "1.00", "web", "FR"),
+        ],
+    )
+    (tmp_path / "mkdocs.yml").write_text("site_name: t\n")
+    code, out, err = run(capsys, "query", "revenue", "--project", str(tmp_path))
+    assert (code, out) == (1, "")
+    assert err.endswith("Error: no complete month in the data (from 2026-03-03 to 2026-03-20)\n")
+
+
+def test_repeated_filters_on_a_dimension_are_alternatives(tmp_path, capsys):
+    # October: web o1 100.00 and o4 30.00, store o2 50.50 -> 180.50; the marketplace
+    # order o7 (20.00) is left out.
+    make_project(tmp_path)
+    code, out, _ = run(
+        capsys, "query", "revenue", "--period", "2026-10", "--filter", "channel=web",
+        "--filter", "channel=store", "--json", "--project", str(tmp_path),
+    )  # fmt: skip
+    assert code == 0
+    assert json.loads(out)["values"]["revenue"]["value"] == 180.5
+
+
+def test_a_filter_on_the_blank_member(tmp_path, capsys):
+    # Contacts existing at the end of October without a city: c9 alone; with Paris too:
+    # c1 c8 and c9.
+    make_project(tmp_path)
+    code, out, _ = run(
+        capsys, "query", "contacts_existing", "--period", "2026-10", "--filter",
+        "city=(non renseigné)", "--json", "--project", str(tmp_path),
+    )  # fmt: skip
+    assert (code, json.loads(out)["values"]["contacts_existing"]["value"]) == (0, 1)
+    code, out, _ = run(
+        capsys, "query", "contacts_existing", "--period", "2026-10", "--filter",
+        "city=(non renseigné)", "--filter", "city=Paris", "--json", "--project",
+        str(tmp_path),
+    )  # fmt: skip
+    assert (code, json.loads(out)["values"]["contacts_existing"]["value"]) == (0, 3)
+
+
+def test_json_numbers_are_whole_for_counts_and_whole_scores(tmp_path, capsys):
+    make_project(tmp_path)
+    (tmp_path / "kpis.yml").write_text(
+        "kpis:\n  completed_lines:\n    kind: measure\n    table: orders\n"
+        '    time: ordered_at\n    filter: status == "completed"\n    value: count()\n',
+        encoding="utf-8",
+    )
+    (tmp_path / "mkdocs.yml").write_text(
+        "site_name: t\nplugins:\n  - kpisite:\n      catalogs: [kpis.yml]\n"
+    )
+    code, out, _ = run(
+        capsys, "query", "nps", "ces", "--period", "2026-10", "--by", "platform", "--json",
+        "--project", str(tmp_path),
+    )  # fmt: skip
+    values = json.loads(out)["values"]
+    assert code == 0
+    # NPS 12.5 rounded once to 13, a whole score; CES (2 + 3 + 5) / 3, a mean.
+    assert values["nps"]["value"] == 13 and isinstance(values["nps"]["value"], int)
+    assert isinstance(values["ces"]["value"], float)
+    # NPS on ios: 9 9 -> +100, a whole number in the breakdown too.
+    assert values["nps"]["by"]["ios"]["value"] == 100
+    assert isinstance(values["nps"]["by"]["ios"]["value"], int)
+
+    code, out, _ = run(
+        capsys, "query", "completed_lines", "orders_count", "--period", "2026-10", "--by",
+        "channel", "--json", "--project", str(tmp_path),
+    )  # fmt: skip
+    values = json.loads(out)["values"]
+    # Completed orders, tests included, with no unit: o1 o2 o4 o6 o7 -> 5, not 5.0.
+    assert values["completed_lines"]["value"] == 5
+    assert isinstance(values["completed_lines"]["value"], int)
+    assert values["orders_count"]["by"]["web"]["value"] == 2
+    assert isinstance(values["orders_count"]["by"]["web"]["value"], int)
+
+
+def test_query_logs_what_came_from_the_cache(tmp_path, capsys):
+    make_project(tmp_path)
+    args = ["query", "revenue", "--period", "2026-10", "--project", str(tmp_path)]
+    run(capsys, *args)
+    code, _, err = run(capsys, *args)
+    # The second time, the value and the time bounds come from the disk cache.
+    assert code == 0
+    assert err == "INFO     1 KPI values from the cache, 0 queries\n"
+    code, _, err = run(capsys, "-q", *args)
+    assert (code, err) == (0, "")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 
 import click
 
@@ -11,6 +12,8 @@ from site_builder.commands import load_project, project_option
 
 GRAINS = ("day", "week", "month", "quarter", "year")
 
+log = logging.getLogger(__name__)
+
 
 @click.command()
 @click.argument("kpis", nargs=-1, required=True)
@@ -18,7 +21,8 @@ GRAINS = ("day", "week", "month", "quarter", "year")
 @click.option(
     "--grain",
     type=click.Choice(GRAINS),
-    help="Grain of the period (default: that of --period; month without --period).",
+    help="Without --period: the grain of the last complete period to report (default "
+    "month). With --period, it must be the grain of that period.",
 )
 @click.option("--by", "by", help="Break the values down by this dimension (or a grain).")
 @click.option(
@@ -38,7 +42,9 @@ GRAINS = ("day", "week", "month", "quarter", "year")
     "filters",
     multiple=True,
     metavar="DIMENSION=VALUE",
-    help="Keep only rows whose dimension has this value (repeatable).",
+    help="Keep only rows whose dimension has this value; repeat it for several values "
+    "of one dimension (any of them) or for several dimensions (all of them). "
+    "'(non renseigné)' selects blank values.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @project_option
@@ -60,6 +66,10 @@ def query(kpis, period_text, grain, by, top, compare, filters, as_json, project_
         check_filter_values(book, list(kpis), chosen)
         report = make_report(book, list(kpis), period, by, top, compare, chosen)
         failures = list(book.stats.failures)
+        # The same figures as the summary of `kpisite build`.
+        log.info(
+            "%d KPI values from the cache, %d queries", book.stats.from_cache, book.stats.queries
+        )
     finally:
         book.close()
     echo_report(report, as_json)
@@ -69,14 +79,18 @@ def query(kpis, period_text, grain, by, top, compare, filters, as_json, project_
 
 
 def choose_period(book, period_text: str | None, grain: str | None):
-    """The period asked (checked against the data), else the last complete one."""
-    from kpi.periods import period_of
-
+    """The period asked (checked against the data), else the last complete one of the
+    grain. A --grain that is not the grain of --period is refused: 2026-03 is a month,
+    and silently answering for one of its weeks would answer another question."""
     if not period_text:
         return book.default_period(grain or "month")
     period = book.period(period_text)
     if grain and grain != period.grain:
-        period = period_of(period.start, grain, period)
+        raise click.BadParameter(
+            f"{grain} does not match --period {period_text}, a {period.grain} (give a "
+            f"{grain} as --period, or leave --grain out)",
+            param_hint="--grain",
+        )
     return book.check_period(period)
 
 
@@ -91,21 +105,30 @@ def make_report(book, kpis, period, by, top, compare, chosen) -> dict:
     return report
 
 
-def parse_filters(filters: tuple[str, ...]) -> dict[str, str]:
-    chosen = {}
+def parse_filters(filters: tuple[str, ...]) -> dict[str, list[str]]:
+    """DIMENSION=VALUE options as {dimension: [values]}: values of one dimension are
+    alternatives (channel=web and channel=store: either), dimensions all apply."""
+    chosen: dict[str, list[str]] = {}
     for text in filters:
         name, sep, value = text.partition("=")
-        if not sep or not name:
+        if not sep or not name.strip():
             raise click.BadParameter(f"{text!r}: expected DIMENSION=VALUE", param_hint="--filter")
-        chosen[name.strip()] = value.strip()
+        values = chosen.setdefault(name.strip(), [])
+        if value.strip() not in values:
+            values.append(value.strip())
     return chosen
 
 
-def check_filter_values(book, kpis: list[str], chosen: dict[str, str]) -> None:
-    """A filter value must exist in the extract: a typo would silently give 0 (as in pages)."""
-    for dimension, wanted in chosen.items():
+def check_filter_values(book, kpis: list[str], chosen: dict[str, list[str]]) -> None:
+    """A filter value must exist in the extract: a typo would silently give 0 (as in pages).
+    A blank value ("(non renseigné)", "n/a"...) selects the blank member, which may be
+    empty but is never a typo."""
+    for dimension, values in chosen.items():
         known = book.dimension_values(kpis[0], dimension)
-        if known is not None and wanted not in known:
+        for wanted in values:
+            member = book.filter_value(wanted)
+            if known is None or member is None or member in known:
+                continue
             hint = did_you_mean(wanted, known)
             message = f"--filter {dimension}={wanted}: unknown value '{wanted}' for {dimension}"
             raise KpisiteError(with_hint(message, hint))
