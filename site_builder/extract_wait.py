@@ -45,9 +45,10 @@ def sizes(paths: list[Path]) -> dict[Path, int]:
 
 
 def wait_for_extract(folder: Path, timeout: float = 60.0, pause: float = 0.25) -> None:
-    """Return once every Parquet file under `folder` is complete and stable in size."""
+    """Return once every Parquet file under `folder` is complete and stable in size;
+    ExtractError naming the files still being written after `timeout` seconds."""
     deadline = time.monotonic() + timeout
-    before = None
+    before, told = None, False
 
     while True:
         now = sizes(parquet_files(folder))
@@ -55,15 +56,14 @@ def wait_for_extract(folder: Path, timeout: float = 60.0, pause: float = 0.25) -
         if not incomplete and now == before:
             return
 
+        names = ", ".join(str(path.relative_to(folder)) for path in incomplete)
         if time.monotonic() > deadline:
-            names = ", ".join(str(path) for path in incomplete) or "files still growing"
             raise ExtractError(
-                f"{folder}: extract being written ({names}); the pages are built again "
-                "once it is complete"
+                f"{folder}: extract being written ({names or 'files still growing'}); the "
+                "pages are built again once it is complete"
             )
-        if incomplete:
-            log.info(
-                "kpisite: waiting for %s to be fully written", ", ".join(p.name for p in incomplete)
-            )
+        if incomplete and not told:
+            log.info("kpisite: waiting for %s to be fully written", names)
+            told = True
         before = now
         time.sleep(pause)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import functools
 import os
-import shutil
 import tempfile
 from pathlib import Path
 
@@ -30,6 +29,20 @@ def sample_site() -> tuple[Path, object]:
     return target, result
 
 
+def served_sample_site(mount: str):
+    """The sample site built for the address it is served at (its sitemap names the real
+    pages, so that instant navigation works) and served under the sub-path `mount` on
+    loopback: (server, base URL)."""
+    from site_builder.build import build_site, environment
+
+    root = Path(tempfile.mkdtemp(prefix="kpisite-serve-"))
+    server = serve_root(root)
+    url = f"http://127.0.0.1:{server.server_port}/{mount.strip('/')}/"
+    with environment(**STAMP, KPISITE_SITE_URL=url):
+        build_site(Project.load(ROOT), site_dir=root / mount.strip("/"))
+    return server, url
+
+
 def copy_project(pages: dict[str, str], folder: Path, nav: bool = False) -> Project:
     """A small report project over the bundled extract, with the given pages."""
     reports = folder / "reports"
@@ -44,14 +57,6 @@ def copy_project(pages: dict[str, str], folder: Path, nav: bool = False) -> Proj
     )
     (folder / "mkdocs.yml").write_text(config, encoding="utf-8")
     return Project.load(folder)
-
-
-def serve_folder(site: Path, mount: str):
-    """Serve a copy of `site` under the sub-path `mount` on loopback; return (server, base URL)."""
-    root = Path(tempfile.mkdtemp(prefix="kpisite-serve-"))
-    shutil.copytree(site, root / mount.strip("/"))
-    server = serve_root(root)
-    return server, f"http://127.0.0.1:{server.server_port}/{mount.strip('/')}/"
 
 
 def serve_root(root: Path):

@@ -1,6 +1,7 @@
 """The built sample site in headless Chromium, served under a sub-path on loopback: pages
-load cleanly, charts render on first load and after instant navigation, follow the dark
-palette, tables download their numbers, search finds a KPI, nothing leaves the origin."""
+load cleanly, charts render on first load and after instant navigation (which really
+happens), follow the dark palette, lay out without clipping or overlaps, tables sort and
+download their numbers, search finds French words, nothing leaves the origin."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from conftest import BROWSER_MARKS
-from kpisite_sites import sample_site, serve_folder
+from kpisite_sites import served_sample_site
 
 PAGES = ["", "clients/", "ventes/", "campagnes/", "satisfaction/", "qualite/", "tableau-de-bord/"]
 
@@ -19,8 +20,7 @@ pytestmark = BROWSER_MARKS
 
 @pytest.fixture(scope="module")
 def base():
-    site, _ = sample_site()
-    server, url = serve_folder(site, "rapports/crm")
+    server, url = served_sample_site("rapports/crm")
     yield url
     server.shutdown()
     server.server_close()
@@ -72,13 +72,30 @@ def test_every_page_loads_without_console_errors_or_foreign_requests(watched, ba
 def test_charts_render_on_first_load_and_after_instant_navigation(watched, base):
     watched.page.goto(base)
     assert watched.charts_drawn() == watched.page.locator(".kpisite-chart").count() >= 1
+    # A full page load would lose this: it proves the click below is instant navigation.
+    watched.page.evaluate("window.__kpisiteMarker = 1")
 
     watched.page.locator("a.md-tabs__link", has_text="Ventes").click()
     watched.page.wait_for_url(base + "ventes/")
     watched.page.wait_for_selector(".kpisite-chart .main-svg")
 
+    assert watched.page.evaluate("window.__kpisiteMarker") == 1
     assert watched.charts_drawn() == 3
-    assert watched.page.evaluate("typeof document$") == "object"  # instant navigation is on
+    assert watched.errors == []
+
+
+def test_plotly_loads_only_where_a_chart_shows(watched, base):
+    loads = []
+    watched.page.on("request", lambda r: loads.append(r.url) if "plotly" in r.url else None)
+
+    watched.page.goto(base + "tableau-de-bord/")  # tiles only
+    watched.page.wait_for_load_state("networkidle")
+    assert loads == [] and watched.page.evaluate("typeof Plotly") == "undefined"
+
+    watched.page.locator("a.md-tabs__link", has_text="Ventes").click()
+    watched.page.wait_for_url(base + "ventes/")
+    assert watched.charts_drawn() == 3
+    assert loads == [base + "assets/kpisite/plotly.min.js"]
     assert watched.errors == []
 
 
@@ -151,13 +168,117 @@ def test_sorting_puts_n_a_cells_last_in_both_directions(watched, base):
     assert descending == sorted(numbers, reverse=True) + ["n/a", "n/a"]
 
 
-def test_search_finds_a_kpi_by_its_label(watched, base):
+@pytest.mark.parametrize(
+    ("query", "found"), [("attrition", "Taux d'attrition"), ("affaires", "Chiffre d'affaires")]
+)
+def test_search_finds_a_kpi_by_a_word_of_its_label(watched, base, query, found):
+    # "affaires" is found only when words split at the apostrophe of "d'affaires".
     watched.page.goto(base)
     watched.page.wait_for_load_state("networkidle")
     watched.page.locator("input.md-search__input").click()
-    watched.page.keyboard.type("attrition", delay=50)
+    watched.page.keyboard.type(query, delay=50)
 
     result = watched.page.locator(".md-search-result__item").first
     result.wait_for()
 
-    assert "Taux d'attrition" in watched.page.locator(".md-search-result").inner_text()
+    assert found in watched.page.locator(".md-search-result").inner_text()
+
+
+# --- Layout: nothing clipped, nothing overlapping, at desktop and phone widths ---------------
+
+BOXES = """chart => {
+  const box = el => {
+    const b = el.getBoundingClientRect();
+    return [b.left, b.top, b.right, b.bottom];
+  };
+  const boxes = sel => [...chart.querySelectorAll(sel)].map(box).filter(b => b[2] > b[0]);
+  return { chart: box(chart), title: boxes('.gtitle'), legend: boxes('.legend'),
+           plot: boxes('.nsewdrag'), ticks: boxes('.xtick text, .ytick text'),
+           xticks: boxes('.xtick text') };
+}"""
+
+
+def inside(inner, outer) -> bool:
+    return inner[0] >= outer[0] - 1 and inner[2] <= outer[2] + 1
+
+
+def apart(a, b) -> bool:
+    return a[3] <= b[1] + 1 or b[3] <= a[1] + 1 or a[2] <= b[0] + 1 or b[2] <= a[0] + 1
+
+
+@pytest.mark.parametrize("width", [1366, 390])
+@pytest.mark.parametrize("path", ["", "ventes/", "clients/", "satisfaction/"])
+def test_chart_labels_are_neither_cut_nor_overlapping(browser, base, width, path):
+    page = browser.new_page(viewport={"width": width, "height": 900})
+    page.goto(base + path)
+    page.wait_for_function(
+        "[...document.querySelectorAll('.kpisite-chart')].every(c => c.querySelector('.main-svg'))"
+    )
+
+    for chart in page.locator(".kpisite-chart").all():
+        found = chart.evaluate(BOXES)
+        for tick in found["ticks"]:
+            assert inside(tick, found["chart"]), (path, found)
+        for legend in found["legend"]:
+            for other in found["title"] + found["xticks"] + found["plot"]:
+                assert apart(legend, other), (path, found)
+    page.close()
+
+
+def test_tables_line_up_with_the_text_and_align_numbers_right(watched, base):
+    watched.page.goto(base + "ventes/")
+    table = watched.page.locator(".kpisite-table table").first
+
+    assert (
+        table.evaluate(
+            "t => t.closest('.kpisite-table').querySelectorAll('.md-typeset__scrollwrap').length"
+        )
+        == 1
+    )
+    left = table.evaluate("t => t.getBoundingClientRect().left")
+    text = watched.page.locator(".md-content .md-typeset > p").first.evaluate(
+        "p => p.getBoundingClientRect().left"
+    )
+    assert abs(left - text) <= 1
+    aligns = table.locator("tbody td").evaluate_all(
+        "cells => cells.map(c => getComputedStyle(c).textAlign)"
+    )
+    assert set(aligns) == {"right"}
+
+
+def test_sorting_the_member_column_orders_it_by_name(watched, base):
+    watched.page.goto(base + "ventes/")
+    table = watched.page.locator(".kpisite-table table").first
+
+    table.locator("thead th").first.click()
+    names = table.locator("tbody th").all_inner_texts()
+
+    # By name (the rows come ranked by revenue: FR, BE, CH...), not by that rank.
+    assert len(names) >= 3 and names == sorted(names, key=str.casefold)
+
+
+@pytest.mark.parametrize("width", [1366, 390])
+def test_tile_values_stay_on_one_line_and_fit_their_tile(browser, base, width):
+    page = browser.new_page(viewport={"width": width, "height": 900})
+    page.goto(base + "tableau-de-bord/")
+
+    values = page.locator(".kpisite-tile__value").evaluate_all(
+        "els => els.map(v => [v.getClientRects().length,"
+        " v.scrollWidth <= v.parentElement.clientWidth])"
+    )
+
+    assert values and all(lines == 1 and fits for lines, fits in values)
+    page.close()
+
+
+def test_dashboard_tiles_line_up_in_columns_of_one_width(watched, base):
+    watched.page.set_viewport_size({"width": 1366, "height": 900})
+    watched.page.goto(base + "tableau-de-bord/")
+
+    rows = watched.page.locator(".kpisite-grid__row").evaluate_all(
+        "rows => rows.map(r => [...r.children]"
+        ".map(t => Math.round(t.getBoundingClientRect().width)))"
+    )
+
+    assert len(rows) == 4  # Ventes, Clients, Campagnes, Satisfaction
+    assert all(len(set(widths)) == 1 for widths in rows), rows

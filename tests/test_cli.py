@@ -92,3 +92,38 @@ def test_kpisite_build_prints_each_directive_error_once(tmp_path, capsys):
     for problem in PROBLEMS:
         assert output.count(problem) == 1, output
     assert "(listed above)" in output
+
+
+def test_a_bug_exits_3_not_the_2_of_a_bad_option(capsys, monkeypatch):
+    import site_builder.commands.check as check_command
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(check_command.check, "callback", broken)
+    code, output = run(capsys, "check")
+
+    assert code == 3
+    assert output.strip() == (
+        "Internal error: this is a bug in kpisite. Rerun with --debug for the traceback and "
+        "report it."
+    )
+
+
+@pytest.mark.parametrize("command", ["build", "serve"])
+def test_an_empty_period_is_refused(tmp_path, capsys, command):
+    code, output = run(capsys, command, "--period", " ", "--project", empty_project(tmp_path))
+
+    assert code == 2
+    assert "Invalid value for '--period': empty; give a period such as 2026-10" in output
+
+
+def test_counts_are_said_in_the_singular_or_plural():
+    from site_builder.plugin import plural
+
+    assert [plural(n, "query", "queries") for n in (0, 1, 2)] == [
+        "0 queries",
+        "1 query",
+        "2 queries",
+    ]
+    assert plural(1, "directive error") == "1 directive error"

@@ -134,3 +134,78 @@ def test_kpisite_serve_rebuilds_on_a_page_change_and_on_an_extract_change(tmp_pa
         server.terminate()
         server.wait(timeout=10)
         log.close()
+
+
+def start_serve(project: Path, *extra: str):
+    """`kpisite serve` on a free loopback port: (process, URL, log file)."""
+    port = free_port()
+    log = open(project / "serve.log", "w+", encoding="utf-8")  # noqa: SIM115 (read while running)
+    command = [sys.executable, "-m", "site_builder.cli", "serve", "--project", str(project)]
+    server = subprocess.Popen(
+        [*command, "--dev-addr", f"127.0.0.1:{port}", "--period", "2026-10", *extra],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env={**os.environ, "NO_MKDOCS_2_WARNING": "1"},
+    )
+    return server, f"http://127.0.0.1:{port}/", log
+
+
+def preview_project(folder: Path, catalogs: str = "") -> Path:
+    shutil.copytree(ROOT / "data", folder / "data")
+    (folder / "reports").mkdir()
+    (folder / "reports" / "index.md").write_text(
+        "# Essai\n\nCommandes : [[kpi orders_count]].\n", encoding="utf-8"
+    )
+    (folder / "mkdocs.yml").write_text(
+        "site_name: Essai\ndocs_dir: reports\ntheme:\n  name: material\n  font: false\n"
+        f"plugins:\n  - kpisite:\n      cache: {folder / 'cache'}\n{catalogs}",
+        encoding="utf-8",
+    )
+    return folder
+
+
+def answered(url: str, text: str, within: float = 5.0) -> bool:
+    """The page holds `text`, each request answered within `within` seconds."""
+    with urllib.request.urlopen(url, timeout=within) as response:
+        return text in response.read().decode("utf-8")
+
+
+@pytest.mark.slow
+def test_kpisite_serve_shows_catalog_and_extract_problems_in_the_pages(tmp_path):
+    project = preview_project(tmp_path, "      catalogs: [extra.yml]\n")
+    catalog = tmp_path / "extra.yml"
+    catalog.write_text("kpis: {}\n", encoding="utf-8")
+    orders = tmp_path / "data" / "orders.parquet"
+    whole = orders.read_bytes()
+    server, url, log = start_serve(project)
+    shown = lambda text: wait_until(lambda: answered(url, text), timeout=40)  # noqa: E731
+    try:
+        assert shown('data-kpi="orders_count"'), Path(log.name).read_text()
+
+        # A catalog that is not YAML: every page says so, the server keeps answering.
+        catalog.write_text("kpis:\n  a: [\n", encoding="utf-8")
+        assert shown("Données indisponibles"), Path(log.name).read_text()
+        assert shown("extra.yml:"), Path(log.name).read_text()
+        catalog.write_text("kpis: {}\n", encoding="utf-8")
+        assert shown('data-kpi="orders_count"'), Path(log.name).read_text()
+
+        # An extract being written: a short wait, then the pages say so; complete, it is read.
+        orders.write_bytes(whole[: len(whole) // 2])
+        assert shown("extract being written (orders.parquet)"), Path(log.name).read_text()
+        orders.write_bytes(whole)
+        assert shown('data-kpi="orders_count"'), Path(log.name).read_text()
+
+        # A catalog named while serving is watched from the next build on.
+        config = tmp_path / "mkdocs.yml"
+        config.write_text(
+            config.read_text(encoding="utf-8").replace("[extra.yml]", "[extra.yml, later.yml]"),
+            encoding="utf-8",
+        )
+        assert shown("later.yml"), Path(log.name).read_text()  # not written yet: an error
+        (tmp_path / "later.yml").write_text("kpis: {}\n", encoding="utf-8")
+        assert shown('data-kpi="orders_count"'), Path(log.name).read_text()
+        assert "Traceback" not in Path(log.name).read_text()
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+        log.close()
