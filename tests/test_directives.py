@@ -228,7 +228,7 @@ ERRORS = [
     ),
     (
         "/// kpi-table | csat\nby: platform\nfilters: {respondent_country: {not: [XX]}}\n///",
-        "page.md:3: unknown value 'XX' for respondent_country (expected one of: BE, CA, CH, DE, ES, FR, LU)",
+        "page.md:3: unknown value 'XX' for respondent_country (expected one of: (non renseigné), BE, CA, CH, DE, ES, FR, LU)",
     ),
 ]
 
@@ -257,12 +257,13 @@ def test_all_errors_of_a_page_are_reported_together(book):
 
 
 def test_an_na_kpi_shows_na_with_its_reason_not_an_error(book):
-    # The bundled extract has no survey answer in 2000.
+    # The bundled extract starts in December 2023: nothing can be said of 2000.
     html, problems = convert(book, "Le NPS : [[kpi nps]].", period="2000-01")
 
     assert problems == []
     assert (
-        'class="kpisite-value kpisite-na" title="n/a : aucune réponse NPS sur la période"' in html
+        'class="kpisite-value kpisite-na" title="n/a : période 2000-01 hors des données '
+        '(du 01/12/2023 au 30/11/2026)"' in html
     )
     assert ">n/a</span>" in html
 
