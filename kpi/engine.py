@@ -255,16 +255,21 @@ class Workbook:
         return found
 
     def time_bounds(self, table: str, limit: datetime | None = None):
-        """(first, last) of a table's time column up to `limit`: one min/max query; None
-        when no row is dated."""
+        """(first, last) of a table's time column up to `limit`; None when no row is dated.
+
+        A plain min/max is answered from the Parquet statistics; only an extract holding
+        events after `limit` pays for a second, filtered scan.
+        """
         try:
             data = self.extract.table(table)
         except MissingTable:
             return None
         column = data[TIME_COLUMNS[table]]
-        kept = column.notnull() if limit is None else column <= utc(limit)
-        bounds = data.aggregate(first=column.min(where=kept), last=column.max(where=kept))
-        row = self.execute(bounds).to_pylist()[0]
+        row = self.execute(data.aggregate(first=column.min(), last=column.max())).to_pylist()[0]
+        if row["first"] is not None and limit is not None and aware(row["last"]) > limit:
+            kept = column <= utc(limit)
+            bounds = data.aggregate(first=column.min(where=kept), last=column.max(where=kept))
+            row = self.execute(bounds).to_pylist()[0]
         if row["first"] is None:
             return None
         return aware(row["first"]), aware(row["last"])

@@ -343,3 +343,23 @@ def test_query_logs_what_came_from_the_cache(tmp_path, capsys):
     assert err == "INFO     1 KPI values from the cache, 0 queries\n"
     code, _, err = run(capsys, "-q", *args)
     assert (code, err) == (0, "")
+
+
+def test_every_catalog_error_is_printed_once(tmp_path, capsys):
+    make_project(tmp_path)
+    (tmp_path / "kpis.yml").write_text(
+        "kpis:\n  a:\n    formula: revenue\n    target: lots\n  b:\n    activity: active\n"
+        "    window: -5\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "mkdocs.yml").write_text(
+        "site_name: t\nplugins:\n  - kpisite:\n      catalogs: [kpis.yml]\n"
+    )
+    code, out, err = run(capsys, "query", "revenue", "--project", str(tmp_path))
+    path = tmp_path / "kpis.yml"
+    assert (code, out) == (1, "")
+    assert err == (
+        "Error: 2 errors in the KPI catalogs\n"
+        f"  {path}:4: KPI a: target: expected a number, got 'lots'\n"
+        f"  {path}:7: KPI b: window: expected a number of days, 1 or more, got -5\n"
+    )
