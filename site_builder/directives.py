@@ -468,7 +468,7 @@ class Checker:
         """The presentation modes a KPI supports, by a dimension or over time."""
         kpidef = self.catalog.get(name)
         allowed = ["count"]
-        if breakdown and additive(kpidef):
+        if breakdown and self.catalog.additive(kpidef.name):
             allowed.append("percent")
         if measured(kpidef):
             allowed += ["mean", "std"] if breakdown else ["mean", "std", "cumulative_mean"]
@@ -484,12 +484,12 @@ class Checker:
                 valid = ", ".join(sorted(n for n in self.names if measured(self.catalog.get(n))))
                 message = (
                     f"mode '{mode}' needs a KPI measured over an amount ({valid}); "
-                    f"'{name}' is {describe(kpidef)}"
+                    f"'{name}' is {describe(kpidef, mode)}"
                 )
             else:
                 message = (
                     f"mode 'percent' shows shares of a total that adds up; '{name}' is "
-                    f"{describe(kpidef)}"
+                    f"{describe(kpidef, mode)}"
                 )
             hint = f"modes for {name}: {', '.join(self.modes(name, breakdown))}"
             raise error(line, message, hint)
@@ -514,14 +514,6 @@ def measured(kpidef) -> bool:
     return kpidef.kind == "measure" and bool(kpidef.get("mean_of"))
 
 
-def additive(kpidef) -> bool:
-    """A KPI whose values by member add up to the total: counts and sums of rows."""
-    if kpidef.kind in ("state", "activity"):
-        return True
-    value = str(kpidef.get("value") or "").replace(" ", "")
-    return kpidef.kind == "measure" and value.startswith(("count(", "sum(", "count_distinct("))
-
-
 def amount_is_money(kpidef) -> bool:
     from kpi import schema
 
@@ -535,14 +527,15 @@ def amount_is_money(kpidef) -> bool:
     )
 
 
-def describe(kpidef) -> str:
+def describe(kpidef, mode: str) -> str:
+    """What a KPI is, to say why `mode` does not apply to it."""
     if kpidef.kind == "formula":
         return "a formula"
     if kpidef.kind in ("state", "activity"):
         return f"a count of contacts ({kpidef.kind})"
-    if not additive(kpidef):
-        return f"a measure of {kpidef.get('value')}"
-    return "a measure with no amount (mean_of)"
+    if mode in AMOUNT_MODES:
+        return "a measure with no amount (mean_of)"
+    return f"a measure of {kpidef.get('value')}"
 
 
 def choice(value: Any, allowed: tuple[str, ...], option: str, line: int) -> str:

@@ -285,3 +285,22 @@ def test_each_example_project_builds_its_whole_site_on_the_real_data(
     assert result.problems == [] and result.pages == pages
     html = (tmp_path / "site" / "index.html").read_text(encoding="utf-8")
     assert 'class="kpisite-chart"' in html and "kpisite-error" not in html
+
+
+def test_the_readme_s_directive_examples_render_without_an_error():
+    import markdown
+
+    from kpi.engine import Workbook
+    from kpi.project import Project
+    from site_builder.markdown import KpiExtension
+    from site_builder.render import RenderContext
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    examples = [b for b in re.findall(r"```markdown\n(.*?)```", readme, re.S) if "kpi" in b]
+    book = Workbook(Project.load(ROOT), cache=False)
+
+    for example in examples:
+        ext = KpiExtension(context=RenderContext(book, book.period("2026-10")))
+        markdown.markdown(example, extensions=[ext])
+        assert [str(p) for p in ext.problems] == [], example
+    assert len(examples) == 2
