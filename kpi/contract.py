@@ -125,7 +125,9 @@ def check_catalog(project: Project, tables: list[str]) -> list[Problem]:
     try:
         catalog = Catalog.load([project.path(p) for p in project.settings.catalogs])
     except CatalogError as error:
-        return [catalog_problem(str(error), project)]
+        # Catalog.load reports every error of the catalogs, each a problem of its own.
+        texts = [str(problem) for problem in error.problems] or [str(error)]
+        return [catalog_problem(text, project) for text in texts]
 
     readers: dict[str, list[str]] = {}
     for kpi in catalog.kpis.values():
