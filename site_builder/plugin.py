@@ -310,7 +310,7 @@ def site_metadata(project: Project, book, period) -> dict:
         "period_label": period.label,
         "grain": period.grain,
         "fingerprint": os.environ.get("KPISITE_FINGERPRINT")
-        or extract_fingerprint(project, book.extract),
+        or extract_fingerprint(project, book.extract, memo=book.cache),
         "extracted_at": isoformat(extracted_at(book)),
         "extracted_label": extracted_label(project, book),
         "built_at": built_at,

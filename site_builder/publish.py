@@ -255,11 +255,12 @@ def describe(project: Project, period: str) -> Version:
     )
 
 
-def extract_fingerprint(project: Project, extract=None) -> str:
+def extract_fingerprint(project: Project, extract=None, memo=None) -> str:
     """The fingerprint of the extract that every footer shows and versions.json records:
     `kpisite build` and `kpisite publish` compute it here, over the same files, so a
-    preview can be matched to a published version. `extract` is an open kpi Extract."""
-    return content_hash(extract_files(project, extract), project.root)
+    preview can be matched to a published version. `extract` is an open kpi Extract;
+    `memo`, a kpi DiskCache that spares re-reading files whose stat did not change."""
+    return content_hash(extract_files(project, extract), project.root, memo=memo)
 
 
 def extract_files(project: Project, extract=None) -> list[Path]:
@@ -380,7 +381,7 @@ def visible_files(folder: Path) -> list[Path]:
     )
 
 
-def content_hash(files: Iterable[Path], root: Path, salt: str = "") -> str:
+def content_hash(files: Iterable[Path], root: Path, salt: str = "", memo=None) -> str:
     """A short hash of the files' names and bytes (not their mtimes: a fresh CI checkout
     gives every file a new mtime, and that must not republish every version)."""
     digest = hashlib.sha256(salt.encode())
@@ -389,11 +390,28 @@ def content_hash(files: Iterable[Path], root: Path, salt: str = "") -> str:
         # mounted must not change the hash.
         inside = path.resolve().is_relative_to(root.resolve())
         name = path.relative_to(root).as_posix() if inside else path.name
-        digest.update(f"\0{name}\0".encode())
-        with open(path, "rb") as stream:
-            for chunk in iter(lambda stream=stream: stream.read(1 << 20), b""):
-                digest.update(chunk)
+        digest.update(f"\0{name}\0{file_digest(path, memo)}".encode())
     return digest.hexdigest()[:16]
+
+
+def file_digest(path: Path, memo=None) -> str:
+    """The SHA-256 of a file's bytes. With `memo` (a kpi DiskCache), a file whose size,
+    mtime and inode did not change since it was last read is not read again: `kpisite
+    serve` rebuilds on every page edit, and an extract can weigh gigabytes."""
+    stat = path.stat()
+    key = f"file-digest:{path.resolve()}:{stat.st_size}:{stat.st_mtime_ns}:{stat.st_ino}"
+    if memo is not None:
+        known = memo.get_many([key]).get(key)
+        if known:
+            return known
+
+    digest = hashlib.sha256()
+    with open(path, "rb") as stream:
+        for chunk in iter(lambda: stream.read(1 << 20), b""):
+            digest.update(chunk)
+    if memo is not None:
+        memo.put_many({key: digest.hexdigest()})
+    return digest.hexdigest()
 
 
 def read_mkdocs_config(project: Project) -> dict:

@@ -140,9 +140,9 @@ def test_each_version_records_what_it_was_built_from(project, remote):
     publish(project, "2026-11")
 
     properties = versions(remote)["2026-11"]["properties"]
-    # The fingerprint hashes each extract file's path in the project and its bytes.
-    orders = project.root / "data" / "orders.parquet"
-    data_hash = hashlib.sha256(b"\0data/orders.parquet\0" + orders.read_bytes()).hexdigest()[:16]
+    # The fingerprint hashes each extract file's path in the project and the hash of its bytes.
+    orders = hashlib.sha256((project.root / "data" / "orders.parquet").read_bytes()).hexdigest()
+    data_hash = hashlib.sha256(f"\0data/orders.parquet\0{orders}".encode()).hexdigest()[:16]
     assert properties["period"] == "2026-11"
     assert properties["period_label"] == "Novembre 2026"
     assert properties["fingerprint"] == data_hash
@@ -154,7 +154,7 @@ def test_each_version_records_what_it_was_built_from(project, remote):
     assert f'data-fingerprint="{data_hash}"' in page
     assert f'data-commit="{head}"' in page
     assert f'data-built-at="{properties["built_at"]}"' in page
-    assert "Rapport Novembre 2026" in page
+    assert "Période : Novembre 2026" in page
 
 
 def test_the_version_selector_and_outdated_banner_are_in_every_page(project, remote):

@@ -135,10 +135,12 @@ def test_a_preview_shows_the_fingerprint_of_the_published_version(repos, tmp_pat
 
     page = (tmp_path / "preview" / "index.html").read_text(encoding="utf-8")
     assert f'data-fingerprint="{published}"' in page
-    # The extract's bytes, hashed here independently: its path in the project, then its bytes.
+    # The extract, hashed here independently: each file's path in the project, then the
+    # hash of its bytes.
     digest = hashlib.sha256()
     for path in sorted((work / "data").iterdir()):
-        digest.update(f"\0data/{path.name}\0".encode() + path.read_bytes())
+        file_hash = hashlib.sha256(path.read_bytes()).hexdigest()
+        digest.update(f"\0data/{path.name}\0{file_hash}".encode())
     assert published == digest.hexdigest()[:16]
 
 
@@ -156,3 +158,32 @@ def test_a_preview_shows_the_build_time_like_the_extraction_time(repos, tmp_path
         'construit le <time datetime="2026-10-31T22:30:00+00:00">31 octobre 2026 à 23:30</time>'
         in page
     )
+
+
+def test_a_rebuild_does_not_read_an_unchanged_extract_again(repos, tmp_path, monkeypatch):
+    """The footer's fingerprint of a `kpisite build` remembers each file's hash by its
+    stat in the project's cache: `kpisite serve` rebuilds on every page edit."""
+    from kpi.cache import DiskCache
+    from kpi.project import Project
+    from site_builder import publish as publishing
+
+    _, work = repos
+    project = Project.load(work)
+    memo = DiskCache(tmp_path / "cache")
+    first = publishing.extract_fingerprint(project, memo=memo)
+
+    read = []
+    real_open = open
+    monkeypatch.setattr(
+        "builtins.open", lambda path, *args, **kw: read.append(path) or real_open(path, *args, **kw)
+    )
+    assert publishing.extract_fingerprint(project, memo=memo) == first
+    assert not [path for path in read if str(path).endswith(".parquet")]
+
+    # A file written again (a new mtime) is read again, whatever its size.
+    orders = work / "data" / "orders.parquet"
+    orders.write_bytes(orders.read_bytes())
+    read.clear()
+    assert publishing.extract_fingerprint(project, memo=memo) == first
+    assert orders in read
+    memo.close()
