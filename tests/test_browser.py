@@ -84,6 +84,36 @@ def test_charts_render_on_first_load_and_after_instant_navigation(watched, base)
     assert watched.errors == []
 
 
+# What plotly's own stylesheet decides: the mode bar floats over the plot (absolute), and
+# the plot keeps the height of its box instead of growing with every redraw.
+PLOTLY_LAYOUT = """() => ({
+  style: document.getElementById('plotly.js-style-global') !== null,
+  modebars: [...document.querySelectorAll('.modebar')].map(m => getComputedStyle(m).position),
+  heights: [...document.querySelectorAll('.kpisite-chart')]
+    .map(c => Math.round(c.getBoundingClientRect().height)),
+})"""
+
+
+def test_charts_after_instant_navigation_look_as_on_a_direct_load(watched, base):
+    watched.page.goto(base + "ventes/")
+    watched.charts_drawn()
+    watched.page.wait_for_timeout(300)
+    direct = watched.page.evaluate(PLOTLY_LAYOUT)
+
+    watched.page.goto(base)
+    watched.charts_drawn()
+    watched.page.evaluate("window.__kpisiteMarker = 1")
+    watched.page.locator("a.md-tabs__link", has_text="Ventes").click()
+    watched.page.wait_for_url(base + "ventes/")
+    watched.charts_drawn()
+    watched.page.wait_for_timeout(300)  # a plot without plotly's styles keeps growing
+    after = watched.page.evaluate(PLOTLY_LAYOUT)
+
+    assert watched.page.evaluate("window.__kpisiteMarker") == 1
+    assert direct["style"] and direct["modebars"] == ["absolute"] * 3
+    assert after == direct
+
+
 def test_plotly_loads_only_where_a_chart_shows(watched, base):
     loads = []
     watched.page.on("request", lambda r: loads.append(r.url) if "plotly" in r.url else None)

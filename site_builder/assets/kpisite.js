@@ -60,10 +60,33 @@
     el.setAttribute("data-rendered", scheme());
   }
 
+  /* plotly inserts its stylesheet (mode bar, legend, hover labels) once, when its bundle
+   * loads, as CSSOM rules of style#plotly.js-style-global in <head>: the element's text is
+   * empty. Instant navigation removes every head element the next page lacks, and the
+   * rules with it: the mode bar becomes a grey bar and the plots grow without end. The
+   * rules are kept as text while the element is there, and put back when it is gone. */
+  var PLOTLY_STYLE = "plotly.js-style-global";
+  var plotlyRules = "";
+
+  function keepPlotlyStyle() {
+    var style = document.getElementById(PLOTLY_STYLE);
+    if (style && style.sheet && style.sheet.cssRules.length) {
+      plotlyRules = Array.prototype.map.call(style.sheet.cssRules, function (rule) {
+        return rule.cssText;
+      }).join("\n");
+    } else if (!style && plotlyRules) {
+      style = document.createElement("style");
+      style.id = PLOTLY_STYLE;
+      style.textContent = plotlyRules;
+      document.head.appendChild(style);
+    }
+  }
+
   function drawAll() {
     var charts = document.querySelectorAll(".kpisite-chart[data-figure]");
     if (!charts.length) return;
     if (!window.Plotly) { loadPlotly(); return; }
+    keepPlotlyStyle();
     charts.forEach(function (el) {
       try { draw(el); } catch (error) { el.textContent = "Graphique indisponible : " + error; }
     });
