@@ -14,6 +14,7 @@ import hashlib
 import json
 import logging
 import sqlite3
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -29,46 +30,136 @@ def cache_key(parts: dict[str, Any]) -> str:
     return hashlib.sha256((SCHEMA_VERSION + text).encode()).hexdigest()
 
 
+# SQLite's names of a file that is not a sound database: it is replaced by a fresh one.
+DAMAGED = ("SQLITE_NOTADB", "SQLITE_CORRUPT")
+
+
 class DiskCache:
-    """A persistent key -> JSON value store; `None` folder means memory only."""
+    """A persistent key -> JSON value store; `None` folder means memory only.
+
+    The cache only saves time, so it never stops a build: a damaged file (not a database,
+    malformed) is moved aside and a fresh one started; a cache that cannot be written at
+    all (a read-only file, a folder that is a file) is replaced by one in memory, with one
+    warning.
+    """
 
     def __init__(self, folder: Path | None):
         self.path = folder / "kpi-cache.sqlite" if folder else None
         self._db: sqlite3.Connection | None = None
+        self._on_disk = self.path is not None
 
     @property
     def db(self) -> sqlite3.Connection:
         if self._db is None:
-            target = ":memory:"
-            if self.path is not None:
-                self.path.parent.mkdir(parents=True, exist_ok=True)
-                target = str(self.path)
-            # mkdocs serve rebuilds in another thread than the one that opened the cache.
-            self._db = sqlite3.connect(target, timeout=30, check_same_thread=False)
-            self._db.execute("CREATE TABLE IF NOT EXISTS kpi (key TEXT PRIMARY KEY, value TEXT)")
+            self._db = self._open()
         return self._db
 
     def get_many(self, keys: list[str]) -> dict[str, Any]:
         """The cached values among `keys` (missing keys are absent from the result)."""
-        found = {}
-        for start in range(0, len(keys), 500):
-            chunk = keys[start : start + 500]
-            marks = ",".join("?" * len(chunk))
-            query = f"SELECT key, value FROM kpi WHERE key IN ({marks})"
-            for key, value in self.db.execute(query, chunk):
-                found[key] = json.loads(value)
-        return found
+        return self._run(lambda db: read_many(db, keys))
 
     def put_many(self, items: dict[str, Any]) -> None:
         rows = [(key, json.dumps(value)) for key, value in items.items()]
-        with self.db:
-            self.db.executemany("INSERT OR REPLACE INTO kpi VALUES (?, ?)", rows)
+        self._run(lambda db: write_many(db, rows))
 
     def clear(self) -> None:
-        with self.db:
-            self.db.execute("DELETE FROM kpi")
+        self._run(lambda db: write_many(db, [], clear=True))
 
     def close(self) -> None:
         if self._db is not None:
             self._db.close()
             self._db = None
+
+    def _open(self) -> sqlite3.Connection:
+        if not self._on_disk:
+            return connect(":memory:")
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            return connect(str(self.path))
+        except (OSError, sqlite3.Error) as error:
+            return self._recover(error)
+
+    def _run(self, operation: Callable[[sqlite3.Connection], Any]) -> Any:
+        """Run `operation` on the database; on a failure of the disk file, once more on
+        its replacement (a fresh file, or memory)."""
+        try:
+            return operation(self.db)
+        except sqlite3.Error as error:
+            if not self._on_disk:
+                raise
+            self.close()
+            self._db = self._recover(error)
+            return operation(self._db)
+
+    def _recover(self, error: Exception) -> sqlite3.Connection:
+        """A fresh file in place of a damaged one, else a cache in memory."""
+        if getattr(error, "sqlite_errorname", None) in DAMAGED and move_aside(self.path):
+            log.warning(
+                "KPI cache %s: damaged (%s); moved to %s.damaged, starting a fresh cache",
+                self.path,
+                error,
+                self.path.name,
+            )
+            try:
+                return connect(str(self.path))
+            except sqlite3.Error as again:
+                error = again
+        log.warning(
+            "KPI cache %s: cannot be used (%s); KPI values are kept in memory for this run "
+            "(check the permissions of the cache folder, or the cache setting)",
+            self.path,
+            unusable_reason(self.path, error),
+        )
+        self._on_disk = False
+        return connect(":memory:")
+
+
+def connect(target: str) -> sqlite3.Connection:
+    """A connection with the cache's table; sqlite3.Error when the file is unusable."""
+    # mkdocs serve rebuilds in another thread than the one that opened the cache.
+    db = sqlite3.connect(target, timeout=30, check_same_thread=False)
+    try:
+        db.execute("CREATE TABLE IF NOT EXISTS kpi (key TEXT PRIMARY KEY, value TEXT)")
+    except sqlite3.Error:
+        db.close()
+        raise
+    return db
+
+
+def read_many(db: sqlite3.Connection, keys: list[str]) -> dict[str, Any]:
+    found = {}
+    for start in range(0, len(keys), 500):
+        chunk = keys[start : start + 500]
+        marks = ",".join("?" * len(chunk))
+        query = f"SELECT key, value FROM kpi WHERE key IN ({marks})"
+        for key, value in db.execute(query, chunk):
+            found[key] = json.loads(value)
+    return found
+
+
+def write_many(db: sqlite3.Connection, rows: list[tuple[str, str]], clear: bool = False) -> None:
+    with db:
+        if clear:
+            db.execute("DELETE FROM kpi")
+        db.executemany("INSERT OR REPLACE INTO kpi VALUES (?, ?)", rows)
+
+
+def unusable_reason(path: Path, error: Exception) -> str:
+    """Why the cache file cannot be used, in words a user acts on."""
+    if path.parent.exists() and not path.parent.is_dir():
+        return f"{path.parent.name} is a file, not a folder"
+    if path.is_dir():
+        return f"{path.name} is a folder, not a file"
+    return str(getattr(error, "strerror", None) or error)
+
+
+def move_aside(path: Path) -> bool:
+    """Move a damaged cache file to `<name>.damaged` (replacing an older one), and drop
+    its journals, which would otherwise be replayed into the fresh file."""
+    try:
+        for suffix in ("-journal", "-wal", "-shm"):
+            path.with_name(path.name + suffix).unlink(missing_ok=True)
+        path.replace(path.with_name(path.name + ".damaged"))
+    except OSError:
+        return False
+    return True
