@@ -25,10 +25,8 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-import yaml
-
-from kpi.errors import ConfigError, closest, did_you_mean, with_hint
-from kpi.project import PLUGIN_NAME, Project
+from kpi.errors import closest, did_you_mean
+from kpi.project import ConfigLines, Project, SettingError, setting_where, settings_error
 from kpi.schema import TABLES
 
 FORMATS = ("csv", "parquet")
@@ -120,9 +118,7 @@ class Mapping:
         SQL is a literal block whose lines are the file's.
         """
         line = self.lines.sql_line(key, sql_line) if sql_line else None
-        line = line or self.lines.keys.get(key)
-        where = f"{self.config}:{line}" if line else self.config
-        return f"{where}, plugins.{PLUGIN_NAME}.{key}"
+        return setting_where(self.config_file, self.lines, key, line)
 
     def table_where(self, name: str, sql_line: int | None = None, reading: str = "") -> str:
         """Where an error of the mapped table `name` is: its definition and, for an error
@@ -137,7 +133,7 @@ class Mapping:
         return f"table {name} ({'; '.join(parts)})"
 
     def source_where(self, name: str) -> str:
-        line = self.lines.keys.get(f"sources.{name}")
+        line = self.lines.line(f"sources.{name}")
         return f"source {name} at {self.config}:{line}" if line else f"source {name}"
 
     def mapped_names(self) -> list[str]:
@@ -161,186 +157,158 @@ class Mapping:
         return digest.hexdigest()[:16]
 
 
-@dataclass(frozen=True)
-class ConfigLines:
-    """The lines of the kpisite plugin's options in mkdocs.yml, to point errors at them.
-
-    `keys` maps a dotted option ("data", "sources.retail", "tables.orders.sql") to the
-    1-based line of its key; `sql` maps a table's SQL option to the line of its first SQL
-    line, when the SQL is a literal block (`sql: |`) whose lines are the file's.
-    """
-
-    keys: dict[str, int]
-    sql: dict[str, int]
-
-    def sql_line(self, key: str, line: int) -> int | None:
-        start = self.sql.get(key)
-        return start + line - 1 if start else None
-
-    @classmethod
-    def read(cls, config_file: Path) -> ConfigLines:
-        """The lines of the options in `config_file`; none when it cannot be read.
-
-        The YAML is composed, not loaded: nodes keep their marks, and tags such as
-        mkdocs' `!ENV` need no constructor.
-        """
-        try:
-            root = yaml.compose(config_file.read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
-        except (OSError, UnicodeDecodeError, yaml.YAMLError):
-            return cls({}, {})
-        options = plugin_node(root)
-        keys: dict[str, int] = {}
-        sql: dict[str, int] = {}
-        if options is not None:
-            walk_options(options, "", keys, sql)
-        return cls(keys, sql)
-
-
-def plugin_node(root) -> yaml.Node | None:
-    """The node of the kpisite plugin's options under `plugins:` (list or mapping form)."""
-    plugins = child(root, "plugins")
-    entries = plugins.value if isinstance(plugins, yaml.SequenceNode) else [plugins]
-    for entry in entries:
-        options = child(entry, PLUGIN_NAME)
-        if options is not None:
-            return options
-    return None
-
-
-def child(node, key: str) -> yaml.Node | None:
-    if not isinstance(node, yaml.MappingNode):
-        return None
-    return next((value for name, value in node.value if name.value == key), None)
-
-
-def walk_options(node, prefix: str, keys: dict[str, int], sql: dict[str, int]) -> None:
-    """Record the line of every key under `node`, three levels deep at most."""
-    if not isinstance(node, yaml.MappingNode) or prefix.count(".") >= 3:
-        return
-    for name, value in node.value:
-        key = f"{prefix}{name.value}"
-        keys[key] = name.start_mark.line + 1
-        if name.value == "sql" and isinstance(value, yaml.ScalarNode) and value.style == "|":
-            # The block's content starts on the line after `|`, less the blank lines
-            # that mapping.sql_spec strips.
-            skipped = value.value[: len(value.value) - len(value.value.lstrip())].count("\n")
-            sql[key] = value.start_mark.line + 2 + skipped
-        walk_options(value, f"{key}.", keys, sql)
-
-
 def load(project: Project) -> Mapping:
-    """The mapping declared by a project (empty when it declares none)."""
-    where = f"{project.config_file}: plugins.{PLUGIN_NAME}"
+    """The mapping declared by a project (empty when it declares none); a ConfigError
+    lists every bad mapping option at its line."""
+    mapping, errors = parse(project)
+    if errors:
+        raise settings_error(project.config_file, errors)
+    return mapping
+
+
+def parse(project: Project) -> tuple[Mapping, list[SettingError]]:
+    """The mapping, and the error of each bad `sources` or `tables` entry (all of them:
+    `Project.from_options` reports them with the other settings)."""
     raw_root = project.path(project.settings.raw_data)
-    sources = {
-        name: parse_source(name, value, raw_root, project.root, f"{where}.sources.{name}")
-        for name, value in project.settings.sources.items()
-    }
-    tables = {
-        name: parse_table(name, value, sources, f"{where}.tables.{name}")
-        for name, value in project.settings.tables.items()
-    }
-    return Mapping(sources, tables, project.config_file)
+    errors: list[SettingError] = []
+    sources = {}
+    for name, value in project.settings.sources.items():
+        try:
+            sources[name] = parse_source(name, value, raw_root, project.root)
+        except SettingError as error:
+            errors.append(error)
+
+    # A table naming a source in error is not told the source is unknown.
+    declared = list(project.settings.sources)
+    tables = {}
+    for name, value in project.settings.tables.items():
+        found: list[SettingError] = []
+        spec = parse_table(name, value, declared, found)
+        errors.extend(found)
+        if spec is not None and not found:
+            tables[name] = spec
+    return Mapping(sources, tables, project.config_file), errors
 
 
-def parse_source(name: str, value: Any, raw_root: Path, project_root: Path, where: str) -> Source:
+def parse_source(name: str, value: Any, raw_root: Path, project_root: Path) -> Source:
     """One `sources:` entry: a path string, or a mapping with path, format and options."""
+    key = f"sources.{name}"
     if name in TABLES:
-        raise ConfigError(
-            f"{where}: a source cannot be named like the canonical table '{name}' "
-            f"(rename it, e.g. 'raw_{name}')"
+        raise SettingError(
+            key,
+            f"a source cannot be named like the canonical table '{name}'",
+            f"rename it, e.g. 'raw_{name}'",
         )
     if isinstance(value, str):
         value = {"path": value}
     if not isinstance(value, dict) or "path" not in value:
-        raise ConfigError(f"{where}: expected a path, or a mapping with a 'path' key")
-    check_keys(value, SOURCE_KEYS, where)
+        raise SettingError(key, "expected a path, or a mapping with a 'path' key")
+    unknown = unknown_keys(value, SOURCE_KEYS, key)
+    if unknown:
+        raise unknown[0]
 
     base = value.get("base", "raw_data")
     if base not in BASES:
-        raise ConfigError(f"{where}.base: expected one of {', '.join(BASES)}, got {base!r}")
+        raise SettingError(f"{key}.base", f"expected one of {', '.join(BASES)}, got {base!r}")
     path = (project_root if base == "project" else raw_root) / str(value["path"])
     fmt = value.get("format") or path.suffix.lstrip(".").lower()
     if fmt not in FORMATS:
-        raise ConfigError(
-            f"{where}.format: unknown format {fmt!r} (expected one of: {', '.join(FORMATS)})"
+        raise SettingError(
+            f"{key}.format", f"unknown format {fmt!r}", f"expected one of: {', '.join(FORMATS)}"
         )
     options = value.get("options") or {}
     if not isinstance(options, dict):
-        raise ConfigError(f"{where}.options: expected a mapping of read options")
+        raise SettingError(f"{key}.options", "expected a mapping of read options")
     return Source(name, path, fmt, dict(options))
 
 
-def parse_table(name: str, value: Any, sources: dict[str, Source], where: str) -> TableSpec:
-    """One `tables:` entry, checked against the canonical schema and the sources."""
+def parse_table(
+    name: str, value: Any, sources: list[str], errors: list[SettingError]
+) -> TableSpec | None:
+    """One `tables:` entry, checked against the canonical schema and the sources; its
+    errors are appended to `errors`."""
+    key = f"tables.{name}"
     if name not in TABLES:
-        raise ConfigError(f"{where}: unknown canonical table ({did_you_mean(name, TABLES)})")
+        errors.append(SettingError(key, "unknown canonical table", did_you_mean(name, TABLES)))
+        return None
     if not isinstance(value, dict):
-        raise ConfigError(f"{where}: expected a mapping with 'sql' or 'from' and 'columns'")
-    check_keys(value, TABLE_KEYS, where)
+        errors.append(SettingError(key, "expected a mapping with 'sql' or 'from' and 'columns'"))
+        return None
+    errors.extend(unknown_keys(value, TABLE_KEYS, key))
     if "sql" in value and "from" in value:
-        raise ConfigError(f"{where}: give either 'sql' or 'from' + 'columns', not both")
+        errors.append(SettingError(key, "give either 'sql' or 'from' + 'columns', not both"))
+        return None
 
     timezone = value.get("timezone")
     if timezone is not None:
-        check_zone(timezone, f"{where}.timezone")
+        errors.extend(zone_errors(timezone, f"{key}.timezone"))
     if "sql" in value:
-        return sql_spec(name, value, sources, timezone, where)
+        return sql_spec(name, value, sources, timezone, errors)
     if "from" in value:
-        return columns_spec(name, value, sources, timezone, where)
+        return columns_spec(name, value, sources, timezone, errors)
     if "columns" in value:
-        raise ConfigError(f"{where}: 'columns' needs 'from: <source name>'")
-    return TableSpec(name, where, timezone=timezone)
+        errors.append(SettingError(key, "'columns' needs 'from: <source name>'"))
+        return None
+    return TableSpec(name, key, timezone=timezone)
 
 
-def sql_spec(name, value, sources, timezone, where) -> TableSpec:
+def sql_spec(name, value, sources, timezone, errors) -> TableSpec | None:
+    key = f"tables.{name}"
     sql = value["sql"]
     if not isinstance(sql, str) or not sql.strip():
-        raise ConfigError(f"{where}.sql: expected a SELECT statement over the sources")
+        errors.append(SettingError(f"{key}.sql", "expected a SELECT statement over the sources"))
+        return None
     used = value.get("sources")
     if used is None:
         # The sources a query reads are the source names it mentions as words.
         used = [s for s in sources if re.search(rf"\b{re.escape(s)}\b", sql)]
-    check_source_names(used, sources, f"{where}.sources")
-    return TableSpec(
-        name, where, sql=sql.strip().rstrip(";"), timezone=timezone, sources=tuple(used)
-    )
+    errors.extend(source_name_errors(used, sources, f"{key}.sources"))
+    return TableSpec(name, key, sql=sql.strip().rstrip(";"), timezone=timezone, sources=tuple(used))
 
 
-def columns_spec(name, value, sources, timezone, where) -> TableSpec:
+def columns_spec(name, value, sources, timezone, errors) -> TableSpec | None:
+    key = f"tables.{name}"
     source = value["from"]
-    check_source_names([source], sources, f"{where}.from")
+    errors.extend(source_name_errors([source], sources, f"{key}.from"))
     columns = value.get("columns") or {}
     if not isinstance(columns, dict) or not columns:
-        raise ConfigError(f"{where}.columns: expected canonical column: raw column or expression")
+        errors.append(
+            SettingError(f"{key}.columns", "expected canonical column: raw column or expression")
+        )
+        return None
     known = TABLES[name].column_names()
     for column in columns:
         if column not in known:
             hint = did_you_mean(column, known)
-            raise ConfigError(with_hint(f"{where}.columns.{column}: not a column of {name}", hint))
-    columns = {key: str(expr) for key, expr in columns.items()}
+            errors.append(SettingError(f"{key}.columns.{column}", f"not a column of {name}", hint))
+    columns = {column: str(expr) for column, expr in columns.items()}
     return TableSpec(
-        name, where, source=source, columns=columns, timezone=timezone, sources=(source,)
+        name, key, source=source, columns=columns, timezone=timezone, sources=(source,)
     )
 
 
-def check_keys(value: dict, known: tuple[str, ...], where: str) -> None:
-    for key in value:
-        if key not in known:
-            raise ConfigError(f"{where}.{key}: unknown key ({did_you_mean(key, known)})")
+def unknown_keys(value: dict, known: tuple[str, ...], key: str) -> list[SettingError]:
+    return [
+        SettingError(f"{key}.{name}", "unknown key", did_you_mean(name, known))
+        for name in value
+        if name not in known
+    ]
 
 
-def check_source_names(names, sources, where: str) -> None:
-    for name in names:
-        if name not in sources:
-            raise ConfigError(f"{where}: unknown source '{name}' ({did_you_mean(name, sources)})")
+def source_name_errors(names, sources: list[str], key: str) -> list[SettingError]:
+    return [
+        SettingError(key, f"unknown source '{name}'", did_you_mean(name, sources))
+        for name in names
+        if name not in sources
+    ]
 
 
-def check_zone(zone: Any, where: str) -> None:
+def zone_errors(zone: Any, key: str) -> list[SettingError]:
     try:
         ZoneInfo(str(zone))
+        return []
     except (ZoneInfoNotFoundError, ValueError):
-        raise ConfigError(f"{where}: unknown time zone {zone!r} ({zone_hint(zone)})") from None
+        return [SettingError(key, f"unknown time zone {zone!r}", zone_hint(zone))]
 
 
 def zone_hint(zone: Any) -> str:

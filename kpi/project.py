@@ -3,6 +3,7 @@ settings of the KPI layer (reporting time zone, locale, extract folder, catalogs
 
 The settings live in `mkdocs.yml` so that one file configures a report project, but this
 module reads them without building anything: `kpisite check` and `kpisite query` use it.
+Every setting is checked at once, so one run lists every mistake, each at its line.
 """
 
 from __future__ import annotations
@@ -13,12 +14,20 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-from kpi.errors import ConfigError, closest, did_you_mean, with_hint
+import yaml
+
+from kpi.errors import ConfigError, Problem, closest, did_you_mean, with_hint
 
 CONFIG_FILE = "mkdocs.yml"
 PLUGIN_NAME = "kpisite"
 
 DEFAULT_PLACEHOLDERS = ("n/a", "na", "-", "none", "null")
+# The longest activity window, in days: ten years, leap days included. A window is a
+# business horizon (90 days, a year); "active" over more than ten years means "ever
+# bought", and a window of millions of days opens before year 1, which no period
+# arithmetic can compute (each directive would fail on its own, long after `check`).
+MAX_ACTIVITY_WINDOW = 3660
+ON_ERROR = ("fail", "warn")
 
 
 @dataclass(frozen=True)
@@ -90,9 +99,23 @@ class Project:
     def from_options(
         cls, root: str | os.PathLike, options: dict[str, Any], where: str = CONFIG_FILE
     ) -> Project:
-        """Validate plugin options (a dict as written in mkdocs.yml) into a project."""
-        settings = parse_settings(options, where)
-        return cls(root=Path(root).resolve(), settings=settings)
+        """Validate plugin options (a dict as written in mkdocs.yml) into a project.
+
+        `where` is the mkdocs.yml they come from (relative to `root` unless absolute): a
+        ConfigError lists every bad option at its line of that file.
+        """
+        root = Path(root).resolve()
+        values, errors = check_options(options)
+        project = cls(root=root, settings=Settings(**values))
+
+        # The mapping options are checked with the others, so that one run lists all.
+        from kpi import mapping
+
+        if not any(error.key in ("raw_data", "sources", "tables") for error in errors):
+            errors.extend(mapping.parse(project)[1])
+        if errors:
+            raise settings_error(root / where, errors)
+        return project
 
 
 def read_plugin_options(config_file: Path) -> dict[str, Any]:
@@ -113,96 +136,248 @@ def read_plugin_options(config_file: Path) -> dict[str, Any]:
     return {}
 
 
-def parse_settings(options: dict[str, Any], where: str = CONFIG_FILE) -> Settings:
-    """Check each option's name and type; raise ConfigError naming the bad key."""
+# --- every setting, checked at once ------------------------------------------------------
+
+
+class SettingError(ConfigError):
+    """One bad plugin option: its dotted key under `plugins.kpisite`, what is wrong and a
+    hint. Collected as a Problem at the key's line, with the others of the file."""
+
+    def __init__(self, key: str, message: str, hint: str | None = None):
+        super().__init__(with_hint(f"plugins.{PLUGIN_NAME}.{key}: {message}", hint))
+        self.key = key
+        self.detail = message
+        self.hint = hint
+
+
+def settings_error(config_file: Path, errors: list[SettingError]) -> ConfigError:
+    """One error listing every bad option of `config_file`, each at its line."""
+    lines = ConfigLines.read(config_file)
+    # In the order of the file, whatever check found them.
+    ordered = sorted(errors, key=lambda error: lines.line(error.key) or 0)
+    problems = [
+        Problem(setting_where(config_file, lines, error.key), error.detail, error.hint)
+        for error in ordered
+    ]
+    count = f"{len(problems)} error{'s' if len(problems) > 1 else ''}"
+    return ConfigError(f"{config_file}: {count} in the {PLUGIN_NAME} plugin settings", problems)
+
+
+def check_options(options: dict[str, Any]) -> tuple[dict[str, Any], list[SettingError]]:
+    """The options converted to the types of Settings, and every error: unknown names,
+    wrong types, wrong values. An option in error is left out, so it keeps its default."""
+    errors: list[SettingError] = []
     known = Settings.names()
     for key in options:
         if key not in known:
-            hint = did_you_mean(key, known)
-            message = f"{where}: plugins.{PLUGIN_NAME}.{key}: unknown option"
-            raise ConfigError(with_hint(message, hint))
+            errors.append(SettingError(key, "unknown option", did_you_mean(key, known)))
 
     defaults = Settings()
     values = {}
     for name in known:
         if options.get(name) is None:
             continue
-        values[name] = coerce(name, options[name], getattr(defaults, name), where)
+        try:
+            values[name] = coerce(name, options[name], getattr(defaults, name))
+        except SettingError as error:
+            errors.append(error)
 
-    settings = Settings(**values)
-    check_values(settings, where)
-    return settings
+    wrong = value_errors(values)
+    for error in wrong:
+        values.pop(error.key, None)
+    return values, errors + wrong
 
 
-def coerce(name: str, value: Any, default: Any, where: str) -> Any:
+def coerce(name: str, value: Any, default: Any) -> Any:
     """Convert one option to the type of its default, or raise naming the option."""
-    key = f"{where}: plugins.{PLUGIN_NAME}.{name}"
     if isinstance(default, bool):
         if not isinstance(value, bool):
-            raise ConfigError(f"{key}: expected true or false, got {value!r}")
+            raise SettingError(name, f"expected true or false, got {value!r}")
         return value
     if isinstance(default, int):
         if isinstance(value, bool) or not isinstance(value, int):
-            raise ConfigError(f"{key}: expected a whole number, got {value!r}")
+            raise SettingError(name, f"expected a whole number, got {value!r}")
         return value
     if isinstance(default, tuple):
         if isinstance(value, str):
             value = [value]
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            raise ConfigError(f"{key}: expected a list of strings, got {value!r}")
+            raise SettingError(name, f"expected a list of strings, got {value!r}")
         return tuple(value)
     if isinstance(default, dict):
         if not isinstance(value, dict):
-            raise ConfigError(f"{key}: expected a mapping, got {value!r}")
+            raise SettingError(name, f"expected a mapping, got {value!r}")
         return value
     if not isinstance(value, str | os.PathLike):
-        raise ConfigError(f"{key}: expected a string, got {value!r}")
+        raise SettingError(name, f"expected a string, got {value!r}")
     return str(value)
 
 
-def check_values(settings: Settings, where: str) -> None:
-    """Check the options whose values, not only types, can be wrong."""
-    prefix = f"{where}: plugins.{PLUGIN_NAME}"
+def value_errors(values: dict[str, Any]) -> list[SettingError]:
+    """The options (of the right type) whose values are wrong."""
+    checks = {
+        "timezone": timezone_error,
+        "locale": locale_error,
+        "currency": currency_error,
+        "activity_window": window_error,
+        "on_error": on_error_error,
+    }
+    found = [check(values[name]) for name, check in checks.items() if name in values]
+    if "period" in values:
+        found.append(period_error(values))
+    return [error for error in found if error is not None]
+
+
+def timezone_error(zone: str) -> SettingError | None:
     try:
-        ZoneInfo(settings.timezone)
+        ZoneInfo(zone)
+        return None
     except (ZoneInfoNotFoundError, ValueError):
-        match = closest(settings.timezone, available_timezones())
+        match = closest(zone, available_timezones())
         hint = (
             f"did you mean '{match}'?" if match else "expected an IANA name such as 'Europe/Paris'"
         )
-        raise ConfigError(
-            f"{prefix}.timezone: unknown time zone {settings.timezone!r} ({hint})"
-        ) from None
+        return SettingError("timezone", f"unknown time zone {zone!r}", hint)
 
+
+def locale_error(locale: str) -> SettingError | None:
+    """A locale babel knows ("fr_FR", "en_GB"); "fr-FR" is a typo of "fr_FR"."""
     from babel import Locale, UnknownLocaleError
+    from babel.localedata import locale_identifiers
 
     try:
-        Locale.parse(settings.locale)
+        Locale.parse(locale)
+        return None
     except (UnknownLocaleError, ValueError):
-        raise ConfigError(
-            f"{prefix}.locale: unknown locale {settings.locale!r} "
-            "(expected a code such as 'fr_FR' or 'en_GB')"
-        ) from None
-
-    check_currency(settings.currency, prefix)
-    if settings.activity_window < 1:
-        raise ConfigError(
-            f"{prefix}.activity_window: expected a number of days >= 1, "
-            f"got {settings.activity_window}"
-        )
-    if settings.on_error not in ("fail", "warn"):
-        raise ConfigError(
-            f"{prefix}.on_error: expected 'fail' or 'warn', got {settings.on_error!r}"
-        )
+        match = closest(locale.replace("-", "_"), locale_identifiers())
+        hint = f"did you mean '{match}'?" if match else "expected a code such as 'fr_FR' or 'en_GB'"
+        return SettingError("locale", f"unknown locale {locale!r}", hint)
 
 
-def check_currency(code: str, prefix: str) -> None:
-    """The currency must be an ISO 4217 code babel knows ("EUR", "GBP"), not "EURO"."""
+def currency_error(code: str) -> SettingError | None:
+    """An ISO 4217 code babel knows ("EUR", "GBP"), not "EURO"."""
     from babel.numbers import list_currencies
 
     known = list_currencies()
-    if code not in known:
-        # A code has 3 letters: "DOLLARS" is no typo of "ARS", "EURO" is one of "EUR".
-        close = closest(code.upper(), known) if len(code) <= 4 else None
-        hint = f"did you mean '{close}'?" if close else "expected an ISO 4217 code such as 'EUR'"
-        raise ConfigError(with_hint(f"{prefix}.currency: unknown currency {code!r}", hint))
+    if code in known:
+        return None
+    # A code has 3 letters: "DOLLARS" is no typo of "ARS", "EURO" is one of "EUR".
+    close = closest(code.upper(), known) if len(code) <= 4 else None
+    hint = f"did you mean '{close}'?" if close else "expected an ISO 4217 code such as 'EUR'"
+    return SettingError("currency", f"unknown currency {code!r}", hint)
+
+
+def window_error(days: int) -> SettingError | None:
+    if 1 <= days <= MAX_ACTIVITY_WINDOW:
+        return None
+    return SettingError(
+        "activity_window",
+        f"expected a number of days from 1 to {MAX_ACTIVITY_WINDOW} (ten years), got {days}",
+        "90 is a quarter, 365 a year",
+    )
+
+
+def on_error_error(value: str) -> SettingError | None:
+    if value in ON_ERROR:
+        return None
+    return SettingError("on_error", f"unknown value {value!r}", did_you_mean(value, ON_ERROR))
+
+
+def period_error(values: dict[str, Any]) -> SettingError | None:
+    """The `period` must read as a period (whether the data covers it is the build's)."""
+    from kpi.periods import PeriodError, parse_period
+
+    try:
+        parse_period(values["period"])
+        return None
+    except PeriodError as error:
+        message = str(error).removeprefix(f"period {values['period']!r}: ")
+        return SettingError("period", f"{values['period']!r}: {message}")
+
+
+# --- where each option is written ---------------------------------------------------------
+
+
+def setting_where(config_file: Path | None, lines: ConfigLines, key: str, line: int | None = None):
+    """`mkdocs.yml:57, plugins.kpisite.tables.orders.sql`: an option and its line (`line`
+    when the caller knows a better one, else the key's, else its closest parent's)."""
+    line = line or lines.line(key)
+    name = config_file.name if config_file else CONFIG_FILE
+    where = f"{name}:{line}" if line else name
+    return f"{where}, plugins.{PLUGIN_NAME}.{key}"
+
+
+@dataclass(frozen=True)
+class ConfigLines:
+    """The lines of the kpisite plugin's options in mkdocs.yml, to point errors at them.
+
+    `keys` maps a dotted option ("data", "sources.retail", "tables.orders.sql") to the
+    1-based line of its key; `sql` maps a table's SQL option to the line of its first SQL
+    line, when the SQL is a literal block (`sql: |`) whose lines are the file's.
+    """
+
+    keys: dict[str, int]
+    sql: dict[str, int]
+
+    def line(self, key: str) -> int | None:
+        """The line of `key`, else of its closest parent written in the file."""
+        while key:
+            if key in self.keys:
+                return self.keys[key]
+            key = key.rpartition(".")[0]
+        return None
+
+    def sql_line(self, key: str, line: int) -> int | None:
+        start = self.sql.get(key)
+        return start + line - 1 if start else None
+
+    @classmethod
+    def read(cls, config_file: Path) -> ConfigLines:
+        """The lines of the options in `config_file`; none when it cannot be read.
+
+        The YAML is composed, not loaded: nodes keep their marks, and tags such as
+        mkdocs' `!ENV` need no constructor.
+        """
+        try:
+            root = yaml.compose(config_file.read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
+        except (OSError, UnicodeDecodeError, yaml.YAMLError):
+            return cls({}, {})
+        options = plugin_node(root)
+        keys: dict[str, int] = {}
+        sql: dict[str, int] = {}
+        if options is not None:
+            walk_options(options, "", keys, sql)
+        return cls(keys, sql)
+
+
+def plugin_node(root) -> yaml.Node | None:
+    """The node of the kpisite plugin's options under `plugins:` (list or mapping form)."""
+    plugins = child(root, "plugins")
+    entries = plugins.value if isinstance(plugins, yaml.SequenceNode) else [plugins]
+    for entry in entries:
+        options = child(entry, PLUGIN_NAME)
+        if options is not None:
+            return options
+    return None
+
+
+def child(node, key: str) -> yaml.Node | None:
+    if not isinstance(node, yaml.MappingNode):
+        return None
+    return next((value for name, value in node.value if name.value == key), None)
+
+
+def walk_options(node, prefix: str, keys: dict[str, int], sql: dict[str, int]) -> None:
+    """Record the line of every key under `node`, four levels deep at most
+    (`tables.orders.columns.email`)."""
+    if not isinstance(node, yaml.MappingNode) or prefix.count(".") >= 4:
+        return
+    for name, value in node.value:
+        key = f"{prefix}{name.value}"
+        keys[key] = name.start_mark.line + 1
+        if name.value == "sql" and isinstance(value, yaml.ScalarNode) and value.style == "|":
+            # The block's content starts on the line after `|`, less the blank lines
+            # that mapping.sql_spec strips.
+            skipped = value.value[: len(value.value) - len(value.value.lstrip())].count("\n")
+            sql[key] = value.start_mark.line + 2 + skipped
+        walk_options(value, f"{key}.", keys, sql)

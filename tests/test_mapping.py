@@ -314,43 +314,94 @@ def test_missing_raw_file_is_an_error_for_check_and_missing_for_kpis(tmp_path):
         Extract(project).table("contacts")
 
 
+# make_project's lines: 4 raw_data, 5 sources, 6 people, 9 tables, 10 contacts, 11 from,
+# 12 timezone, 13 columns.
 @pytest.mark.parametrize(
-    ("tables", "sources", "message"),
+    ("tables", "sources", "problems"),
     [
         (
             COLUMNS.replace("from: people", "from: peple"),
             None,
-            "unknown source 'peple' (did you mean 'people'?)",
+            [
+                "mkdocs.yml:11, plugins.kpisite.tables.contacts.from: unknown source 'peple' "
+                "(did you mean 'people'?)"
+            ],
         ),
         (
             COLUMNS.replace("email: mail", "emial: mail"),
             None,
-            "columns.emial: not a column of contacts (did you mean 'email'?)",
+            [
+                "mkdocs.yml:13, plugins.kpisite.tables.contacts.columns.emial: not a column of "
+                "contacts (did you mean 'email'?)"
+            ],
         ),
         (
             "        contact:\n          sql: SELECT 1\n",
             None,
-            "tables.contact: unknown canonical table (did you mean 'contacts'?)",
+            [
+                "mkdocs.yml:10, plugins.kpisite.tables.contact: unknown canonical table "
+                "(did you mean 'contacts'?)"
+            ],
         ),
         (
             COLUMNS,
             "        contacts: {path: people.csv}\n",
-            "a source cannot be named like the canonical table 'contacts'",
+            [
+                "mkdocs.yml:6, plugins.kpisite.sources.contacts: a source cannot be named like "
+                "the canonical table 'contacts' (rename it, e.g. 'raw_contacts')",
+                "mkdocs.yml:9, plugins.kpisite.tables.contacts.from: unknown source 'people' "
+                "(expected one of: contacts)",
+            ],
         ),
         (
             COLUMNS.replace("Europe/Paris", "Europe/Pariss"),
             None,
-            "unknown time zone 'Europe/Pariss'",
+            [
+                "mkdocs.yml:12, plugins.kpisite.tables.contacts.timezone: unknown time zone "
+                "'Europe/Pariss' (did you mean 'Europe/Paris'?)"
+            ],
         ),
-        (COLUMNS, "        people: {path: people.xlsx}\n", "unknown format 'xlsx'"),
+        (
+            COLUMNS,
+            "        people: {path: people.xlsx}\n",
+            [
+                "mkdocs.yml:6, plugins.kpisite.sources.people.format: unknown format 'xlsx' "
+                "(expected one of: csv, parquet)"
+            ],
+        ),
     ],
 )
-def test_bad_mapping_is_a_config_error_naming_the_key(tmp_path, tables, sources, message):
+def test_bad_mapping_is_a_config_error_naming_the_key_at_its_line(
+    tmp_path, tables, sources, problems
+):
     with pytest.raises(ConfigError) as error:
-        Extract(make_project(tmp_path, tables, sources))
+        make_project(tmp_path, tables, sources)
 
-    assert message in str(error.value)
-    assert "mkdocs.yml: plugins.kpisite." in str(error.value)
+    assert [str(problem) for problem in error.value.problems] == problems
+
+
+def test_every_bad_mapping_entry_is_reported_with_the_other_settings(tmp_path):
+    tables = COLUMNS.replace("from: people", "from: peple") + (
+        "        order:\n          sql: SELECT 1\n"
+    )
+    (tmp_path / "mkdocs.yml").write_text(
+        "site_name: T\nplugins:\n  - kpisite:\n      currency: EURO\n      sources:\n"
+        "        people: {path: people.xlsx}\n      tables:\n" + tables,
+        encoding="utf-8",
+    )
+
+    with pytest.raises(ConfigError) as error:
+        Project.load(tmp_path)
+
+    assert [str(problem) for problem in error.value.problems] == [
+        "mkdocs.yml:4, plugins.kpisite.currency: unknown currency 'EURO' (did you mean 'EUR'?)",
+        "mkdocs.yml:6, plugins.kpisite.sources.people.format: unknown format 'xlsx' "
+        "(expected one of: csv, parquet)",
+        "mkdocs.yml:9, plugins.kpisite.tables.contacts.from: unknown source 'peple' "
+        "(did you mean 'people'?)",
+        "mkdocs.yml:13, plugins.kpisite.tables.order: unknown canonical table "
+        "(did you mean 'orders'?)",
+    ]
 
 
 def test_raw_data_defaults_beside_the_repository_and_follows_the_variable(monkeypatch, tmp_path):
@@ -482,12 +533,12 @@ def test_a_misspelt_zone_gets_the_closest_iana_name(tmp_path):
     tables = COLUMNS.replace("Europe/Paris", "America/SaoPaulo")
 
     with pytest.raises(ConfigError) as error:
-        Extract(make_project(tmp_path, tables))
+        make_project(tmp_path, tables)
 
-    assert str(error.value).endswith(
-        "plugins.kpisite.tables.contacts.timezone: unknown time zone 'America/SaoPaulo' "
-        "(did you mean 'America/Sao_Paulo'?)"
-    )
+    assert [str(problem) for problem in error.value.problems] == [
+        "mkdocs.yml:12, plugins.kpisite.tables.contacts.timezone: unknown time zone "
+        "'America/SaoPaulo' (did you mean 'America/Sao_Paulo'?)"
+    ]
 
 
 def test_a_misspelt_reporting_zone_gets_the_closest_iana_name(tmp_path):
@@ -499,7 +550,7 @@ def test_a_misspelt_reporting_zone_gets_the_closest_iana_name(tmp_path):
     with pytest.raises(ConfigError) as error:
         Project.load(tmp_path)
 
-    assert str(error.value).endswith(
-        "plugins.kpisite.timezone: unknown time zone 'America/SaoPaulo' "
+    assert [str(problem) for problem in error.value.problems] == [
+        "mkdocs.yml:4, plugins.kpisite.timezone: unknown time zone 'America/SaoPaulo' "
         "(did you mean 'America/Sao_Paulo'?)"
-    )
+    ]
