@@ -300,7 +300,9 @@ class Extract:
         """A short hash that changes when any file of the table (or its mapping) changes.
 
         Size and modification time stand for the content: hashing gigabytes of Parquet
-        at every build would cost more than the queries the cache saves.
+        at every build would cost more than the queries the cache saves. Each file counts
+        by its path under the extract folder, not its name alone: a hive partition folder
+        renamed (`lead_source=web/` to `lead_source=web_form/`) changes a column's values.
         """
         spec = self.mapping.spec(name)
         if spec is not None and spec.is_mapped:
@@ -310,7 +312,8 @@ class Extract:
             digest.update(spec.definition().encode())
         for path in self.files(name):
             stat = path.stat()
-            digest.update(f"{path.name}:{stat.st_size}:{stat.st_mtime_ns}".encode())
+            where = path.relative_to(self.project.data_dir).as_posix()
+            digest.update(f"{where}:{stat.st_size}:{stat.st_mtime_ns}".encode())
         return digest.hexdigest()[:16]
 
     @cached_property

@@ -118,3 +118,36 @@ def test_members_of_a_dimension_come_from_the_disk_cache(tmp_path):
     third = Workbook(project)
     assert "mail" in third.dimension_values("revenue", "channel")
     assert third.stats.queries == 1
+
+
+def test_a_renamed_partition_folder_changes_the_values(tmp_path):
+    # Contacts written as hive partitions by lead source, the column held by the folder
+    # names only (c9, with no lead source, is left out). Existing at the end of October:
+    # c1 c3 (web), c2 c8 (referral), c5 (ads); c4 and c7 are deleted, c6 comes in
+    # November.
+    import pyarrow.parquet as pq
+    from kpi_fixture import write_contacts
+
+    project = make_project(tmp_path)
+    data = tmp_path / "data"
+    write_contacts(data)
+    table = pq.read_table(data / "contacts.parquet")
+    (data / "contacts.parquet").unlink()
+    sources = table.column("lead_source").to_pylist()
+    for source in sorted({s for s in sources if s}):
+        rows = [i for i, s in enumerate(sources) if s == source]
+        folder = data / "contacts" / f"lead_source={source}"
+        folder.mkdir(parents=True)
+        pq.write_table(table.take(rows).drop_columns(["lead_source"]), folder / "part-0.parquet")
+
+    def by_source(book) -> dict:
+        table = book.breakdown(["contacts_existing"], "2026-10", by="lead_source")
+        return {str(member): values["contacts_existing"].raw for member, values in table.rows}
+
+    assert by_source(Workbook(project)) == {"web": 2, "referral": 2, "ads": 1}
+    # The same file, its size and time unchanged, under another folder name.
+    folder = data / "contacts" / "lead_source=web"
+    folder.rename(data / "contacts" / "lead_source=web_form")
+    book = Workbook(project)
+    assert by_source(book) == {"web_form": 2, "referral": 2, "ads": 1}
+    assert book.stats.queries > 0
