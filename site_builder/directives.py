@@ -38,15 +38,18 @@ BY_MODES = ("count", "percent", "mean", "std")
 AMOUNT_MODES = ("mean", "std", "cumulative_mean")
 GRAINS = ("day", "week", "month", "quarter", "year")
 
+# What goes before a block's fence: spaces (an admonition's or a list item's content) and
+# blockquote marks (`> `), kept on every line of its replacement.
+PREFIX = r"(?P<indent>(?:[ \t]*>)*[ \t]*)"
+QUOTE_MARK = re.compile(r"^[ \t]*>[ \t]?")
 BLOCK_OPEN = re.compile(
-    r"^(?P<indent>[ \t]*)(?P<fence>/{3,})[ \t]*(?P<kind>kpi[\w-]*)[ \t]*"
-    r"(?:\|[ \t]*(?P<arg>.*?))?\s*$"
+    rf"^{PREFIX}(?P<fence>/{{3,}})[ \t]*(?P<kind>kpi[\w-]*)[ \t]*(?:\|[ \t]*(?P<arg>.*?))?\s*$"
 )
 # Any line opening a `kpi...` block, well formed or not: one BLOCK_OPEN does not match is
 # reported, never left as a literal paragraph (pymdownx.blocks' silent failure).
-KPI_OPEN = re.compile(r"^(?P<indent>[ \t]*)(?P<fence>/{3,})[ \t]*(?P<kind>kpi[\w-]*)", re.I)
-ANY_OPEN = re.compile(r"^[ \t]*/{3,}[ \t]*\S")
-CODE_FENCE = re.compile(r"^[ \t]*(?P<mark>`{3,}|~{3,})")
+KPI_OPEN = re.compile(rf"^{PREFIX}(?P<fence>/{{3,}})[ \t]*(?P<kind>kpi[\w-]*)", re.I)
+ANY_OPEN = re.compile(r"^(?:[ \t]*>)*[ \t]*/{3,}[ \t]*\S")
+CODE_FENCE = re.compile(r"^(?:[ \t]*>)*[ \t]*(?P<mark>`{3,}|~{3,})")
 # Lines whose indented content is Markdown, not code: admonitions, details, list items.
 CONTAINER = re.compile(r"^[ \t]*(?:(?:!!!|\?\?\?\+?)[ \t]*\S|(?:[-*+]|\d+[.)])[ \t]+\S)")
 INLINE = re.compile(r"\[\[\s*kpi\s+(?P<body>[^\]]*?)\s*\]\]", re.I)
@@ -97,6 +100,9 @@ class Scan:
     spans: dict[int, tuple[int, int]] = field(default_factory=dict)
     # The indentation of each problem's opening line, kept by the error shown in place.
     indents: dict[int, str] = field(default_factory=dict)
+    # Each scanned line as prose (code spans blanked), or "" for code: where directive
+    # text left in the page is looked for.
+    prose: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -119,31 +125,29 @@ def scan(lines: list[str], offset: int = 0) -> Scan:
     found = Scan()
     index = skip_front_matter(lines)
     fence = None
-    prose = [""] * len(lines)  # the lines outside code, for inline directives
+    found.prose = prose = [""] * len(lines)  # the lines outside code
 
     while index < len(lines):
         text = lines[index]
 
-        # Code fences: nothing inside them is a directive.
+        # Code fences and indented code: nothing inside them is a directive.
         match = CODE_FENCE.match(text)
         if fence is None and match:
             fence = match.group("mark")
         elif fence is not None and match and match.group("mark").startswith(fence):
             fence = None
-        if fence is not None or match:
+        if fence is not None or match or indented_code(lines, index, prose):
             index += 1
             continue
 
-        opening = KPI_OPEN.match(text)
-        if opening and is_code(lines, index, opening.group("indent")):
-            index += 1
-            continue
-        opened = BLOCK_OPEN.match(text)
-        if opened:
-            index = read_block(lines, index, opened, offset, found)
-            continue
-        if opening:
-            index = read_malformed(lines, index, offset, found)
+        # A deep indented opening line right after a paragraph's line continues that
+        # paragraph: its text, reported as leftover directive text if nothing renders it.
+        if KPI_OPEN.match(text) and not deep(lines, index):
+            opened = BLOCK_OPEN.match(text)
+            if opened:
+                index = read_block(lines, index, opened, offset, found)
+            else:
+                index = read_malformed(lines, index, offset, found)
             continue
 
         prose[index] = CODE_SPAN.sub(lambda m: " " * len(m.group(0)), text)
@@ -167,18 +171,54 @@ def width(indent: str) -> int:
     return len(indent.expandtabs(4))
 
 
-def is_code(lines: list[str], index: int, indent: str) -> bool:
-    """True when a line indented by `indent` is an indented code block: four columns or
-    more with no admonition or list item above it to hold it as content."""
-    depth = width(indent)
-    if depth < 4:
+def quotes(text: str) -> int:
+    """How many blockquote marks (`>`) open the line."""
+    count = 0
+    while match := QUOTE_MARK.match(text):
+        text, count = text[match.end() :], count + 1
+    return count
+
+
+def unquote(text: str, depth: int) -> str:
+    """The line without its first `depth` blockquote marks."""
+    for _ in range(depth):
+        match = QUOTE_MARK.match(text)
+        if not match:
+            break
+        text = text[match.end() :]
+    return text
+
+
+def deep(lines: list[str], index: int) -> bool:
+    """True when the line is indented four columns or more (inside its blockquotes) with
+    no admonition or list item above it to hold it as content."""
+    depth = quotes(lines[index])
+    text = unquote(lines[index], depth)
+    if not text.strip() or width(text[: len(text) - len(text.lstrip())]) < 4:
         return False
+    return is_code(lines, index, depth)
+
+
+def indented_code(lines: list[str], index: int, prose: list[str]) -> bool:
+    """True when the line belongs to an indented code block: deep, after a blank line or
+    more code (after a paragraph's line, it continues the paragraph)."""
+    if not deep(lines, index):
+        return False
+    previous = unquote(lines[index - 1], quotes(lines[index])) if index else ""
+    return not (previous.strip() and prose[index - 1])
+
+
+def is_code(lines: list[str], index: int, depth: int = 0) -> bool:
+    """True when a line indented four columns or more (in `depth` blockquotes) has no
+    admonition or list item above it to hold it as content."""
+    text = unquote(lines[index], depth)
+    indent = width(text[: len(text) - len(text.lstrip())])
     for before in range(index - 1, -1, -1):
-        text = lines[before]
-        if not text.strip():
+        above = unquote(lines[before], depth)
+        if not above.strip():
             continue
-        if width(text[: len(text) - len(text.lstrip())]) < depth:
-            return not CONTAINER.match(text)
+        if width(above[: len(above) - len(above.lstrip())]) < indent:
+            return not CONTAINER.match(above)
     return True
 
 
@@ -190,7 +230,7 @@ def ends_body(text: str) -> bool:
 def read_block(lines: list[str], index: int, opened: re.Match, offset: int, found: Scan) -> int:
     """Record the block opened at `index`; return the index after its closing fence."""
     indent = opened.group("indent")
-    closing = re.compile(rf"^[ \t]*{opened.group('fence')}\s*$")
+    closing = closing_fence(opened.group("fence"))
     line = index + 1 + offset
 
     for end in range(index + 1, len(lines)):
@@ -222,9 +262,17 @@ def read_block(lines: list[str], index: int, opened: re.Match, offset: int, foun
     return last + 1
 
 
+def closing_fence(fence: str) -> re.Pattern:
+    """The line closing a block opened by `fence`, in a blockquote or not."""
+    return re.compile(rf"^(?:[ \t]*>)*[ \t]*{fence}\s*$")
+
+
 def strip_indent(text: str, indent: str) -> str:
-    """A body line without its block's indentation (an admonition's four spaces)."""
-    return text[len(indent) :] if text.startswith(indent) else text.lstrip()
+    """A body line without its block's indentation (an admonition's four spaces, a
+    blockquote's `> `)."""
+    if text.startswith(indent):
+        return text[len(indent) :]
+    return unquote(text, indent.count(">")).lstrip()
 
 
 def read_malformed(lines: list[str], index: int, offset: int, found: Scan) -> int:
@@ -247,7 +295,7 @@ def read_malformed(lines: list[str], index: int, offset: int, found: Scan) -> in
         )
 
     # Its closing fence, unless another block opens first (then the line goes alone).
-    closing = re.compile(rf"^[ \t]*{opened.group('fence')}\s*$")
+    closing = closing_fence(opened.group("fence"))
     end = index
     for later in range(index + 1, len(lines)):
         if closing.match(lines[later]):
@@ -339,44 +387,45 @@ def parse_inline(body: str, line: int) -> tuple[str, dict[str, Any]]:
     return name, options
 
 
-class DuplicateKey(yaml.YAMLError):
-    """An option written twice in a block's YAML (PyYAML keeps the last one silently)."""
-
-    def __init__(self, key: str, first: int, again: int):
-        super().__init__(f"option '{key}' is given twice")
-        self.key, self.first, self.again = key, first, again
-
-
 class UniqueKeyLoader(yaml.SafeLoader):
-    """A safe YAML loader that refuses a key given twice in one mapping."""
+    """A safe YAML loader that records each key given twice in a mapping (PyYAML keeps
+    the last one silently) as (key, first line, repeated line), 0-based, and goes on."""
+
+    def __init__(self, stream):
+        super().__init__(stream)
+        self.duplicates: list[tuple[str, int, int]] = []
 
     def construct_mapping(self, node, deep=False):
         seen: dict[Any, int] = {}
         for key_node, _ in node.value:
             key = self.construct_object(key_node, deep=deep)
             if isinstance(key, str | int | float | bool) and key in seen:
-                raise DuplicateKey(str(key), seen[key], key_node.start_mark.line)
+                self.duplicates.append((str(key), seen[key], key_node.start_mark.line))
             seen.setdefault(key, key_node.start_mark.line)
         return super().construct_mapping(node, deep=deep)
 
 
-def parse_body(block: Block) -> dict[str, Any]:
-    """The YAML options in a block's body, as a mapping."""
+def parse_body(block: Block, errors: Errors) -> dict[str, Any]:
+    """The YAML options in a block's body, as a mapping. An option given twice is added
+    to `errors` and the rest checked as usual (the last value kept), so that every
+    problem of the block is reported at once; unreadable YAML stops here."""
     import textwrap
 
     text = "\n".join(block.body)
     if not text.strip():
         return {}
+    loader = UniqueKeyLoader(textwrap.dedent(text))
     try:
-        options = yaml.load(textwrap.dedent(text), Loader=UniqueKeyLoader)  # noqa: S506 (safe)
-    except DuplicateKey as twice:
-        first = block.line + 1 + twice.first
-        raise error(
-            block.line + 1 + twice.again,
-            f"{block.kind}: option '{twice.key}' is given twice (first on line {first})",
-        ) from None
+        options = loader.get_single_data()
     except yaml.YAMLError as failure:
         raise yaml_error(block, failure) from None
+    finally:
+        loader.dispose()
+    for key, first, again in loader.duplicates:
+        message = (
+            f"{block.kind}: option '{key}' is given twice (first on line {block.line + 1 + first})"
+        )
+        errors.add(error(block.line + 1 + again, message))
     if not isinstance(options, dict):
         raise error(
             block.line + 1,
@@ -433,6 +482,9 @@ class Checker:
                 f"{kpis[0]} has no dimension" if len(kpis) == 1 else "these KPIs share no dimension"
             )
             hint = did_you_mean(str(name), valid) or alone
+            if name in GRAINS:
+                # `kpisite query --by week` splits the period; a page shows a time series.
+                hint = f"'{name}' is a grain: use 'over: {name}' for a time series"
             raise error(line, f"unknown {what} '{name}' for {', '.join(kpis)}", hint)
         return name
 
@@ -596,9 +648,12 @@ def check_block(block: Block, checker: Checker) -> Spec:
         raise error(
             block.line, f"unknown directive '{block.kind}'", did_you_mean(block.kind, KINDS)
         )
-    options = parse_body(block)
+    errors = Errors()
+    options = parse_body(block, errors)
     check = {"tile": check_tile, "chart": check_chart, "table": check_table, "grid": check_grid}
-    return check[block.kind.removeprefix("kpi-")](block, options, checker)
+    spec = errors.check(check[block.kind.removeprefix("kpi-")], block, options, checker)
+    errors.raise_any()
+    return spec
 
 
 def check_tile(block: Block, options: dict, checker: Checker, defaults: dict | None = None) -> Spec:

@@ -40,7 +40,8 @@ class KpiExtension(Extension):
         self.offset = 0
         self.problems: list[Problem] = []
         self.inline_lines: dict[str, list[int]] = {}
-        self.source: list[str] = []
+        # The page's lines outside code (code as ""), to find leftover directive text.
+        self.prose: list[str] = []
         # The mkdocs plugin shares one context (one engine) across pages; Python-Markdown
         # would turn an object given as a config option into a bool, so it is an argument.
         self._context = context
@@ -127,9 +128,10 @@ class KpiExtension(Extension):
         return lines.pop(0) if len(lines) > 1 else lines[0]
 
     def line_of_text(self, text: str) -> int:
-        """The source line of the first line holding `text` (its start), else the first."""
+        """The source line of the first line outside code holding `text` (its start),
+        else the first: the same text in a code example above is not the leftover."""
         probe = " ".join(text.split())[:12]
-        for index, line in enumerate(self.source):
+        for index, line in enumerate(self.prose):
             if probe and probe in " ".join(line.split()):
                 return index + 1 + self.offset
         return self.offset + 1
@@ -144,12 +146,12 @@ class KpiBlockProcessor(Preprocessor):
 
     def run(self, lines: list[str]) -> list[str]:
         ext = self.extension
-        ext.source = list(lines)
         found = directives.scan(lines, ext.offset)
-        ext.inline_lines = found.inline_lines
+        ext.inline_lines, ext.prose = found.inline_lines, found.prose
         # Each bad opening line (with its body) and each block is replaced in place, in
         # page order, by its HTML: an error or the rendered directive. It keeps the
-        # indentation of its opening line, so it stays inside an admonition or a list item.
+        # indentation of its opening line, so it stays inside an admonition or a list item,
+        # and its blockquote marks, on the blank lines around it too.
         pieces = [(block.start, block.end, block.indent, block) for block in found.blocks]
         for line, message, hint in found.problems:
             start, end = found.spans[line]
@@ -163,10 +165,22 @@ class KpiBlockProcessor(Preprocessor):
             else:
                 html = error_block(ext.report(piece, piece.line), ext.context)
             output.extend(lines[cursor:start])
-            output += ["", indent + self.md.htmlStash.store(html), ""]
+            before, after = quoted_blanks(indent, output[-1:], lines[end + 1 : end + 2])
+            output += [before, indent + self.md.htmlStash.store(html), after]
             cursor = end + 1
         output.extend(lines[cursor:])
         return output
+
+
+def quoted_blanks(indent: str, before: list[str], after: list[str]) -> tuple[str, str]:
+    """The blank lines around a replaced block: in a blockquote, `>` where the quote goes
+    on around it (a blank line would end it), else empty."""
+    depth = indent.count(">")
+    if not depth:
+        return "", ""
+    mark = indent.rstrip()
+    inside = [mark if line and directives.quotes(line) >= depth else "" for line in before + after]
+    return (inside[0] if before else ""), (inside[-1] if after else "")
 
 
 class KpiInlineProcessor(InlineProcessor):
@@ -182,8 +196,8 @@ class KpiInlineProcessor(InlineProcessor):
 
 
 class LeftoverCheck(Postprocessor):
-    """Directive text that reached the page as text (a block in a blockquote or a table,
-    `[[kpi]]` with no KPI) is an error at its line, never silent literal output."""
+    """Directive text that reached the page as text (a block in a table or after text on
+    its line, `[[kpi]]` with no KPI) is an error at its line, never silent literal output."""
 
     def __init__(self, md, extension: KpiExtension):
         super().__init__(md)
@@ -195,7 +209,8 @@ class LeftoverCheck(Postprocessor):
             line = ext.line_of_text(leftover)
             message = (
                 f"directive text left as is: '{leftover}' (a directive goes on lines of its "
-                "own, in a paragraph, an admonition or a list item; '[[kpi NAME]]' inline)"
+                "own, in a paragraph, a blockquote, an admonition or a list item; "
+                "'[[kpi NAME]]' inline)"
             )
             shown = ext.report(directives.error(line, message), line)
             marked = f"{error_span(shown)}{escape(leftover)}"

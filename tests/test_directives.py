@@ -389,8 +389,42 @@ def test_an_indented_code_block_is_code_not_a_directive(book):
     assert "<pre><code>/// kpi-tile | nope" in html
 
 
+def test_a_block_in_a_blockquote_renders_there_with_its_nested_options(book):
+    source = (
+        "> Citation\n>\n> /// kpi-tile | revenue\n> sparkline: 0\n> filters:\n"
+        ">   channel: web\n> ///\n>\n> Fin de citation.\n"
+    )
+
+    html, problems = convert(book, source)
+
+    assert problems == []
+    quote = html[html.index("<blockquote>") : html.index("</blockquote>")]
+    assert 'data-kpi="revenue"' in quote and "<p>Fin de citation.</p>" in quote
+    assert "///" not in html and "<p><div" not in html
+
+
+def test_an_error_in_a_blockquote_names_its_line(book):
+    html, problems = convert(book, "# T\n\n> /// kpi-tile | revenu\n> ///\n")
+
+    assert problems == ["page.md:3: unknown KPI 'revenu' (did you mean 'revenue'?)"]
+    assert html.index("<blockquote>") < html.index("kpisite-error") < html.index("</blockquote>")
+
+
+def test_leftover_text_is_located_at_its_line_not_in_code_above(book):
+    # The same text first in a fenced example and in an indented one: neither is the
+    # leftover, which is on line 12.
+    source = (
+        "# T\n\n```markdown\nVoir /// kpi-tile | revenu\n```\n\nExemple :\n\n"
+        "    Voir /// kpi-tile | revenu\n\nTexte.\nVoir /// kpi-tile | revenu\n"
+    )
+
+    _, problems = convert(book, source)
+
+    assert [problem.split(": directive")[0] for problem in problems] == ["page.md:12"]
+
+
 LEFTOVERS = [
-    ("# T\n\n> /// kpi-tile | revenue\n> ///\n", "page.md:3", "/// kpi-tile | revenue"),
+    ("# T\n\nVoir /// kpi-tile | revenue\n", "page.md:3", "/// kpi-tile | revenue"),
     ("Le CA : [[kpi]].\n", "page.md:1", "[[kpi]]"),
     ("| a |\n| - |\n| [[kpi revenue |\n", "page.md:3", "[[kpi revenue |"),
 ]
@@ -402,7 +436,7 @@ def test_directive_text_left_in_the_page_is_an_error_never_silent(book, source, 
 
     assert problems == [
         f"{where}: directive text left as is: '{text}' (a directive goes on lines of its own, "
-        "in a paragraph, an admonition or a list item; '[[kpi NAME]]' inline)"
+        "in a paragraph, a blockquote, an admonition or a list item; '[[kpi NAME]]' inline)"
     ]
     assert "kpisite-error" in html
 
@@ -455,6 +489,26 @@ def test_an_option_given_twice_is_an_error(book, source, message):
     _, problems = convert(book, source)
 
     assert problems == [message]
+
+
+def test_an_option_given_twice_is_reported_with_the_other_problems_of_its_block(book):
+    source = "/// kpi-chart | revenue\nby: channel\ntitel: Ventes\nby: country_code\nmode: avg\n///"
+
+    _, problems = convert(book, source)
+
+    assert problems == [
+        "page.md:3: kpi-chart: unknown option 'titel' (did you mean 'title'?)",
+        "page.md:4: kpi-chart: option 'by' is given twice (first on line 2)",
+        "page.md:5: mode: unknown value 'avg' (expected one of: count, mean, percent, std)",
+    ]
+
+
+def test_a_grain_given_as_by_points_to_over(book):
+    _, problems = convert(book, "/// kpi-chart | revenue\nby: week\n///")
+
+    assert problems == [
+        "page.md:2: unknown dimension 'week' for revenue ('week' is a grain: use 'over: week' for a time series)"
+    ]
 
 
 def test_a_filter_dimension_given_twice_matches_either_value(book):
