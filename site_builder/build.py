@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from kpi.errors import DirectiveError, KpisiteError, Problem
+from kpi.errors import ConfigError, DirectiveError, KpisiteError, Problem
 from kpi.project import Project
 
 log = logging.getLogger("mkdocs.plugins.kpisite.build")
@@ -55,9 +55,10 @@ def build_site(
     """Build the report site of `project` for `period` (default: last complete month).
 
     Raises DirectiveError listing every bad directive of every page, a ConfigError or an
-    ExtractError for a bad project; the site goes to `site_dir` (default: `site/`). The
-    pages are written to a scratch folder beside it and swapped in only when the build
-    succeeds: a failed build leaves the last good site as it was.
+    ExtractError for a bad project; the site goes to `site_dir` (default: `site/`), which
+    must keep clear of the project's own folders (check_output_folder). The pages are
+    written to a scratch folder beside it and swapped in only when the build succeeds: a
+    failed build leaves the last good site as it was.
     """
     from mkdocs.commands.build import build
     from mkdocs.config import load_config
@@ -65,6 +66,9 @@ def build_site(
 
     started = time.monotonic()
     target = (Path(site_dir) if site_dir else project.root / "site").resolve()
+    check_output_folder(
+        project, target, "the site folder", "a build replaces what it holds", "site"
+    )
 
     with environment(KPISITE_PERIOD=period, NO_MKDOCS_2_WARNING="1"):
         # mkdocs checks the real site folder (never the docs folder or one holding it).
@@ -95,16 +99,119 @@ def scratch_folder(target: Path) -> Path:
 
 
 def swap_into_place(built: Path, target: Path) -> None:
-    """Put the built site at `target`: renames only, so no reader ever sees half a site
-    (between the two renames `target` is briefly absent, never partial)."""
+    """Put the built site at `target`, by renames only, so no page is ever half written.
+
+    The folder itself stays (a web server or a container serving it keeps serving it), and
+    so do the entries at its top whose name starts with a dot (the `.git` of a deployment
+    worktree, a `.nojekyll`), as a plain mkdocs build keeps them. Every other entry is
+    replaced; for an instant, pages of the old and the new site may sit side by side. A
+    failure midway moves everything back: the previous site stays whole.
+    """
     if not target.exists():
         built.rename(target)
         return
+
     old = target.with_name(f".{target.name}.old-{os.getpid()}")
     shutil.rmtree(old, ignore_errors=True)
-    target.rename(old)
-    built.rename(target)
+    done: list[tuple[Path, Path]] = []
+    try:
+        old.mkdir()
+        for entry in sorted(target.iterdir()):
+            if replaced(entry, built):
+                move(entry, old / entry.name, done)
+        for entry in sorted(built.iterdir()):
+            move(entry, target / entry.name, done)
+    except BaseException as error:
+        # Interrupted too (Ctrl-C): put the previous site back before anything is deleted.
+        undo(done)
+        shutil.rmtree(old, ignore_errors=True)
+        if isinstance(error, OSError):
+            raise KpisiteError(
+                f"{target}: could not put the built site in place ({error.strerror or error}); "
+                "the previous site was left as it was (check the folder's permissions)"
+            ) from None
+        raise
     shutil.rmtree(old, ignore_errors=True)
+
+
+def replaced(entry: Path, built: Path) -> bool:
+    """An entry of the previous site the new one replaces: not a dot entry, unless the
+    build wrote one of the same name (as a plain mkdocs build would write over it)."""
+    return not entry.name.startswith(".") or os.path.lexists(built / entry.name)
+
+
+def move(source: Path, destination: Path, done: list[tuple[Path, Path]]) -> None:
+    source.rename(destination)
+    done.append((source, destination))
+
+
+def undo(done: list[tuple[Path, Path]]) -> None:
+    """Move back what a failed swap moved, newest first."""
+    for source, destination in reversed(done):
+        destination.rename(source)
+
+
+def check_output_folder(project: Project, folder: Path, role: str, harm: str, usual: str) -> None:
+    """Refuse an output folder that is, holds or is inside a folder of the project's own:
+    writing there would delete the extract, the pages or the project (`harm` says how), or
+    mix the output into what the next build reads. `usual` names the folder to suggest."""
+    if folder.exists() and not folder.is_dir():
+        raise ConfigError(f"{folder}: cannot be {role}: it is a file, not a folder")
+
+    for name, place, inside_too in clear_of(project):
+        if not clashes(folder, place, inside_too):
+            continue
+        if place.is_relative_to(folder):
+            relation, why = ("is" if folder == place else "holds"), harm
+        else:
+            relation, why = "is inside", "what is written there would mix with the project's files"
+        raise ConfigError(
+            f"{folder}: cannot be {role}: it {relation} {name} ({place}), and {why} "
+            f"(name a folder of its own, e.g. {free_folder(project, usual)})"
+        )
+
+
+def free_folder(project: Project, usual: str) -> Path:
+    """A folder for the output that keeps clear of the project's own, for a hint."""
+    places = clear_of(project)
+    for candidate in (project.root / usual, project.root / f"_{usual}"):
+        if not any(clashes(candidate, place, inside) for _, place, inside in places):
+            return candidate
+    return project.root.parent / f"{project.root.name}-{usual}"
+
+
+def clashes(folder: Path, place: Path, inside_too: bool) -> bool:
+    """True when `folder` is or holds `place`, or is inside it and that is refused too."""
+    return place.is_relative_to(folder) or (inside_too and folder.is_relative_to(place))
+
+
+def clear_of(project: Project) -> list[tuple[str, Path, bool]]:
+    """The project's own folders, and whether a folder inside each is refused too: it is
+    where whatever lands would be read as the project's own (the extract, the pages) or
+    is kpisite's (the cache)."""
+    places = [
+        ("the project folder", project.root, False),
+        ("the data folder", project.data_dir, True),
+        ("the docs_dir of mkdocs.yml", project.path(docs_dir(project)), True),
+        ("the cache folder", project.cache_dir, True),
+        ("the raw data folder", project.path(project.settings.raw_data), False),
+    ]
+    places += [
+        (f"the folder of the catalog {catalog}", project.path(catalog).parent, False)
+        for catalog in project.settings.catalogs
+    ]
+    return [(name, place.resolve(), inside) for name, place, inside in places]
+
+
+def read_mkdocs_config(project: Project) -> dict:
+    from mkdocs.utils.yaml import yaml_load
+
+    with open(project.config_file, "rb") as stream:
+        return yaml_load(stream) or {}
+
+
+def docs_dir(project: Project) -> str:
+    return read_mkdocs_config(project).get("docs_dir") or "docs"
 
 
 def build_failure(plugin, failure: Exception) -> KpisiteError:
