@@ -4,7 +4,8 @@
 branch (gh-pages by default) as the version named by the period key (`2026-11`), titled
 in the site language ("Novembre 2026"). The alias `latest` follows the newest period and
 the branch root redirects to it; aliases are redirect pages, never symbolic links, which
-GitHub Pages rejects. `publish_to_folder()` writes the same tree to a plain folder.
+GitHub Pages rejects. `publish_to_folder()` writes the same tree to a plain folder,
+holding a lock on it so that concurrent publishers take turns.
 
 Each version records in `versions.json` its period, a fingerprint of the extract files,
 the time it was built, the project commit, and a hash of everything the build read
@@ -38,7 +39,18 @@ from pathlib import Path
 
 from kpi.errors import KpisiteError
 from kpi.project import Project
-from site_builder.build import environment, git_head
+from site_builder.build import (
+    check_output_folder,
+    docs_dir,
+    environment,
+    git_head,
+    read_mkdocs_config,
+)
+
+try:
+    import fcntl
+except ImportError:  # Windows (not a target): the folder mode then runs without its lock.
+    fcntl = None
 
 log = logging.getLogger(__name__)
 
@@ -149,13 +161,19 @@ def publish_to_folder(
 
     The folder gets the same tree as the branch (versions.json, one folder per period,
     `latest/` redirects, a root index.html): it is imported into a scratch git repository,
-    deployed there with the same code as the branch, and written back.
+    deployed there with the same code as the branch, and written back. The folder is
+    locked from the import to the export: a second publisher waits, then deploys on top.
     """
     folder = Path(folder).resolve()
+    harm = "publishing replaces what it holds"
+    check_output_folder(project, folder, "the publishing folder", harm, "public")
     version = describe(project, resolve_period(project, period))
     directory_urls = use_directory_urls(project)
 
-    with tempfile.TemporaryDirectory(prefix="kpisite-folder-") as scratch:
+    with (
+        folder_lock(folder),
+        tempfile.TemporaryDirectory(prefix="kpisite-folder-") as scratch,
+    ):
         repo = Path(scratch) / "repo"
         target = Branch(repo, "site", remote=None, push=False, label=f"folder {folder}")
         with target.session(init=True):
@@ -169,6 +187,39 @@ def publish_to_folder(
                 )
             target.export_folder(folder)
             return outcome
+
+
+@contextlib.contextmanager
+def folder_lock(folder: Path) -> Iterator[None]:
+    """Hold an exclusive lock on `folder` while publishing into it, so that concurrent
+    publishers take turns instead of each exporting its own view (the last would win).
+
+    The lock is flock(2) on the folder itself: no lock file to be served or left behind,
+    and the system releases it when the process ends, even killed.
+    """
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        descriptor = os.open(folder, os.O_RDONLY) if fcntl else None
+    except OSError as error:
+        raise PublishError(
+            f"{folder}: cannot create or open the publishing folder ({error.strerror}); "
+            "check that it can be written"
+        ) from None
+    try:
+        if descriptor is not None:
+            wait_for_lock(descriptor, folder)
+        yield
+    finally:
+        if descriptor is not None:
+            os.close(descriptor)  # releases the lock
+
+
+def wait_for_lock(descriptor: int, folder: Path) -> None:
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        log.info("%s: another publisher is writing to it; waiting for it to finish", folder)
+        fcntl.flock(descriptor, fcntl.LOCK_EX)
 
 
 # Checks before anything is built.
@@ -412,17 +463,6 @@ def file_digest(path: Path, memo=None) -> str:
     if memo is not None:
         memo.put_many({key: digest.hexdigest()})
     return digest.hexdigest()
-
-
-def read_mkdocs_config(project: Project) -> dict:
-    from mkdocs.utils.yaml import yaml_load
-
-    with open(project.config_file, "rb") as stream:
-        return yaml_load(stream) or {}
-
-
-def docs_dir(project: Project) -> str:
-    return read_mkdocs_config(project).get("docs_dir") or "docs"
 
 
 def use_directory_urls(project: Project) -> bool:
@@ -904,7 +944,8 @@ class Branch:
                 commit.add_file(info.copy("", str(folder)))
 
     def export_folder(self, folder: Path) -> None:
-        """Make the folder hold exactly the branch's tree, touching unchanged files not."""
+        """Make the folder hold exactly the branch's tree, touching unchanged files not
+        (and keeping a `.git`: see published)."""
         from mike import git_utils
 
         wanted = {}
@@ -981,13 +1022,19 @@ def count_commits(revisions: str) -> int:
 
 
 def visible_or_hidden_files(folder: Path) -> list[Path]:
-    return [path for path in folder.rglob("*") if path.is_file() or path.is_symlink()]
+    return [path for path in published(folder) if path.is_file() or path.is_symlink()]
 
 
 def remove_empty_folders(folder: Path) -> None:
-    for path in sorted(folder.rglob("*"), key=lambda p: len(p.parts), reverse=True):
+    for path in sorted(published(folder), key=lambda p: len(p.parts), reverse=True):
         if path.is_dir() and not any(path.iterdir()):
             shutil.rmtree(path)
+
+
+def published(folder: Path) -> list[Path]:
+    """Everything under the folder but a `.git` (the folder is a clone), which mike's
+    import skips as well: the branch never holds it, and exporting must not delete it."""
+    return [path for path in folder.rglob("*") if ".git" not in path.relative_to(folder).parts]
 
 
 def is_rejection(stderr: str) -> bool:

@@ -110,7 +110,7 @@ def test_a_bug_exits_3_not_the_2_of_a_bad_option(capsys, monkeypatch):
     )
 
 
-@pytest.mark.parametrize("command", ["build", "serve"])
+@pytest.mark.parametrize("command", ["build", "serve", "publish"])
 def test_an_empty_period_is_refused(tmp_path, capsys, command):
     code, output = run(capsys, command, "--period", " ", "--project", empty_project(tmp_path))
 

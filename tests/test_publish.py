@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 from conftest import ROOT
 
+from kpi.errors import KpisiteError
 from kpi.project import Project
 from site_builder import publish as publishing
 from site_builder.publish import PublishError, build_with_mkdocs
@@ -393,6 +394,135 @@ def test_the_folder_mode_refuses_a_folder_of_something_else(tmp_path, project):
             project, tmp_path / "www", "2026-11", builder=build_with_mkdocs
         )
     assert (tmp_path / "www" / "notes.txt").read_text() == "mine"
+
+
+# A publisher into a folder, run as a process of its own (mike's git helpers work in the
+# current directory). The first one, once it holds the folder, waits in its build until
+# the second is either kept waiting by the lock or (without a lock) has read the folder.
+FOLDER_PUBLISHER = """
+import fcntl, sys, time
+from pathlib import Path
+from kpi.project import Project
+from site_builder import publish as p
+
+root, folder, period, role, marks = sys.argv[1:6]
+marks = Path(marks)
+
+def wait_for(*names):
+    deadline = time.monotonic() + 60
+    while not any((marks / name).exists() for name in names):
+        if time.monotonic() > deadline:
+            sys.exit(f"{role}: gave up waiting for {names}")
+        time.sleep(0.05)
+
+builder = p.build_with_mkdocs
+if role == "first":
+    def builder(project, period, site_dir):
+        (marks / "first-building").touch()
+        wait_for("second-waiting", "second-imported")
+        p.build_with_mkdocs(project, period, site_dir)
+else:
+    wait_for("first-building")
+    real_flock, real_import = fcntl.flock, p.Branch.import_folder
+
+    def flock(descriptor, operation):
+        try:
+            return real_flock(descriptor, operation)
+        except BlockingIOError:
+            (marks / "second-waiting").touch()
+            raise
+
+    def import_folder(self, folder):
+        real_import(self, folder)
+        (marks / "second-imported").touch()
+
+    fcntl.flock, p.Branch.import_folder = flock, import_folder
+
+p.publish_to_folder(Project.load(root), folder, period, builder=builder)
+"""
+
+
+def test_two_publishers_into_one_folder_take_turns(tmp_path, remote):
+    folder, marks, script = tmp_path / "www", tmp_path / "marks", tmp_path / "publisher.py"
+    marks.mkdir()
+    script.write_text(FOLDER_PUBLISHER, encoding="utf-8")
+    runs = [
+        subprocess.Popen(
+            [sys.executable, str(script), str(who.root), str(folder), period, role, str(marks)],
+            cwd=ROOT,
+        )
+        for who, period, role in (
+            (make_clone(tmp_path, remote, "alice"), "2026-11", "first"),
+            (make_clone(tmp_path, remote, "bob"), "2026-10", "second"),
+        )
+    ]
+
+    assert [run.wait(timeout=120) for run in runs] == [0, 0]
+    found = {e["version"]: e for e in json.loads((folder / "versions.json").read_text())}
+    assert sorted(found) == ["2026-10", "2026-11"]
+    assert found["2026-11"]["aliases"] == ["latest"]
+    assert "Clients" in (folder / "2026-10" / "clients" / "index.html").read_text()
+    assert "Clients" in (folder / "2026-11" / "clients" / "index.html").read_text()
+    # The second publisher waited for the folder, and no lock file is left to be served.
+    assert (marks / "second-waiting").exists()
+    assert sorted(path.name for path in folder.iterdir()) == [
+        ".nojekyll",
+        "2026-10",
+        "2026-11",
+        "index.html",
+        "latest",
+        "versions.json",
+    ]
+
+
+def test_the_folder_mode_keeps_the_git_folder_of_a_clone(tmp_path, project):
+    folder = tmp_path / "www"
+    publishing.publish_to_folder(project, folder, "2026-10", builder=build_with_mkdocs)
+    (folder / ".git" / "refs").mkdir(parents=True)
+    (folder / ".git" / "HEAD").write_text("ref: refs/heads/gh-pages\n", encoding="utf-8")
+
+    publishing.publish_to_folder(project, folder, "2026-11", builder=build_with_mkdocs)
+
+    assert (folder / ".git" / "HEAD").read_text() == "ref: refs/heads/gh-pages\n"
+    assert (folder / ".git" / "refs").is_dir()
+    assert (folder / "2026-11" / "index.html").is_file()
+
+
+def test_a_publishing_folder_inside_the_data_folder_is_refused(project, no_build):
+    folder = project.root / "data" / "www"
+
+    with pytest.raises(KpisiteError) as error:
+        publishing.publish_to_folder(project, folder, "2026-11", builder=build_with_mkdocs)
+
+    assert str(error.value) == (
+        f"{folder}: cannot be the publishing folder: it is inside the data folder "
+        f"({project.root / 'data'}), and what is written there would mix with the project's "
+        f"files (name a folder of its own, e.g. {project.root / 'public'})"
+    )
+    assert not folder.exists()
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "expected"),
+    [
+        ("--folder", "", "a folder such as /srv/www/reports"),
+        ("--folder", "  ", "a folder such as /srv/www/reports"),
+        ("--remote", "", "a git remote such as origin"),
+        ("--branch", "", "a branch such as gh-pages"),
+        ("--period", " ", "a period such as 2026-10"),
+    ],
+)
+def test_an_empty_option_is_a_usage_error(project, capsys, no_build, option, value, expected):
+    from site_builder.cli import main
+
+    code = main(["publish", "--project", str(project.root), option, value])
+
+    assert code == 2
+    assert (
+        f"Invalid value for '{option}': empty; give {expected}, or leave the option out"
+        in capsys.readouterr().err
+    )
+    assert git("branch", "--list", "gh-pages", cwd=project.root) == ""
 
 
 def test_push_has_no_meaning_with_a_folder(project, capsys):

@@ -4,23 +4,45 @@ from __future__ import annotations
 
 import click
 
-from site_builder.commands import load_project, project_option
+from site_builder.commands import load_project, period_text, project_option
+
+
+def given(example: str):
+    """A click callback refusing an empty value (an unset variable in a script): it would
+    otherwise quietly mean the default, e.g. an empty --folder the local git branch."""
+
+    def check(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+        if value is not None and not value.strip():
+            raise click.BadParameter(f"empty; give {example}, or leave the option out")
+        return value
+
+    return check
 
 
 @click.command("publish")
 @click.option(
-    "--period", help="The month to publish, e.g. 2026-11 (default: the last complete month)."
+    "--period",
+    callback=lambda ctx, param, value: period_text(value),
+    help="The month to publish, e.g. 2026-11 (default: the last complete month).",
 )
 @click.option(
     "--remote",
     default=None,
+    callback=given("a git remote such as origin"),
     help="The git remote to fetch from and push to (default: origin).",
 )
-@click.option("--branch", default="gh-pages", show_default=True, help="The branch of versions.")
+@click.option(
+    "--branch",
+    default="gh-pages",
+    show_default=True,
+    callback=given("a branch such as gh-pages"),
+    help="The branch of versions.",
+)
 @click.option("--push", is_flag=True, help="Push the branch to the remote after committing.")
 @click.option(
     "--folder",
     type=click.Path(file_okay=False, path_type=str),
+    callback=given("a folder such as /srv/www/reports"),
     help="Write the versions to this plain folder instead of a git branch.",
 )
 @project_option
@@ -41,7 +63,7 @@ def publish(
     from site_builder import publish as publishing
 
     project = load_project(project_dir)
-    if folder:
+    if folder is not None:
         if push:
             raise click.UsageError("--push publishes a git branch; it has no meaning with --folder")
         outcome = publishing.publish_to_folder(project, folder, period)
