@@ -20,8 +20,9 @@ from typing import Any
 
 log = logging.getLogger(__name__)
 
-# Bumped when the meaning of a cached result changes (2: members trimmed and blanks merged).
-SCHEMA_VERSION = "2"
+# Bumped when the meaning of a cached result changes (2: members trimmed and blanks merged;
+# 3: members typed, a real value apart from the built-in rows).
+SCHEMA_VERSION = "3"
 
 
 def cache_key(parts: dict[str, Any]) -> str:

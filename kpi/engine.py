@@ -41,22 +41,28 @@ from kpi.periods import (
     window_start,
 )
 from kpi.project import Project
-from kpi.values import Breakdown, Comparison, Series, Value
+from kpi.values import (
+    BLANK,
+    OTHER,
+    Breakdown,
+    Comparison,
+    Member,
+    Series,
+    Value,
+    no_row,
+    parse_member,
+)
 
 log = logging.getLogger(__name__)
 
 MODES = ("count", "percent", "mean", "std", "cumulative_mean")
 NA = "n/a : "
-OTHER = "Autres"
 TOTAL = "Total"
-BLANK_MEMBER = "(non renseigné)"
-# The member of rows a dimension's join finds nothing for: a guest order has no buyer.
-NO_ROW = {
-    "contacts": "(sans contact)",
-    "orders": "(sans commande)",
-    "campaigns": "(sans campagne)",
-    "survey_questions": "(sans question)",
-}
+# In a query, the member column holds a value trimmed, null for a blank one, and this
+# prefix and the joined table for rows a dimension's join finds nothing for (a guest
+# order has no buyer). A trimmed value never starts with a newline, so no real value can
+# be taken for it; results are turned into Members (kpi.values) as they come back.
+NO_ROW_KEY = "\n(no row) "
 
 # The time column of each dated table: the extract covers [first, last] of their events.
 TIME_COLUMNS = {
@@ -71,7 +77,13 @@ TIME_COLUMNS = {
 PRESENTATION = ("label", "description", "unit", "format", "direction", "target", "empty")
 
 # Statistic of a leaf each presentation mode needs.
-MODE_STATS = {"count": ("value",), "percent": ("value",), "mean": ("mean",), "std": ("std", "n")}
+# A mean or a deviation says how many values it is over (Value.n).
+MODE_STATS = {
+    "count": ("value",),
+    "percent": ("value",),
+    "mean": ("mean", "n"),
+    "std": ("std", "n"),
+}
 
 
 @dataclass
@@ -101,7 +113,10 @@ class Slice:
         return {name for name, _, _ in self.filters} | ({self.by} if self.by else set())
 
     def describe(self) -> list:
-        return [list(self.filters), self.by]
+        filters = [
+            [name, [m.to_json() for m in wanted], not_] for name, wanted, not_ in self.filters
+        ]
+        return [filters, self.by]
 
 
 @dataclass(frozen=True)
@@ -125,13 +140,19 @@ class Result:
         return self.members.get(member, self.empty)
 
     def to_json(self) -> dict:
-        members = [[m, None if v is None else str(v)] for m, v in self.members.items()]
+        members = [
+            [None if m is None else m.to_json(), None if v is None else str(v)]
+            for m, v in self.members.items()
+        ]
         empty = None if self.empty is None else str(self.empty)
         return {"members": members, "reason": self.reason, "empty": empty}
 
     @classmethod
     def from_json(cls, data: dict) -> Result:
-        members = {m: None if v is None else Decimal(v) for m, v in data["members"]}
+        members = {
+            None if m is None else Member.from_json(m): None if v is None else Decimal(v)
+            for m, v in data["members"]
+        }
         empty = None if data["empty"] is None else Decimal(data["empty"])
         return cls(members, data["reason"], empty)
 
@@ -156,7 +177,7 @@ class Workbook:
         self._memo: dict[str, Result] = {}
         self._fingerprints: dict[str, str] = {}
         self._coverage: list[Coverage | None] = []  # computed once, when first asked
-        self._members: dict[tuple[str, str], set[str]] = {}
+        self._members: dict[tuple[str, str], set[Member]] = {}
 
     def close(self) -> None:
         """Release the disk cache and the engine's connection (the build is over)."""
@@ -280,38 +301,50 @@ class Workbook:
         return None if coverage is None else coverage.last
 
     def dimension_values(self, name: str, dimension: str) -> set[str] | None:
-        """The members a dimension of a KPI has in the extract, as breakdowns show them
-        (trimmed; "(non renseigné)" for blank values), or None when the KPI has no such
-        dimension or its table is missing. One query per column, cached on disk like
-        leaf results: a rebuild after a page edit runs none."""
-        source = dimension_source(self.catalog.get(name), dimension)
+        """What a filter on a dimension of a KPI may name: the labels of its members in
+        the extract (see `members`), and each real value as it is, or None when the KPI
+        has no such dimension or its table is missing."""
+        members = self.members(name, dimension)
+        if members is None:
+            return None
+        return {m.label() for m in members} | {m.value for m in members if m.value}
+
+    def members(self, name: str, dimension: str) -> set[Member] | None:
+        """The members a dimension of a KPI has in the extract, as breakdowns find them
+        (trimmed values, the blank member), with the member of rows its join finds
+        nothing for when the dimension is read through one (a guest order's city); None
+        when the KPI has no such dimension or its table is missing. One query per
+        column, cached on disk like leaf results: a rebuild after a page edit runs none."""
+        kpidef = self.catalog.get(name)
+        source = dimension_source(kpidef, dimension)
         if source is None or not self.extract.has(source[0]):
             return None
         if source not in self._members:
             self._members[source] = self.members_of(*source)
-        return self._members[source]
+        return self._members[source] | {no_row(t) for t in joined_tables(kpidef, dimension)}
 
-    def members_of(self, table: str, column: str) -> set[str]:
+    def members_of(self, table: str, column: str) -> set[Member]:
         placeholders = list(self.settings.placeholders)
         key = cache_key({"members": [table, column, self.fingerprint(table), placeholders]})
         cached = self.cache.get_many([key])
         if key in cached:
-            return set(cached[key])
+            return {Member.from_json(member) for member in cached[key]}
         data = self.extract.table(table)
         expr = data.select(member=dimension_member(data[column], placeholders)).distinct()
-        rows = self.execute(expr).column(0).to_pylist()
-        members = {BLANK_MEMBER if row is None else row for row in rows}
-        self.cache.put_many({key: sorted(members)})
+        members = {member_of(row) for row in self.execute(expr).column(0).to_pylist()}
+        ordered = sorted(members, key=Member.sort_key)
+        self.cache.put_many({key: [member.to_json() for member in ordered]})
         return members
 
-    def filter_value(self, value) -> str | None:
-        """A filter value as the member it selects: trimmed, None for a blank one
-        ("(non renseigné)", "", a placeholder such as "n/a")."""
+    def filter_member(self, value) -> Member:
+        """The member a filter value selects: a Member as it is; None, "", a placeholder
+        ("n/a") or "(non renseigné)" the blank member; "(sans contact)" the rows with no
+        contact; '"Autres"' the real value Autres (see kpi.values.parse_member)."""
+        if isinstance(value, Member):
+            return value
         if value is None:
-            return None
-        text = str(value).strip()
-        placeholders = {p.strip().lower() for p in self.settings.placeholders} | {""}
-        return None if text == BLANK_MEMBER or text.lower() in placeholders else text
+            return BLANK
+        return parse_member(str(value), blanks=self.settings.placeholders)
 
     # --- Public API -------------------------------------------------------------------
 
@@ -445,7 +478,7 @@ class Workbook:
         """Normalised filters; CatalogError when a KPI has no such dimension."""
         normalised = []
         for dimension, wanted in sorted((filters or {}).items()):
-            normalised.append(filter_entry(dimension, wanted, self.filter_value))
+            normalised.append(filter_entry(dimension, wanted, self.filter_member))
         slice_ = Slice(tuple(normalised), by)
         for ref in refs.values():
             kpi = self.catalog.kpis[ref.name]
@@ -473,14 +506,33 @@ class Workbook:
         outside = {period: self.outside_reason(period) for _, period in cells}
         inside = [(ref, period) for ref, period in cells if not outside[period]]
         results = self.resolve(self.leaves_of(inside, [mode]), slice_)
+        members = self.members_in(results, slice_)
         found = {}
         for ref, period in cells:
             if outside[period]:
                 na = self.make_value(ref, period, None, outside[period], mode)
                 found[(ref, period)] = {} if slice_.by else {None: na}
             else:
-                found[(ref, period)] = self.cell_values(ref, period, results, slice_, mode)
+                found[(ref, period)] = {
+                    member: self.make_value(
+                        ref,
+                        period,
+                        *self.raw(ref, period, results, member, mode),
+                        mode=mode,
+                        n=count_of(results, Leaf(ref, period, "n"), member, mode),
+                    )
+                    for member in members
+                }
         return found
+
+    @staticmethod
+    def members_in(results: dict[Leaf, Result], slice_: Slice) -> set:
+        """The members of a batch: with a breakdown, every member any of its leaves has,
+        so that each KPI has a value for each (0 for a count with no row, n/a for a zero
+        denominator) and the rows of every KPI add up to its total; else None alone."""
+        if slice_.by is None:
+            return {None}
+        return {member for result in results.values() for member in result.members}
 
     def leaves_of(self, cells: list[tuple[Ref, Period]], modes: list[str]) -> list[Leaf]:
         """The leaves, with the statistics of each mode, that cells are computed from."""
@@ -497,20 +549,6 @@ class Workbook:
         coverage = self.data_coverage()
         reason = None if coverage is None else coverage.outside_reason(period)
         return f"{NA}{reason}" if reason else None
-
-    def cell_values(self, ref: Ref, period: Period, results, slice_: Slice, mode: str):
-        members = set()
-        for leaf_ref in self.catalog.leaves(ref):
-            for stat in MODE_STATS.get(mode, ("value",)):
-                members |= set(results[Leaf(leaf_ref, period, stat)].members)
-        if slice_.by is None:
-            members = {None}
-        return {
-            member: self.make_value(
-                ref, period, *self.raw(ref, period, results, member, mode), mode=mode
-            )
-            for member in members
-        }
 
     def raw(self, ref: Ref, period: Period, results, member, mode: str):
         """(Decimal or None, reason) of one cell for one breakdown member."""
@@ -560,7 +598,13 @@ class Workbook:
         return evaluate_formula(str(kpi.get("formula")), lookup, zero_reason)
 
     def make_value(
-        self, ref: Ref, period: Period, raw: Decimal | None, reason: str | None, mode="count"
+        self,
+        ref: Ref,
+        period: Period,
+        raw: Decimal | None,
+        reason: str | None,
+        mode="count",
+        n: int | None = None,
     ):
         kpi = self.catalog.kpis[ref.name]
         unit, pattern = kpi.unit, kpi.format
@@ -570,7 +614,7 @@ class Workbook:
         settings = self.settings
         formatted = format_value(raw, unit, settings.locale, settings.currency, pattern)
         number = None if raw is None else float(raw)
-        return Value(ref.key, period, number, formatted, reason, unit, kpi.label, raw)
+        return Value(ref.key, period, number, formatted, reason, unit, kpi.label, raw, n)
 
     # --- Leaves: cache, then one query per group ------------------------------------------
 
@@ -833,17 +877,18 @@ class Workbook:
 
     def rows_by_member(self, table: list[dict], slice_: Slice) -> dict:
         if slice_.by:
-            return {row.pop("member"): row for row in table}
+            return {member_of(row.pop("member")): row for row in table}
         return {None: table[0]} if table else {None: {}}
 
     def slice_condition(self, slice_: Slice, dimension):
-        """Rows whose members pass the filters (a blank member is None)."""
+        """Rows whose members pass the filters (the blank member is a null member)."""
         condition = ibis.literal(True)
         for name, wanted, exclude in slice_.filters:
             column = dimension(name)
-            present = [w for w in wanted if w is not None]
+            keys = [member_key(member) for member in wanted]
+            present = [key for key in keys if key is not None]
             test = column.isin(present) if present else ibis.literal(False)
-            if None in wanted:
+            if None in keys:
                 test = test | column.isnull()
             if exclude:
                 test = ~test.fill_null(False)
@@ -1065,7 +1110,9 @@ class Workbook:
             count += results[Leaf(ref, period, "n")].get(None) or 0
             raw = total / count if count else None
             reason = None if count else empty_reason(kpi)
-            values.append(self.make_value(ref, period, raw, reason, "cumulative_mean"))
+            values.append(
+                self.make_value(ref, period, raw, reason, "cumulative_mean", n=int(count))
+            )
         return values
 
     def breakdown_by_time(self, names, period: Period, grain: str, mode: str, filters):
@@ -1106,11 +1153,10 @@ class Workbook:
 
         rows = []
         for member in kept:
-            label = BLANK_MEMBER if member is None else str(member)
             values = {
                 n: self.member_value(shown, r, period, member, value_mode) for n, r in refs.items()
             }
-            rows.append((label, values))
+            rows.append((member, values))
         if other and len(members) > len(kept):
             rest = {**(filters or {}), by: {"not": kept}}
             rows.append((OTHER, self.values(list(refs), period, rest, value_mode)))
@@ -1191,9 +1237,9 @@ def reference_period(period: Period, against: str) -> Period:
     )
 
 
-def filter_entry(dimension: str, wanted, member=str) -> tuple[str, tuple, bool]:
-    """A filter as (dimension, values, exclude): "FR", ["FR", "BE"] or {"not": [...]};
-    `member(value)` turns a value into the member it selects (None: blank)."""
+def filter_entry(dimension: str, wanted, member=parse_member) -> tuple[str, tuple, bool]:
+    """A filter as (dimension, members, exclude): "FR", ["FR", "BE"] or {"not": [...]};
+    `member(value)` turns a value into the Member it selects."""
     exclude = False
     if isinstance(wanted, dict):
         if set(wanted) != {"not"}:
@@ -1201,8 +1247,8 @@ def filter_entry(dimension: str, wanted, member=str) -> tuple[str, tuple, bool]:
         wanted, exclude = wanted["not"], True
     if not isinstance(wanted, list | tuple | set):
         wanted = [wanted]
-    values = tuple(sorted({None if w is None else member(w) for w in wanted}, key=str))
-    return dimension, values, exclude
+    members = {w if isinstance(w, Member) else BLANK if w is None else member(w) for w in wanted}
+    return dimension, tuple(sorted(members, key=Member.sort_key)), exclude
 
 
 def group_leaves(leaves: list[Leaf], catalog: Catalog) -> dict[tuple, list[Leaf]]:
@@ -1267,7 +1313,7 @@ def table_members(table: str, env: RowEnv):
         if joined is None:
             return value
         key = JOINS[table][joined][0]
-        return env.column(joined, key).isnull().ifelse(ibis.literal(NO_ROW[joined]), value)
+        return env.column(joined, key).isnull().ifelse(ibis.literal(NO_ROW_KEY + joined), value)
 
     return member
 
@@ -1282,6 +1328,13 @@ def all_of(conditions: list):
     for condition in conditions[1:]:
         found = found & condition
     return found
+
+
+def count_of(results: dict, leaf: Leaf, member, mode: str) -> int | None:
+    """How many values a mean or a deviation of a measure is over; None in other modes."""
+    if mode not in ("mean", "std") or leaf not in results or results[leaf].reason:
+        return None
+    return int(results[leaf].get(member) or 0)
 
 
 def value_column_unit(kpi: KpiDef) -> str:
@@ -1352,7 +1405,7 @@ def contact_members(table, placeholders: tuple[str, ...]):
     def member(name: str):
         value = dimension_member(table[f"contacts__{CONTACT_DIMENSIONS[name][1]}"], placeholders)
         missing = table.contacts__contact_id.isnull()
-        return missing.ifelse(ibis.literal(NO_ROW["contacts"]), value)
+        return missing.ifelse(ibis.literal(NO_ROW_KEY + "contacts"), value)
 
     return member
 
@@ -1399,8 +1452,41 @@ def aware(instant):
     return instant if instant.tzinfo else instant.replace(tzinfo=UTC)
 
 
+def member_of(key: str | None) -> Member:
+    """The Member of a member column's value (see NO_ROW_KEY)."""
+    if key is None:
+        return BLANK
+    if key.startswith(NO_ROW_KEY):
+        return no_row(key.removeprefix(NO_ROW_KEY))
+    return Member("value", key)
+
+
+def member_key(member: Member) -> str | None:
+    """The member column's value of a Member: the reverse of member_of."""
+    if member.kind == "no_row":
+        return NO_ROW_KEY + str(member.table)
+    return member.value if member.kind == "value" else None
+
+
+def joined_tables(kpidef: KpiDef, dimension: str) -> set[str]:
+    """The tables a KPI reads a dimension through by a join (a buyer's city: contacts)."""
+    found = set()
+    for table in kpidef.tables:
+        joined, _ = DIMENSIONS.get(table, {}).get(dimension, (None, None))
+        if joined:
+            found.add(joined)
+    if kpidef.kind == "activity" and dimension in CONTACT_DIMENSIONS:
+        found.add("contacts")
+    return found
+
+
 def dimension_source(kpidef: KpiDef, dimension: str) -> tuple[str, str] | None:
-    """(table, column) holding a dimension of a KPI, from the catalog's dimension map."""
+    """(table, column) holding a dimension of a KPI, from the catalog's dimension map;
+    an activity KPI reads the contacts' attributes (its table, orders, has a country of
+    its own)."""
+    if kpidef.kind == "activity":
+        found = CONTACT_DIMENSIONS.get(dimension)
+        return ("contacts", found[1]) if found else None
     for table in sorted(kpidef.tables):
         found = DIMENSIONS.get(table, {}).get(dimension)
         if found:
@@ -1417,7 +1503,7 @@ def rank_members(values: dict[Any, Value]) -> list:
     """Members by decreasing value, n/a last, then by name for a stable order."""
     return sorted(
         values,
-        key=lambda m: (values[m].raw is None, -(values[m].raw or 0), str(m)),
+        key=lambda m: (values[m].raw is None, -(values[m].raw or 0), str(m), m.sort_key()),
     )
 
 

@@ -6,6 +6,7 @@ A value is never an exception: an n/a value has `value` None and a `reason` sayi
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -25,6 +26,8 @@ class Value:
     unit: str = "number"
     label: str = ""
     raw: Decimal | None = field(default=None, compare=False)
+    # How many values a mean or a deviation is over (None for other values).
+    n: int | None = field(default=None, compare=False)
 
     @property
     def na(self) -> bool:
@@ -39,6 +42,8 @@ class Value:
         }
         if self.reason:
             data["reason"] = self.reason
+        if self.n is not None:
+            data["n"] = self.n
         return data
 
 
@@ -82,15 +87,116 @@ class Series:
     mode: str = "count"
 
 
+# The labels of the built-in members, by their key, in French; a site in another language
+# passes its own to Member.label() and parse_member().
+MEMBER_LABELS = {
+    "other": "Autres",
+    "blank": "(non renseigné)",
+    "no_row:contacts": "(sans contact)",
+    "no_row:orders": "(sans commande)",
+    "no_row:campaigns": "(sans campagne)",
+    "no_row:survey_questions": "(sans question)",
+}
+MEMBER_KINDS = ("value", "other", "blank", "no_row")
+
+
+@dataclass(frozen=True)
+class Member:
+    """A row of a breakdown by a dimension, as the engine identifies it: a value of the
+    dimension (kind "value"), or a built-in row: "other" (the members after the top N),
+    "blank" (null, empty or placeholder values), "no_row" (rows the dimension's join
+    finds nothing for: a guest order has no buyer, `table` "contacts").
+
+    Identity is the kind and the value, never the label: a real lead source "Autres" is
+    not the "other" row, and its label is quoted to tell them apart ('"Autres"').
+    """
+
+    kind: str = "value"
+    value: str | None = None
+    table: str | None = None
+
+    @property
+    def key(self) -> str:
+        """The key of a built-in member's label in MEMBER_LABELS ("no_row:contacts")."""
+        return f"no_row:{self.table}" if self.kind == "no_row" else self.kind
+
+    def label(self, labels: Mapping[str, str] | None = None) -> str:
+        """The member as a reader sees it; `labels` replaces built-in labels by key."""
+        labels = {**MEMBER_LABELS, **(labels or {})}
+        if self.kind != "value":
+            return labels.get(self.key, self.key)
+        return quoted(self.value) if needs_quotes(self.value, labels.values()) else self.value
+
+    def __str__(self) -> str:
+        return self.label()
+
+    def sort_key(self) -> tuple:
+        return (self.kind, self.value or "", self.table or "")
+
+    def to_dict(self, labels: Mapping[str, str] | None = None) -> dict[str, Any]:
+        """`member` (the real value, or null for a built-in row), `kind` and `label`."""
+        return {"member": self.value, "kind": self.kind, "label": self.label(labels)}
+
+    def to_json(self) -> list:
+        return [self.kind, self.value, self.table]
+
+    @classmethod
+    def from_json(cls, data: list) -> Member:
+        return cls(*data)
+
+
+OTHER = Member("other")
+BLANK = Member("blank")
+
+
+def no_row(table: str) -> Member:
+    return Member("no_row", table=table)
+
+
+def quoted(text: str) -> str:
+    return f'"{text}"'
+
+
+def needs_quotes(value: str, built_in) -> bool:
+    """A real value that reads as a built-in label, or as a quoted value, is shown quoted:
+    labels then map one to one to members, and a filter can name either."""
+    return value in set(built_in) or (len(value) >= 2 and value[0] == value[-1] == '"')
+
+
+def parse_member(text: str, labels: Mapping[str, str] | None = None, blanks=()) -> Member:
+    """The member a label names (what a filter value is): a built-in label, a quoted
+    value ('"Autres"': the real value Autres), else the value itself, trimmed; "" and
+    the `blanks` (placeholders, compared case-insensitively) are the blank member.
+    "Autres" alone is the real value: no filter can select the other members' row."""
+    text = str(text).strip()
+    labels = {**MEMBER_LABELS, **(labels or {})}
+    if text == "" or text.lower() in {b.strip().lower() for b in blanks}:
+        return BLANK
+    for key, label in labels.items():
+        if text == label and key != "other":
+            kind, _, table = key.partition(":")
+            return Member(kind, None, table or None)
+    if len(text) >= 2 and text[0] == text[-1] == '"':
+        return Member("value", text[1:-1])
+    return Member("value", text)
+
+
 @dataclass(frozen=True)
 class Breakdown:
-    """Values of KPIs by member of a dimension (or by time bucket), then a total row."""
+    """Values of KPIs by member of a dimension (or by time bucket), then a total row.
+
+    A row is (Member, values) by a dimension, (label, values) by time buckets.
+    """
 
     by: str
-    rows: list[tuple[str, dict[str, Value]]]
+    rows: list[tuple[Member | str, dict[str, Value]]]
     total: tuple[str, dict[str, Value]]
     mode: str = "count"
     period: Period | None = None
+
+    def labels(self, labels: Mapping[str, str] | None = None) -> list[str]:
+        """The rows' labels, one per row, never two alike (see Member.label)."""
+        return [key.label(labels) if isinstance(key, Member) else str(key) for key, _ in self.rows]
 
 
 def json_number(raw: Decimal | None, unit: str, number: float | None = None) -> float | int | None:

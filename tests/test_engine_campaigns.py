@@ -85,7 +85,7 @@ def test_one_delivered_pair_and_three_opened_pairs_is_one_hundred_percent(projec
     # By campaign: Octobre delivered (c1, c4), opened by a person c1 -> 1 / 2; Relance
     # delivered c1, opened by c1, c2, c3 -> 1 / 1, not 300 %.
     table = Workbook(project).breakdown(["delivered", "open_rate"], "2026-10", by="campaign")
-    rows = {label: (v["delivered"].raw, v["open_rate"].raw) for label, v in table.rows}
+    rows = {str(label): (v["delivered"].raw, v["open_rate"].raw) for label, v in table.rows}
     assert rows == {"Octobre": (2, Decimal("0.5")), "Relance": (1, Decimal(1))}
     assert table.rows[1][1]["open_rate"].formatted == "100,0\xa0%"
 

@@ -50,7 +50,7 @@ def book(tmp_path) -> Workbook:
 
 def by(book, name: str, dimension: str, **options) -> dict:
     table = book.breakdown([name], "2026-10", by=dimension, other=False, **options)
-    return {label: values[name].raw for label, values in table.rows}
+    return {str(label): values[name].raw for label, values in table.rows}
 
 
 def test_blank_values_and_placeholders_make_one_member(book):
@@ -100,7 +100,7 @@ def test_revenue_per_contact_by_city(book):
     # Lyon 30.00 / 2 = 15; blank 10.00 / 4 = 2.5; Nice 0 / 1 = 0; no contact 27.00 / 0:
     # n/a, ranked last.
     table = book.breakdown(["revenue_per_contact"], "2026-10", by="city", other=False)
-    rows = [(label, values["revenue_per_contact"]) for label, values in table.rows]
+    rows = [(str(label), values["revenue_per_contact"]) for label, values in table.rows]
     assert [(label, value.raw) for label, value in rows] == [
         ("Paris", Decimal(50)),
         ("Lyon", Decimal(15)),

@@ -171,7 +171,7 @@ def test_orders_count_by_country(raw_path):
 
     breakdown = book().breakdown(["orders_count"], "2010-10", "country_code", top=None)
 
-    found = {label: values["orders_count"].raw for label, values in breakdown.rows}
+    found = {str(label): values["orders_count"].raw for label, values in breakdown.rows}
     # A country whose October invoices were all cancelled is a member with 0 orders.
     found = {label: count for label, count in found.items() if count != 0}
     assert found == {

@@ -256,7 +256,7 @@ def test_zero_denominators_per_member_are_na_never_inf_or_nan(book):
     assert (fr.value, fr.reason) == (None, "n/a : aucun contact inactif à activer")
     # The same members inside one breakdown query: FR churn 1 (c4) / 3; BE n/a.
     table = book.breakdown(["churn_rate"], "2026-10", by="country_code", other=False)
-    rows = {label: values["churn_rate"] for label, values in table.rows}
+    rows = {str(label): values["churn_rate"] for label, values in table.rows}
     assert rows["FR"].raw == Decimal(1) / Decimal(3)
     assert rows["BE"].value is None
 
@@ -267,7 +267,7 @@ def test_a_member_without_orders_has_zero_revenue_and_na_basket(book):
     # average_basket = 0 / 0 -> n/a. web: c1 100 + 50.50, c3 30 -> 180.50 / 3 orders.
     names = ["revenue", "orders_count", "average_basket"]
     table = book.breakdown(names, "2026-10", by="lead_source", other=False)
-    rows = {label: values for label, values in table.rows}
+    rows = {str(label): values for label, values in table.rows}
     assert rows["referral"]["revenue"].raw == 0
     assert rows["referral"]["orders_count"].raw == 0
     assert rows["referral"]["average_basket"].value is None

@@ -16,6 +16,13 @@ def run(capsys, *args) -> tuple[int, str, str]:
     return code, out, err
 
 
+def row_of(value: dict, label: str) -> dict:
+    """The breakdown row of a KPI's JSON value with this label."""
+    rows = [row for row in value["by"] if row["label"] == label]
+    assert len(rows) == 1, value["by"]
+    return rows[0]
+
+
 def test_json_values_for_a_month(tmp_path, capsys):
     make_project(tmp_path)
     code, out, _ = run(
@@ -54,12 +61,15 @@ def test_by_dimension_and_compare(tmp_path, capsys):
     )  # fmt: skip
     value = json.loads(out)["values"]["orders_count"]
     assert code == 0
-    # web 2, marketplace 1, store 1; September had 1 order -> +3.
-    assert {k: v["value"] for k, v in value["by"].items()} == {
-        "web": 2.0,
-        "marketplace": 1.0,
-        "store": 1.0,
-    }
+    # web 2, marketplace 1, store 1 (ties by name); September had 1 order -> +3.
+    assert value["by"] == [
+        {"member": "web", "kind": "value", "label": "web", "value": 2, "formatted": "2",
+         "unit": "count"},
+        {"member": "marketplace", "kind": "value", "label": "marketplace", "value": 1,
+         "formatted": "1", "unit": "count"},
+        {"member": "store", "kind": "value", "label": "store", "value": 1, "formatted": "1",
+         "unit": "count"},
+    ]  # fmt: skip
     assert value["compare"]["delta"] == 3.0
 
 
@@ -142,14 +152,14 @@ def test_weekly_breakdown_members_sum_to_the_total(tmp_path, capsys):
     )  # fmt: skip
     revenue = json.loads(out)["values"]["revenue"]
     assert code == 0
-    assert {k: v["value"] for k, v in revenue["by"].items()} == {
-        "Semaine 40 de 2026 (1–4 oct.)": 0.0,
-        "Semaine 41 de 2026": 100.0,
-        "Semaine 42 de 2026": 20.0,
-        "Semaine 43 de 2026": 50.5,
-        "Semaine 44 de 2026 (26–31 oct.)": 30.0,
-    }
-    assert sum(v["value"] for v in revenue["by"].values()) == revenue["value"] == 200.5
+    assert [(r["member"], r["kind"], r["label"], r["value"]) for r in revenue["by"]] == [
+        ("2026-W40", "period", "Semaine 40 de 2026 (1–4 oct.)", 0.0),
+        ("2026-W41", "period", "Semaine 41 de 2026", 100.0),
+        ("2026-W42", "period", "Semaine 42 de 2026", 20.0),
+        ("2026-W43", "period", "Semaine 43 de 2026", 50.5),
+        ("2026-W44", "period", "Semaine 44 de 2026 (26–31 oct.)", 30.0),
+    ]
+    assert sum(r["value"] for r in revenue["by"]) == revenue["value"] == 200.5
 
 
 def test_an_extract_breaking_the_contract_fails(tmp_path, capsys):
@@ -318,8 +328,8 @@ def test_json_numbers_are_whole_for_counts_and_whole_scores(tmp_path, capsys):
     assert values["nps"]["value"] == 13 and isinstance(values["nps"]["value"], int)
     assert isinstance(values["ces"]["value"], float)
     # NPS on ios: 9 9 -> +100, a whole number in the breakdown too.
-    assert values["nps"]["by"]["ios"]["value"] == 100
-    assert isinstance(values["nps"]["by"]["ios"]["value"], int)
+    ios = row_of(values["nps"], "ios")
+    assert ios["value"] == 100 and isinstance(ios["value"], int)
 
     code, out, _ = run(
         capsys, "query", "completed_lines", "orders_count", "--period", "2026-10", "--by",
@@ -329,8 +339,8 @@ def test_json_numbers_are_whole_for_counts_and_whole_scores(tmp_path, capsys):
     # Completed orders, tests included, with no unit: o1 o2 o4 o6 o7 -> 5, not 5.0.
     assert values["completed_lines"]["value"] == 5
     assert isinstance(values["completed_lines"]["value"], int)
-    assert values["orders_count"]["by"]["web"]["value"] == 2
-    assert isinstance(values["orders_count"]["by"]["web"]["value"], int)
+    web = row_of(values["orders_count"], "web")
+    assert web["value"] == 2 and isinstance(web["value"], int)
 
 
 def test_query_logs_what_came_from_the_cache(tmp_path, capsys):
@@ -363,3 +373,82 @@ def test_every_catalog_error_is_printed_once(tmp_path, capsys):
         f"  {path}:4: KPI a: target: expected a number, got 'lots'\n"
         f"  {path}:7: KPI b: window: expected a number of days, 1 or more, got -5\n"
     )
+
+
+def test_the_period_is_chosen_as_a_build_chooses_it(tmp_path, capsys, monkeypatch):
+    # --period, else KPISITE_PERIOD, else the period setting, else the last complete month
+    # (the fixture ends on 4 January 2027: 2026-12).
+    make_project(tmp_path)
+    monkeypatch.delenv("KPISITE_PERIOD", raising=False)
+
+    def period(*args) -> str:
+        code, out, err = run(
+            capsys, "query", "revenue", "--json", "--project", str(tmp_path), *args
+        )
+        assert code == 0, err
+        return json.loads(out)["period"]
+
+    assert period() == "2026-12"
+    (tmp_path / "mkdocs.yml").write_text(
+        "site_name: t\nplugins:\n  - kpisite:\n      period: 2026-08\n"
+    )
+    assert period() == "2026-08"
+    monkeypatch.setenv("KPISITE_PERIOD", "2026-09")
+    assert period() == "2026-09"
+    assert period("--period", "2026-10") == "2026-10"
+
+
+def test_a_grain_that_disagrees_with_kpisite_period_is_refused(tmp_path, capsys, monkeypatch):
+    make_project(tmp_path)
+    monkeypatch.setenv("KPISITE_PERIOD", "2026-10")
+    code, out, err = run(capsys, "query", "revenue", "--grain", "week", "--project", str(tmp_path))
+    assert (code, out) == (2, "")
+    assert err.endswith(
+        "Error: Invalid value for --grain: week does not match KPISITE_PERIOD 2026-10, a "
+        "month (give a week as --period, or leave --grain out)\n"
+    )
+
+
+@pytest.mark.parametrize("empty", ["", " "])
+def test_an_empty_period_is_a_malformed_command_line(tmp_path, capsys, empty):
+    make_project(tmp_path)
+    code, out, err = run(capsys, "query", "revenue", "--period", empty, "--project", str(tmp_path))
+    assert (code, out) == (2, "")
+    assert err.endswith(
+        "Error: Invalid value for '--period': empty; give a period such as 2026-10, or leave "
+        "the option out\n"
+    )
+
+
+@pytest.mark.parametrize("option", ["channel=", "channel= "])
+def test_an_empty_filter_value_is_refused_with_the_blank_members_name(tmp_path, capsys, option):
+    make_project(tmp_path)
+    code, out, err = run(
+        capsys, "query", "revenue", "--period", "2026-10", "--filter", option,
+        "--project", str(tmp_path),
+    )  # fmt: skip
+    assert (code, out) == (2, "")
+    assert err.endswith(
+        f"Error: Invalid value for --filter: {option!r}: no value after '=' (write "
+        "channel='(non renseigné)' to select blank values)\n"
+    )
+
+
+def test_a_filter_on_the_guest_orders_member(tmp_path, capsys):
+    # October's guest order: o7, 20.00, on the marketplace. Breakdowns by the buyer's
+    # city show it as "(sans contact)"; a filter names it the same way.
+    make_project(tmp_path)
+    code, out, _ = run(
+        capsys, "query", "revenue", "orders_count", "--period", "2026-10", "--filter",
+        "city=(sans contact)", "--json", "--project", str(tmp_path),
+    )  # fmt: skip
+    values = json.loads(out)["values"]
+    assert code == 0
+    assert (values["revenue"]["value"], values["orders_count"]["value"]) == (20.0, 1)
+    # A dimension of the contacts' own: no contact is missing there, the value is unknown.
+    code, _, err = run(
+        capsys, "query", "contacts_existing", "--period", "2026-10", "--filter",
+        "city=(sans contact)", "--project", str(tmp_path),
+    )  # fmt: skip
+    assert code == 1
+    assert "--filter city=(sans contact): unknown value '(sans contact)' for city" in err

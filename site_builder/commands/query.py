@@ -8,7 +8,7 @@ import logging
 import click
 
 from kpi.errors import KpisiteError, did_you_mean, with_hint
-from site_builder.commands import load_project, project_option
+from site_builder.commands import load_project, period_text, project_option
 
 GRAINS = ("day", "week", "month", "quarter", "year")
 
@@ -17,12 +17,18 @@ log = logging.getLogger(__name__)
 
 @click.command()
 @click.argument("kpis", nargs=-1, required=True)
-@click.option("--period", "period_text", help="2026-10, 2026-Q3, 2026-W05, 2026 or 2026-10-05.")
+@click.option(
+    "--period",
+    "period_text",
+    callback=lambda ctx, param, value: period_text(value),
+    help="2026-10, 2026-Q3, 2026-W05, 2026 or 2026-10-05 (default: KPISITE_PERIOD, else "
+    "the period setting, else the last complete month, as kpisite build).",
+)
 @click.option(
     "--grain",
     type=click.Choice(GRAINS),
-    help="Without --period: the grain of the last complete period to report (default "
-    "month). With --period, it must be the grain of that period.",
+    help="Without a period (--period, KPISITE_PERIOD or the period setting): the grain of "
+    "the last complete period to report (default month). With one, it must be its grain.",
 )
 @click.option("--by", "by", help="Break the values down by this dimension (or a grain).")
 @click.option(
@@ -44,7 +50,7 @@ log = logging.getLogger(__name__)
     metavar="DIMENSION=VALUE",
     help="Keep only rows whose dimension has this value; repeat it for several values "
     "of one dimension (any of them) or for several dimensions (all of them). "
-    "'(non renseigné)' selects blank values.",
+    "'(non renseigné)' selects blank values, '(sans contact)' rows with no contact.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @project_option
@@ -61,7 +67,7 @@ def query(kpis, period_text, grain, by, top, compare, filters, as_json, project_
     book = Workbook(project)
     try:
         ensure_valid(project, book.extract)
-        period = choose_period(book, period_text, grain)
+        period = choose_period(book, project, period_text, grain)
         chosen = parse_filters(filters)
         check_filter_values(book, list(kpis), chosen)
         report = make_report(book, list(kpis), period, by, top, compare, chosen)
@@ -78,17 +84,23 @@ def query(kpis, period_text, grain, by, top, compare, filters, as_json, project_
     return 1 if failures else 0
 
 
-def choose_period(book, period_text: str | None, grain: str | None):
-    """The period asked (checked against the data), else the last complete one of the
-    grain. A --grain that is not the grain of --period is refused: 2026-03 is a month,
-    and silently answering for one of its weeks would answer another question."""
-    if not period_text:
+def choose_period(book, project, period_text: str | None, grain: str | None):
+    """The period a build would report, in the same order: --period, KPISITE_PERIOD, the
+    period setting (each checked against the data), else the last complete period of
+    the grain. A --grain that is not the grain of that period is refused: 2026-03 is a
+    month, and silently answering for one of its weeks would answer another question."""
+    from site_builder.plugin import period_setting
+
+    where, text = ("--period", period_text) if period_text else (None, None)
+    if text is None:
+        where, text = period_setting(project) or (None, None)
+    if not text:
         return book.default_period(grain or "month")
-    period = book.period(period_text)
+    period = book.period(text)
     if grain and grain != period.grain:
         raise click.BadParameter(
-            f"{grain} does not match --period {period_text}, a {period.grain} (give a "
-            f"{grain} as --period, or leave --grain out)",
+            f"{grain} does not match {where} {text}, a {period.grain} (give a {grain} as "
+            "--period, or leave --grain out)",
             param_hint="--grain",
         )
     return book.check_period(period)
@@ -107,12 +119,19 @@ def make_report(book, kpis, period, by, top, compare, chosen) -> dict:
 
 def parse_filters(filters: tuple[str, ...]) -> dict[str, list[str]]:
     """DIMENSION=VALUE options as {dimension: [values]}: values of one dimension are
-    alternatives (channel=web and channel=store: either), dimensions all apply."""
+    alternatives (channel=web and channel=store: either), dimensions all apply. An empty
+    value is a mistake (an unset variable in a script), not the blank member."""
     chosen: dict[str, list[str]] = {}
     for text in filters:
         name, sep, value = text.partition("=")
         if not sep or not name.strip():
             raise click.BadParameter(f"{text!r}: expected DIMENSION=VALUE", param_hint="--filter")
+        if not value.strip():
+            raise click.BadParameter(
+                f"{text!r}: no value after '=' (write {name.strip()}='(non renseigné)' to "
+                "select blank values)",
+                param_hint="--filter",
+            )
         values = chosen.setdefault(name.strip(), [])
         if value.strip() not in values:
             values.append(value.strip())
@@ -120,18 +139,26 @@ def parse_filters(filters: tuple[str, ...]) -> dict[str, list[str]]:
 
 
 def check_filter_values(book, kpis: list[str], chosen: dict[str, list[str]]) -> None:
-    """A filter value must exist in the extract: a typo would silently give 0 (as in pages).
-    A blank value ("(non renseigné)", "n/a"...) selects the blank member, which may be
-    empty but is never a typo."""
+    """A filter value must be a member of the dimension in the extract, for one of the
+    KPIs: a typo would silently give 0 (as in pages). The blank member may be empty but
+    is never a typo; "(sans contact)" is a member wherever the dimension is the buyer's."""
     for dimension, values in chosen.items():
-        known = book.dimension_values(kpis[0], dimension)
+        known = known_members(book, kpis, dimension)
         for wanted in values:
-            member = book.filter_value(wanted)
-            if known is None or member is None or member in known:
+            member = book.filter_member(wanted)
+            if known is None or member.kind == "blank" or member in known:
                 continue
-            hint = did_you_mean(wanted, known)
+            labels = {m.label() for m in known}
+            hint = did_you_mean(wanted, labels)
             message = f"--filter {dimension}={wanted}: unknown value '{wanted}' for {dimension}"
             raise KpisiteError(with_hint(message, hint))
+
+
+def known_members(book, kpis: list[str], dimension: str):
+    """The members of a dimension over the KPIs asked, or None when none can say."""
+    found = [book.members(name, dimension) for name in kpis]
+    found = [members for members in found if members is not None]
+    return set().union(*found) if found else None
 
 
 def add_comparisons(book, report, kpis, period, against, filters) -> None:
@@ -141,12 +168,31 @@ def add_comparisons(book, report, kpis, period, against, filters) -> None:
 
 
 def add_breakdown(book, report, kpis, period, by, top, filters) -> None:
+    """Each KPI's rows under `by`, in order: the member (a real value, or null for a
+    built-in row), its kind (value, other, blank, no_row; period for time buckets), its
+    label as shown, then the value as elsewhere."""
     breakdown = book.breakdown(kpis, period, by=by, top=top, filters=filters or None)
     report["by"] = by
+    rows = [row_identity(key, breakdown, index) for index, (key, _) in enumerate(breakdown.rows)]
     for name in kpis:
-        report["values"][name]["by"] = {
-            label: values[name].to_dict() for label, values in breakdown.rows
-        }
+        report["values"][name]["by"] = [
+            {**identity, **without_label(values[name].to_dict())}
+            for identity, (_, values) in zip(rows, breakdown.rows, strict=True)
+        ]
+
+
+def row_identity(key, breakdown, index: int) -> dict:
+    from kpi.values import Member
+
+    if isinstance(key, Member):
+        return key.to_dict()
+    bucket = breakdown.period.buckets(breakdown.by)[index]
+    return {"member": bucket.key, "kind": "period", "label": bucket.label}
+
+
+def without_label(value: dict) -> dict:
+    """A value's fields but the KPI's label: a row's label is its member's."""
+    return {key: item for key, item in value.items() if key != "label"}
 
 
 def echo_report(report: dict, as_json: bool) -> None:
@@ -164,5 +210,5 @@ def echo_report(report: dict, as_json: bool) -> None:
             if compare["delta"] is None and compare["reference"].get("reason"):
                 line += f" ({compare['reference']['reason']})"
         click.echo(line)
-        for label, member in value.get("by", {}).items():
-            click.echo(f"      {label}: {member['formatted']}")
+        for row in value.get("by", []):
+            click.echo(f"      {row['label']}: {row['formatted']}")
