@@ -164,11 +164,15 @@ class Catalog:
         files = ([STANDARD] if standard else []) + [Path(p) for p in paths or []]
         errors: list[str] = []
         raw: dict[str, Entry] = {}
+        kpis, broken = {}, set()
         for path in files:
             for name, entry in read_catalog_file(path, errors).items():
+                if name not in raw and undefined(entry):
+                    errors.append(undefined_error(name, entry, raw))
+                    broken.add(name)
+                    continue
                 raw[name] = merge(raw.get(name), entry)
 
-        kpis, broken = {}, set()
         for name, entry in raw.items():
             kpi = build_kpi(name, entry, errors)
             if kpi is None:
@@ -578,10 +582,57 @@ def check_fields(kpi: KpiDef, fields_: dict, errors: list[str]) -> bool:
                 hint += f": add 'kind: {owners[0]}'"
         else:
             message = f"{kpi.at(key)}: unknown field {key!r}"
-            hint = did_you_mean(str(key), ALL_FIELDS)
+            hint = field_hint(str(key), allowed)
         errors.append(with_hint(message, hint))
         known = False
     return known
+
+
+def undefined(entry: Entry) -> bool:
+    """An entry that says what it computes by none of its fields (only a label...); a
+    misspelt field ("formla") is reported as such by build_kpi instead."""
+    fields_ = entry.fields
+    known = all(key in ALL_FIELDS for key in fields_)
+    return known and kind_of(fields_) is None and "table" not in fields_
+
+
+def undefined_error(name: str, entry: Entry, known: dict[str, Entry]) -> str:
+    """A new KPI without a defining field is most likely a misspelt override."""
+    message = (
+        f"{entry.file}:{entry.line}: KPI {name}: {name} is not a KPI of the catalog, so it "
+        "needs a kind (formula, table or activity)"
+    )
+    match = closest(name, known)
+    return f"{message}; did you mean to override '{match}'?" if match else message
+
+
+def field_hint(key: str, allowed: set[str]) -> str:
+    """The closest field name: fewest edits (a swap of two letters is one), then a field
+    of the KPI's kind ("lable" in a formula is "label", not "table"), then the same first
+    letter. Edits come first: without `kind`, the kind is only a guess ("formla" makes a
+    measure, yet means "formula")."""
+
+    def rank(name: str) -> tuple:
+        return (edits(key, name), name not in allowed, name[0] != key[0], name)
+
+    best = min(ALL_FIELDS, key=rank)
+    if edits(key, best) <= max(1, len(key) // 3):
+        return f"did you mean '{best}'?"
+    return "expected one of: " + ", ".join(sorted(allowed))
+
+
+def edits(a: str, b: str) -> int:
+    """Edit distance: insertions, deletions, substitutions and swaps of neighbours."""
+    rows = [list(range(len(b) + 1))]
+    for i in range(1, len(a) + 1):
+        row = [i] + [0] * len(b)
+        for j in range(1, len(b) + 1):
+            cost = a[i - 1] != b[j - 1]
+            row[j] = min(rows[-1][j] + 1, row[j - 1] + 1, rows[-1][j - 1] + cost)
+            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                row[j] = min(row[j], rows[-2][j - 2] + 1)
+        rows.append(row)
+    return rows[-1][-1]
 
 
 def choice(value, allowed, kpi: KpiDef, key: str, errors: list[str]):

@@ -799,7 +799,12 @@ def one_unit(block: Block, kpis: list[str], spec: dict, checker: Checker) -> Non
     units = {name: checker.unit(name, mode) for name in kpis}
     if len(set(units.values())) <= 1:
         return
-    shown = ", ".join(f"{name} ({unit})" for name, unit in units.items())
+    # Named as the catalog names them: a count is "count" there, though it shares the
+    # axis of plain numbers.
+    named = {
+        name: checker.catalog.get(name).unit if mode == "count" else units[name] for name in kpis
+    }
+    shown = ", ".join(f"{name} ({unit})" for name, unit in named.items())
     raise error(
         block.key_line("kpis"),
         f"kpi-chart: one axis cannot show KPIs of different units: {shown}",

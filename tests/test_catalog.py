@@ -274,3 +274,53 @@ def test_every_error_of_every_catalog_file_is_reported_together(tmp_path):
         f"{second}:4: KPI c: window: expected a number of days, 1 or more, got 0",
         f"{first}:3: KPI a: unknown KPI 'revenu' (did you mean 'revenue'?)",
     ]
+
+
+def test_a_misspelt_override_says_it_is_no_kpi_of_the_catalog(tmp_path):
+    # `revenu` only relabels: it defines nothing, and no KPI has that name.
+    path = write(tmp_path, "kpis:\n  revenu:\n    label: Ventes\n  x:\n    label: X\n")
+    with pytest.raises(CatalogError) as error:
+        Catalog.load([path])
+    assert [str(problem) for problem in error.value.problems] == [
+        f"{path}:2: KPI revenu: revenu is not a KPI of the catalog, so it needs a kind "
+        "(formula, table or activity); did you mean to override 'revenue'?",
+        f"{path}:4: KPI x: x is not a KPI of the catalog, so it needs a kind (formula, "
+        "table or activity)",
+    ]
+
+
+def test_a_formula_reading_a_misspelt_override_is_not_reported_again(tmp_path):
+    path = write(tmp_path, "kpis:\n  revenu:\n    label: Ventes\n  b:\n    formula: revenu * 2\n")
+    with pytest.raises(CatalogError) as error:
+        Catalog.load([path])
+    assert str(error.value).startswith(f"{path}:2: KPI revenu: revenu is not a KPI")
+    assert not error.value.problems  # one error alone
+
+
+@pytest.mark.parametrize(
+    ("fields", "line", "hint"),
+    [
+        # 'table' is one edit from 'lable' too, but a formula has no table, and a
+        # measure's 'label' shares the typo's first letter.
+        ("formula: revenue\n    lable: X\n", 4, "did you mean 'label'?"),
+        (
+            "table: orders\n    time: ordered_at\n    lable: X\n",
+            5,
+            "did you mean 'label'?",
+        ),
+        ("formula: revenue\n    descripton: X\n", 4, "did you mean 'description'?"),
+        ("table: orders\n    time: ordered_at\n    fliter: x\n", 5, "did you mean 'filter'?"),
+        (
+            "formula: revenue\n    colour: red\n",
+            4,
+            "expected one of: description, direction, empty, format, formula, kind, label, "
+            "params, target, unit",
+        ),
+    ],
+)
+def test_a_misspelt_field_suggests_a_field_of_its_kind(tmp_path, fields, line, hint):
+    path = write(tmp_path, f"kpis:\n  a:\n    {fields}")
+    with pytest.raises(CatalogError) as error:
+        Catalog.load([path])
+    key = fields.splitlines()[-1].strip().split(":")[0]
+    assert str(error.value) == f"{path}:{line}: KPI a: unknown field '{key}' ({hint})"

@@ -559,7 +559,7 @@ LINES = [
     ),
     (
         "/// kpi-chart\nkpis: [revenue, orders_count]\nby: country_code\n///",
-        "page.md:2: kpi-chart: one axis cannot show KPIs of different units: revenue (currency), orders_count (number) (draw one chart per unit, or use a kpi-table)",
+        "page.md:2: kpi-chart: one axis cannot show KPIs of different units: revenue (currency), orders_count (count) (draw one chart per unit, or use a kpi-table)",
     ),
     (
         "/// kpi-table | revenue\nby: channel\nperiods: 6\n///",
