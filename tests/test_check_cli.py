@@ -57,7 +57,7 @@ def test_a_cycle_in_a_project_catalog_fails_the_check(tmp_path, capsys):
     assert code == 1
     assert problems == ["error: kpis.yml:2: cycle margin_a -> margin_b -> margin_a"]
     assert summary.startswith("8 tables checked (")
-    assert summary.endswith("): 1 error, 0 warnings")
+    assert summary.endswith("): 0 errors, 0 warnings; 1 error in the KPI catalogs")
 
 
 def test_an_unknown_kpi_in_a_formula_names_its_line_and_the_closest_kpi(tmp_path, capsys):
@@ -104,7 +104,7 @@ def test_one_of_each_is_said_in_the_singular(tmp_path, capsys):
 
     assert code == 1
     assert len(problems) == 2
-    assert summary == "1 table checked (contacts): 1 error, 1 warning"
+    assert summary == "1 table checked (contacts): 0 errors, 1 warning; 1 error in the KPI catalogs"
 
 
 @pytest.mark.parametrize(
