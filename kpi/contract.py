@@ -29,7 +29,7 @@ import pyarrow.parquet as pq
 from ibis.common.exceptions import IbisError
 
 from kpi.errors import CatalogError, ExtractError, Problem, closest
-from kpi.extract import Extract, MissingTable, QueryError, ReadError
+from kpi.extract import EXTRACTED_AT_KEY, Extract, MissingTable, QueryError, ReadError
 from kpi.project import Project, Settings
 from kpi.schema import EXPECTED, TABLES, Column, fits
 
@@ -246,7 +246,7 @@ def check_table(extract: Extract, name: str) -> list[Problem]:
     Any error of the engine while reading the table becomes a problem naming the file
     or the mapping it comes from: a bad extract never crashes the check.
     """
-    problems = check_files(extract, name)
+    problems = check_files(extract, name) + extraction_times(extract, name)
     if problems:
         return problems
 
@@ -304,6 +304,16 @@ def unreadable(extract: Extract, name: str, error: QueryError) -> Problem:
 
 
 # --- files -------------------------------------------------------------------------
+
+
+def extraction_times(extract: Extract, name: str) -> list[Problem]:
+    """A recorded extraction time that cannot be used is an error of its file: it bounds
+    the plausible times of the table and is shown in every page's footer."""
+    key = EXTRACTED_AT_KEY.decode()
+    return [
+        Problem(f"{extract.shown(error.path)}, metadata {key}", error.detail, error.hint)
+        for error in extract.extraction_time_errors(name)
+    ]
 
 
 def check_files(extract: Extract, name: str) -> list[Problem]:

@@ -14,7 +14,7 @@ import hashlib
 import logging
 import re
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import cached_property
 from pathlib import Path
 
@@ -32,6 +32,14 @@ log = logging.getLogger(__name__)
 
 # The Parquet key-value metadata where an export tool records when it took the extract.
 EXTRACTED_AT_KEY = b"kpisite.extracted_at"
+EXTRACTED_AT_FORMAT = "an ISO 8601 time with its UTC offset, such as 2026-12-01T06:00:00+01:00"
+# A recorded extraction time is refused before 1970, when no CRM extract was taken (the
+# earliest plausible time of the contract), and after both now and the newest event of the
+# extract plus this margin, for the clock of the server that wrote it: a time in the
+# future would switch off the check of events after the extraction and be printed in
+# every page's footer.
+EARLIEST_EXTRACTION = datetime(1970, 1, 1, tzinfo=UTC)
+CLOCK_MARGIN = timedelta(days=1)
 
 
 class MissingTable(ExtractError):
@@ -43,6 +51,17 @@ class MissingTable(ExtractError):
         self.reason = reason or f"no {table} table in {where}"
         # Why a table that exists cannot be used (raw file missing, wrong column type).
         self.detail = reason
+
+
+class ExtractionTimeError(ExtractError):
+    """A Parquet file records an extraction time that cannot be used: unreadable, without
+    a UTC offset, before 1970 or in the future. The contract reports it; nothing uses it."""
+
+    def __init__(self, path: Path, message: str, hint: str):
+        super().__init__(f"{path}: {EXTRACTED_AT_KEY.decode()}: {message} ({hint})")
+        self.path = path
+        self.detail = message
+        self.hint = hint
 
 
 class QueryError(ExtractError):
@@ -342,29 +361,130 @@ class Extract:
         """When the extract was taken, in UTC: the newest time recorded under
         `kpisite.extracted_at` in a Parquet file's metadata, else the newest file's
         modification time (a fresh clone gives committed files the clone's time, so an
-        export tool should record the real one)."""
-        moments = [file_extracted_at(path) for path in self.all_files()]
+        export tool should record the real one). A recorded time the contract refuses is
+        left out: the build stops on it, and no footer shows it."""
+        moments = [
+            self.usable_recorded_at(path) or datetime.fromtimestamp(path.stat().st_mtime, UTC)
+            for path in self.all_files()
+        ]
         return max(moments, default=None)
 
     def recorded_extracted_at(self, name: str) -> datetime | None:
         """When table `name` was extracted, as its files record it (no guess from file
-        times): the newest `kpisite.extracted_at` of its Parquet files, or None."""
-        moments = [recorded_at(path) for path in self.files(name)]
+        times): the newest usable `kpisite.extracted_at` of its Parquet files, or None."""
+        moments = [self.usable_recorded_at(path) for path in self.files(name)]
+        return max((moment for moment in moments if moment), default=None)
+
+    def extraction_time_errors(self, name: str) -> list[ExtractionTimeError]:
+        """The files of table `name` whose recorded extraction time cannot be read, or
+        lies in the future."""
+        errors = []
+        for path in self.files(name):
+            try:
+                self.checked_recorded_at(path)
+            except ExtractionTimeError as error:
+                errors.append(error)
+        return errors
+
+    def usable_recorded_at(self, path: Path) -> datetime | None:
+        """The recorded extraction time of a file, or None when it records none or one
+        the contract refuses (it reports those files)."""
+        try:
+            return self.checked_recorded_at(path)
+        except ExtractionTimeError:
+            return None
+
+    def checked_recorded_at(self, path: Path) -> datetime | None:
+        """The recorded extraction time of a file, or None; ExtractionTimeError when it
+        cannot be read, or lies in the future."""
+        moment = recorded_at(path)
+        now = datetime.now(UTC)
+        if moment is not None and moment > now + CLOCK_MARGIN:
+            check_future(path, moment, now, self.newest_event)
+        return moment
+
+    @cached_property
+    def newest_event(self) -> datetime | None:
+        """The newest event time (an order, a campaign event...) of the data/ tables, as
+        the statistics of their Parquet footers say (no data is read), or None."""
+        moments = []
+        for name in self.data_names():
+            if name in TABLES:
+                columns = {column.name for column in TABLES[name].columns if column.event}
+                single = self.single_file(name)
+                for path in [single] if single else self.folder_files(name):
+                    moments.append(footer_max(path, columns))
         return max((moment for moment in moments if moment), default=None)
 
 
 def recorded_at(path: Path) -> datetime | None:
-    """The extraction time recorded in a Parquet file's footer, or None."""
+    """The extraction time recorded in a Parquet file's footer, in UTC, or None when it
+    records none; ExtractionTimeError when the value cannot be read as one."""
     if path.suffix != ".parquet":
         return None
     try:
         value = (pq.read_metadata(path).metadata or {}).get(EXTRACTED_AT_KEY)
-        return datetime.fromisoformat(value.decode()).astimezone(UTC) if value else None
     except (OSError, ValueError):
-        # Unreadable footer or an unreadable time: the contract reports the file.
-        return None
+        return None  # an unreadable footer (ArrowInvalid): the contract reports the file
+    return None if value is None else parse_extracted_at(path, value)
 
 
-def file_extracted_at(path: Path) -> datetime:
-    """The extraction time recorded in a Parquet file's footer, else its mtime."""
-    return recorded_at(path) or datetime.fromtimestamp(path.stat().st_mtime, UTC)
+def parse_extracted_at(path: Path, value: bytes) -> datetime:
+    """A recorded extraction time: an ISO time with its offset, from 1970 on, in UTC."""
+    text = value.decode("utf-8", errors="replace")
+    try:
+        moment = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise ExtractionTimeError(
+            path, f"cannot read {text!r} as a time", f"expected {EXTRACTED_AT_FORMAT}"
+        ) from None
+    if moment.utcoffset() is None:
+        raise ExtractionTimeError(
+            path, f"{text!r} has no UTC offset", f"expected {EXTRACTED_AT_FORMAT}"
+        )
+    if moment < EARLIEST_EXTRACTION:
+        raise ExtractionTimeError(path, f"{text!r} is before 1970", "write the time the export ran")
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:
+        # 9999-12-31T23:59:59-01:00 has no UTC equivalent.
+        raise ExtractionTimeError(
+            path, f"{text!r} is outside the calendar in UTC", "write the time the export ran"
+        ) from None
+
+
+def check_future(path: Path, moment: datetime, now: datetime, newest: datetime | None) -> None:
+    """An extraction recorded after now and after every event of the extract (plus
+    CLOCK_MARGIN) is a typo: it would switch off the check of events after the
+    extraction, and show in every footer. Data dated after the clock of the machine that
+    checks it (a clock behind, a test extract) keeps the extraction time its events show."""
+    latest = max(now, newest) if newest else now
+    if moment - CLOCK_MARGIN <= latest:  # not latest + margin: an event in 9999 overflows
+        return
+    shown = f"now: {now:%Y-%m-%d %H:%M} UTC"
+    if newest:
+        shown += f"; newest event: {newest.astimezone(UTC):%Y-%m-%d %H:%M} UTC"
+    raise ExtractionTimeError(
+        path,
+        f"{moment.isoformat()!r} is in the future, after every event of the extract ({shown})",
+        "write the time the export ran; check the clock of the server that wrote it",
+    )
+
+
+def footer_max(path: Path, columns: set[str]) -> datetime | None:
+    """The largest value of `columns` (zone-aware timestamps) in a Parquet file's row-group
+    statistics, or None when the footer has none."""
+    try:
+        metadata = pq.read_metadata(path)
+    except (OSError, ValueError):
+        return None  # an unreadable footer: the contract reports the file
+    found = []
+    for group in range(metadata.num_row_groups):
+        row_group = metadata.row_group(group)
+        for index in range(row_group.num_columns):
+            column = row_group.column(index)
+            stats = column.statistics
+            if column.path_in_schema in columns and stats is not None and stats.has_min_max:
+                found.append(stats.max)
+    aware = [value for value in found if isinstance(value, datetime) and value.tzinfo]
+    return max(aware, default=None)

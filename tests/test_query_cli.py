@@ -264,7 +264,8 @@ def test_without_a_period_the_grain_picks_the_last_complete_one(tmp_path, capsys
 
 def test_no_complete_period_of_the_grain_is_said(tmp_path, capsys):
     # An extract of two orders, on 3 and 20 March 2026: no month lies within it.
-    from kpi_fixture import write_orders
+    import pyarrow.parquet as pq
+    from kpi_fixture import EXTRACTED_AT_KEY, write_orders
 
     write_orders(
         tmp_path / "data",
@@ -273,6 +274,10 @@ def test_no_complete_period_of_the_grain_is_said(tmp_path, capsys):
             ("o2", None, "2026-03-20T10:00", "completed", False, "1.00", "web", "FR"),
         ],
     )
+    # Extracted the next day: the fixture's own time (2027) would be in the future.
+    path = tmp_path / "data" / "orders.parquet"
+    extracted = {EXTRACTED_AT_KEY: b"2026-03-21T06:00:00+00:00"}
+    pq.write_table(pq.read_table(path).replace_schema_metadata(extracted), path)
     (tmp_path / "mkdocs.yml").write_text("site_name: t\n")
     code, out, err = run(capsys, "query", "revenue", "--project", str(tmp_path))
     assert (code, out) == (1, "")
