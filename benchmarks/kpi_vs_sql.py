@@ -45,16 +45,25 @@ PLACEHOLDERS = ("", "n/a", "na", "-", "none", "null")
 
 
 def main() -> int:
+    from kpi.sample import MIN_CONTACTS
+
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--contacts", type=int, default=1_000_000)
+    parser.add_argument(
+        "--contacts",
+        type=at_least(MIN_CONTACTS),
+        default=1_000_000,
+        help=f"contacts of the generated sample ({MIN_CONTACTS} or more)",
+    )
     parser.add_argument("--period", default="2026-10", help="YYYY-MM, YYYY-Qn or YYYY")
     parser.add_argument("--data", type=Path, help="an existing extract folder to use")
-    parser.add_argument("--repeat", type=int, default=3, help="runs of each side (best kept)")
+    parser.add_argument(
+        "--repeat", type=at_least(1), default=3, help="runs of each side, best kept (1 or more)"
+    )
     args = parser.parse_args()
 
     spans = periods_of(args.period)  # an unreadable period fails before any work
     # Absolute: the engine reads the folder as a project root, the SQL as file paths.
-    data = (args.data or ensure_sample(args.contacts)).resolve()
+    data = (args.data or ensure_sample(args.contacts, parser)).resolve()
     if not (data / "orders.parquet").is_file():
         parser.error(f"--data {args.data}: no orders.parquet in {data}")
     check_covered(data, args.period)
@@ -90,12 +99,32 @@ def check_covered(data: Path, period: str) -> None:
         book.close()
 
 
-def ensure_sample(contacts: int) -> Path:
+def at_least(minimum: int):
+    """An argparse type: a whole number, `minimum` or more (argparse says which option)."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"expected {minimum} or more, got {value}")
+        return value
+
+    return parse
+
+
+def ensure_sample(contacts: int, parser: argparse.ArgumentParser) -> Path:
+    """The sample of `contacts` contacts, generated once in a child process (its memory is
+    not this process's peak); a failure is the child's last line, not a traceback."""
     folder = Path(tempfile.gettempdir()) / f"kpisite-bench-{contacts}"
     if not (folder / "orders.parquet").is_file():
         print(f"generating a sample of {contacts:,} contacts in {folder} ...", flush=True)
         code = f"from kpi.sample import write_sample; write_sample({str(folder)!r}, {contacts})"
-        subprocess.run([sys.executable, "-c", code], check=True)
+        done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+        if done.returncode != 0:
+            lines = done.stderr.strip().splitlines() or ["no message"]
+            parser.error(f"--contacts {contacts}: the sample was not generated: {lines[-1]}")
     return folder
 
 

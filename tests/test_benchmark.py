@@ -45,3 +45,21 @@ def test_period_bounds_are_computed_independently(bench):
     # Local midnight in Paris: UTC+1 in winter, UTC+2 in summer.
     assert bench.instant(date(2026, 3, 1)) == "TIMESTAMPTZ '2026-02-28T23:00:00+00:00'"
     assert bench.instant(date(2026, 11, 1), 90) == "TIMESTAMPTZ '2026-08-02T22:00:00+00:00'"
+
+
+@pytest.mark.parametrize(
+    ("option", "said"),
+    [
+        (["--repeat", "0"], "argument --repeat: expected 1 or more, got 0"),
+        (["--repeat", "two"], "argument --repeat: expected a whole number, got 'two'"),
+        (["--contacts", "0"], "argument --contacts: expected 200 or more, got 0"),
+    ],
+)
+def test_bad_arguments_are_clean_errors(bench, monkeypatch, capsys, option, said):
+    monkeypatch.setattr(sys, "argv", ["kpi_vs_sql.py", *option])
+    with pytest.raises(SystemExit) as stop:
+        bench.main()
+    err = capsys.readouterr().err
+    assert stop.value.code == 2
+    assert err.endswith(f"kpi_vs_sql.py: error: {said}\n")
+    assert "Traceback" not in err
