@@ -2,38 +2,46 @@
 
 A KPI's area is the table it reads: orders make sales, contacts and their activity make
 customers, campaign events campaigns, survey answers satisfaction. A formula belongs to
-the area of its first operand (revenue per contact is a sales figure).
+the area of its first operand (revenue per contact is a sales figure). The page's words
+are the site's (site_builder.formats), in the project's language.
 """
 
 from __future__ import annotations
 
-DASHBOARD_PAGE = "tableau-de-bord.md"
-DASHBOARD_TITLE = "# Tableau de bord\n"
+from site_builder import formats
 
-AREAS = ("Ventes", "Clients", "Campagnes", "Satisfaction", "Autres indicateurs")
+DASHBOARD_PAGE = "tableau-de-bord.md"
+
+AREAS = ("sales", "customers", "campaigns", "satisfaction", "other")
 TABLE_AREAS = {
-    "orders": "Ventes",
-    "order_lines": "Ventes",
-    "contacts": "Clients",
-    "interactions": "Clients",
-    "campaign_events": "Campagnes",
-    "campaigns": "Campagnes",
-    "survey_responses": "Satisfaction",
-    "survey_questions": "Satisfaction",
+    "orders": "sales",
+    "order_lines": "sales",
+    "contacts": "customers",
+    "interactions": "customers",
+    "campaign_events": "campaigns",
+    "campaigns": "campaigns",
+    "survey_responses": "satisfaction",
+    "survey_questions": "satisfaction",
 }
 
 
 def area_of(kpidef, catalog) -> str:
     """The area of a KPI, from the table it reads (its first operand's, for a formula)."""
     if kpidef.kind == "activity":
-        return "Clients"  # active customers are contacts, whatever orders make them so
+        return "customers"  # active customers are contacts, whatever orders make them so
     if kpidef.kind == "formula" and kpidef.deps:
         return area_of(catalog.kpis[kpidef.deps[0].name], catalog)
-    return TABLE_AREAS.get(kpidef.get("table"), "Autres indicateurs")
+    return TABLE_AREAS.get(kpidef.get("table"), "other")
 
 
-def dashboard_markdown(catalog) -> str:
-    """A page with every KPI of the catalog as a tile, grouped by area."""
+def dashboard_markdown(catalog, locale: str = "fr_FR") -> str:
+    """A page with every KPI of the catalog as a tile, grouped by area; its title alone
+    without a catalog (a preview showing why the figures are missing)."""
+    said = formats.words(locale)
+    lines = [f"# {said['dashboard']}", ""]
+    if catalog is None:
+        return "\n".join(lines)
+
     groups: dict[str, list[str]] = {}
     for name in catalog.kpis:  # in the order of the catalog: counts before their rates
         kpidef = catalog.get(name)
@@ -41,22 +49,17 @@ def dashboard_markdown(catalog) -> str:
             continue  # a KPI with parameters (completeness of a field) needs its argument
         groups.setdefault(area_of(kpidef, catalog), []).append(name)
 
-    lines = [
-        DASHBOARD_TITLE,
-        "Tous les indicateurs du catalogue pour la période, comparés à la période précédente. "
-        "Cette page est générée automatiquement.",
-        "",
-    ]
+    lines += [said["dashboard_intro"], ""]
     for area in AREAS:
         if area in groups:
-            lines += grid_section(area, groups[area])
+            lines += grid_section(formats.area_label(area, locale), groups[area])
     return "\n".join(lines)
 
 
-def grid_section(area: str, names: list[str]) -> list[str]:
+def grid_section(title: str, names: list[str]) -> list[str]:
     """One row of tiles: the grid wraps it to the width, in columns that line up."""
     return [
-        f"## {area}",
+        f"## {title}",
         "",
         "/// kpi-grid",
         "sparkline: 12",

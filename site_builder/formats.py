@@ -9,23 +9,39 @@ from babel import Locale
 from babel.dates import format_datetime, format_skeleton
 from babel.numbers import format_compact_decimal, format_decimal, get_decimal_symbol
 
-# The words of the site, by language; French is the default.
+# The site's own words, by language: one table for the pages, the footer, the banner and
+# the scripts. The language is the one of the project's `locale`; French is the default
+# and stands in for a language missing here.
 WORDS = {
     "fr": {
         "previous": "vs période précédente",
         "last_year": "vs même période l'an dernier",
+        "versus": "vs {period}",
+        "colon": " : ",
         "target": "Objectif",
+        "target_status": "{target} : {status}",
         "reached": "atteint",
         "missed": "non atteint",
         "total": "Total",
         "period": "Période",
         "download": "Télécharger en CSV",
         "chart_data": "Données du graphique",
+        "chart_unavailable": "Graphique indisponible",
+        "plotly_missing": "plotly.min.js n'a pas pu être chargé",
         "sort": "Trier",
         "extracted": "données extraites le",
+        "built": "construit le",
+        "reference": "réf.",
+        "reference_data": "données",
+        "reference_project": "projet",
+        "reference_help": "Référence de la version : empreinte des données",
+        "reference_help_commit": ", puis commit du projet",
+        "outdated": "Vous consultez le rapport d'une période passée",
+        "outdated_link": "Voir le rapport de la dernière période.",
+        "unavailable": "Données indisponibles",
+        "timestamp": "d MMMM yyyy 'à' HH:mm",
         "na": "n/a",
         "error": "Erreur de directive",
-        "other": "Autres",
         "indicator": "Indicateur",
         "until": "au",
         "from": "dès le",
@@ -34,22 +50,46 @@ WORDS = {
         "mode_mean": "moyenne",
         "mode_std": "écart-type",
         "mode_cumulative_mean": "moyenne cumulée",
+        # A no-break space before the colon, as French writes it.
+        "filter": "{dimension}\u00a0: {values}",
+        "filter_not": "sauf {values}",
+        "count": "n",
+        "count_help": "nombre de valeurs moyennées",
+        "count_shown": "n = {n}",
+        "few": "peu de valeurs",
+        "dashboard": "Tableau de bord",
+        "dashboard_intro": "Tous les indicateurs du catalogue pour la période, comparés à la "
+        "période précédente. Cette page est générée automatiquement.",
     },
     "en": {
         "previous": "vs previous period",
         "last_year": "vs same period last year",
+        "versus": "vs {period}",
+        "colon": ": ",
         "target": "Target",
+        "target_status": "{target}: {status}",
         "reached": "reached",
         "missed": "missed",
         "total": "Total",
         "period": "Period",
         "download": "Download as CSV",
         "chart_data": "Chart data",
+        "chart_unavailable": "Chart unavailable",
+        "plotly_missing": "plotly.min.js could not be loaded",
         "sort": "Sort",
         "extracted": "data extracted on",
+        "built": "built on",
+        "reference": "ref.",
+        "reference_data": "data",
+        "reference_project": "project",
+        "reference_help": "Version reference: fingerprint of the data",
+        "reference_help_commit": ", then commit of the project",
+        "outdated": "You are reading the report of a past period",
+        "outdated_link": "See the report of the latest period.",
+        "unavailable": "Data unavailable",
+        "timestamp": "MMMM d, yyyy 'at' HH:mm",
         "na": "n/a",
         "error": "Directive error",
-        "other": "Other",
         "indicator": "Indicator",
         "until": "to",
         "from": "from",
@@ -58,6 +98,53 @@ WORDS = {
         "mode_mean": "mean",
         "mode_std": "standard deviation",
         "mode_cumulative_mean": "cumulative mean",
+        "filter": "{dimension}: {values}",
+        "filter_not": "not {values}",
+        "count": "n",
+        "count_help": "number of values averaged",
+        "count_shown": "n = {n}",
+        "few": "few values",
+        "dashboard": "Dashboard",
+        "dashboard_intro": "Every KPI of the catalog for the period, compared with the previous "
+        "period. This page is generated.",
+    },
+}
+
+# The rows a breakdown adds to a dimension's values, by the engine's key (kpi.values).
+MEMBER_LABELS = {
+    "fr": {
+        "other": "Autres",
+        "blank": "(non renseigné)",
+        "no_row:contacts": "(sans contact)",
+        "no_row:orders": "(sans commande)",
+        "no_row:campaigns": "(sans campagne)",
+        "no_row:survey_questions": "(sans question)",
+    },
+    "en": {
+        "other": "Other",
+        "blank": "(not given)",
+        "no_row:contacts": "(no contact)",
+        "no_row:orders": "(no order)",
+        "no_row:campaigns": "(no campaign)",
+        "no_row:survey_questions": "(no question)",
+    },
+}
+
+# The dashboard's sections: a KPI's area is the table it reads (site_builder.dashboard).
+AREA_LABELS = {
+    "fr": {
+        "sales": "Ventes",
+        "customers": "Clients",
+        "campaigns": "Campagnes",
+        "satisfaction": "Satisfaction",
+        "other": "Autres indicateurs",
+    },
+    "en": {
+        "sales": "Sales",
+        "customers": "Customers",
+        "campaigns": "Campaigns",
+        "satisfaction": "Satisfaction",
+        "other": "Other indicators",
     },
 }
 
@@ -80,7 +167,16 @@ DIMENSION_LABELS = {
         "answer_choice": "Réponse",
         "currency": "Devise",
         "sku": "Produit",
-    }
+    },
+    "en": {
+        "country_code": "Country",
+        "respondent_country": "Country",
+        "respondent_city": "City",
+        "lifecycle_stage": "Lifecycle stage",
+        "lead_source": "Source",
+        "answer_choice": "Answer",
+        "sku": "Product",
+    },
 }
 
 # The canonical contact fields as a reader names them ("Complétude (pays)").
@@ -115,16 +211,58 @@ AMOUNT_LABELS = {
 
 
 def language(locale: str) -> str:
-    return locale.split("_")[0]
+    """The language of the site's words for a locale: "en" for en_US, French when the
+    table has no such language."""
+    code = locale.replace("-", "_").split("_")[0].lower()
+    return code if code in WORDS else "fr"
 
 
 def words(locale: str) -> dict[str, str]:
-    return WORDS.get(language(locale), WORDS["fr"])
+    return WORDS[language(locale)]
+
+
+def member_labels(locale: str) -> dict[str, str]:
+    return MEMBER_LABELS[language(locale)]
+
+
+def area_label(area: str, locale: str) -> str:
+    return AREA_LABELS[language(locale)][area]
 
 
 def dimension_label(name: str, locale: str) -> str:
     labels = DIMENSION_LABELS.get(language(locale), {})
     return labels.get(name, name.replace("_", " ").capitalize())
+
+
+def mid_sentence(label: str) -> str:
+    """A label as written inside a sentence: "Canal" -> "canal"; "CES", "NPS" stay."""
+    return label if label[:2].isupper() else label[:1].lower() + label[1:]
+
+
+def filters_text(filters: dict | None, locale: str) -> str:
+    """What a figure is filtered on, as a reader says it: "canal : web", "plateforme :
+    web, ios", "pays : sauf FR"; "" without filters. A blank value is the blank member."""
+    said, parts = words(locale), []
+    for dimension, wanted in (filters or {}).items():
+        excluded = isinstance(wanted, dict)
+        values = wanted.get("not", []) if excluded else wanted
+        values = values if isinstance(values, list | tuple) else [values]
+        shown = ", ".join(filter_value(value, locale) for value in values)
+        if excluded:
+            shown = said["filter_not"].format(values=shown)
+        label = mid_sentence(dimension_label(dimension, locale))
+        parts.append(said["filter"].format(dimension=label, values=shown))
+    return " · ".join(parts)
+
+
+def filter_value(value, locale: str) -> str:
+    return member_labels(locale)["blank"] if value is None else str(value)
+
+
+def with_filters(label: str, filters: dict | None, locale: str) -> str:
+    """ "Ventes totales · canal : web": a figure's label and what it is filtered on."""
+    text = filters_text(filters, locale)
+    return f"{label} · {text}" if text and label else label or text
 
 
 def field_label(name: str, locale: str) -> str:
@@ -255,4 +393,28 @@ def partial_suffix(period, locale: str) -> str:
 
 
 def timestamp(moment, locale: str) -> str:
-    return format_datetime(moment, "d MMMM yyyy 'à' HH:mm", locale=locale)
+    """ "3 décembre 2026 à 18:05", "December 3, 2026 at 18:05"."""
+    return format_datetime(moment, words(locale)["timestamp"], locale=locale)
+
+
+def sentence_period(period, locale: str) -> str:
+    """A period's label inside a sentence: "octobre 2026" in French, "October 2026" in
+    English (babel's month names know their case); other grains as the engine says them."""
+    from babel.dates import format_date
+
+    if getattr(period, "grain", None) == "month" and getattr(period, "whole", True):
+        return format_date(period.first, "LLLL y", locale=locale)
+    return period.label
+
+
+def machine_number(text: str, locale: str) -> str:
+    """A formatted number as a machine reads it, to the digit shown: "1 912,97 €" ->
+    "1912.97", "9,3 %" -> "9.3", "+15" -> "15"; "" for text that holds no number."""
+    from babel.numbers import get_group_symbol, get_minus_sign_symbol
+
+    text = text.replace(get_group_symbol(locale), "").replace("\u2212", "-")
+    text = text.replace(get_minus_sign_symbol(locale), "-")
+    decimal = get_decimal_symbol(locale)
+    kept = "".join(c for c in text if c.isdigit() or c in (decimal, "-"))
+    kept = kept.replace(decimal, ".")
+    return kept if any(c.isdigit() for c in kept) else ""

@@ -25,7 +25,7 @@ from kpi.errors import KpisiteError
 from kpi.project import Project, Settings
 from site_builder import extract_wait, formats
 from site_builder.build import git_head
-from site_builder.dashboard import DASHBOARD_PAGE, DASHBOARD_TITLE, dashboard_markdown
+from site_builder.dashboard import DASHBOARD_PAGE, dashboard_markdown
 from site_builder.markdown import KpiExtension
 from site_builder.render import RenderContext
 
@@ -42,7 +42,9 @@ ASSET_DIR = "assets/kpisite"
 PLACEHOLDER_URL = "http://127.0.0.1:8000/"
 # How long a preview waits for an extract being written before showing it as such.
 SERVE_WAIT = 2.0
-UNAVAILABLE = "Données indisponibles"
+# French words split at apostrophes too: "affaires" finds "chiffre d'affaires". Set as the
+# search plugin's separator when a French site leaves it to its default.
+FRENCH_SEPARATOR = r"[\s\-,:!=\[\]()\"/'’]+|\.(?!\d)"
 
 
 def plotly_js() -> Path:
@@ -86,6 +88,10 @@ class KpiSitePlugin(BasePlugin):
         fill_site_url(config)
         self.add_theme(config)
         config.extra.setdefault("generator", False)  # no English "Made with" in the footer
+        # The site's words, for the templates, before anything can fail.
+        locale = self.config.get("locale") or Settings.locale
+        config.extra["kpisite"] = {"words": formats.words(locale)}
+        french_search(config, formats.language(locale))
 
         try:
             self.open_project(config)
@@ -102,7 +108,7 @@ class KpiSitePlugin(BasePlugin):
 
         self.extension = KpiExtension(context=self.context)
         config.markdown_extensions.append(self.extension)
-        config.extra["kpisite"] = site_metadata(self.project, self.book, self.context.period)
+        config.extra["kpisite"].update(site_metadata(self.project, self.book, self.context.period))
         # `kpisite publish` asks for the version selector and the outdated banner.
         if os.environ.get("KPISITE_VERSIONED"):
             config.extra.setdefault("version", {"provider": "mike", "default": "latest"})
@@ -164,13 +170,14 @@ class KpiSitePlugin(BasePlugin):
             )
 
         if files.get_file_from_path(DASHBOARD_PAGE) is None:
-            content = dashboard_markdown(self.book.catalog) if self.book else DASHBOARD_TITLE
+            locale = self.project.settings.locale if self.project else Settings.locale
+            content = dashboard_markdown(self.book.catalog if self.book else None, locale)
             files.append(File.generated(config, DASHBOARD_PAGE, content=content))
         return files
 
     def on_page_markdown(self, markdown, *, page, config, files):
         if self.user_error is not None:
-            return unavailable_page(markdown, self.user_error)
+            return unavailable_page(markdown, self.user_error, config.extra["kpisite"]["words"])
         # Front matter is gone from `markdown`: count its lines so errors name source lines.
         source = page.file.content_string
         offset = (
@@ -253,13 +260,27 @@ def fill_site_url(config) -> None:
     config.site_url = urljoin(base, f"{version}/") if version and not config.site_url else base
 
 
-def unavailable_page(markdown: str, error: KpisiteError) -> str:
+def unavailable_page(markdown: str, error: KpisiteError, words: dict) -> str:
     """A page whose figures cannot be computed: its title, then the error."""
     from site_builder.markdown import error_block
 
     title = next((line for line in markdown.splitlines() if line.startswith("# ")), "")
     listing = "".join(f"\n{problem}" for problem in error.problems)
-    return f"{title}\n\n{error_block(f'{error}{listing}', None, UNAVAILABLE)}\n"
+    return f"{title}\n\n{error_block(f'{error}{listing}', None, words['unavailable'])}\n"
+
+
+def french_search(config, language: str) -> None:
+    """A French site whose search plugin keeps its default separator (spaces and hyphens)
+    gets the French one, which splits at apostrophes too. Run before the search plugin's
+    own on_config, which fills in the default of the theme's language."""
+    if language != "fr":
+        return
+    for name, plugin in config.plugins.items():
+        options = getattr(plugin, "config", None)
+        if name.split("/")[-1] != "search" or options is None or "separator" not in options:
+            continue
+        if options.separator in (None, "", r"[\s\-]+"):
+            options.separator = FRENCH_SEPARATOR
 
 
 def open_workbook(project: Project):

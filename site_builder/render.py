@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from html import escape
+from typing import NamedTuple
 
 from kpi.formatting import shows_digit
 from site_builder import formats
@@ -32,6 +33,10 @@ class RenderContext:
     @property
     def words(self) -> dict[str, str]:
         return formats.words(self.locale)
+
+    def filtered(self, label: str, filters: dict | None) -> str:
+        """ "Ventes totales · canal : web": a label and what its figure is filtered on."""
+        return formats.with_filters(label, filters, self.locale)
 
     def kpi(self, name: str):
         return self.book.catalog.get(name)
@@ -85,11 +90,13 @@ def render(spec: Spec, ctx: RenderContext) -> str:
     return renderer(spec, ctx)
 
 
-def value_html(value, css: str = "kpisite-value") -> str:
-    """A formatted value, or "n/a" with its reason as a tooltip."""
+def value_html(value, css: str = "kpisite-value", about: str = "") -> str:
+    """A formatted value, or "n/a" with its reason as a tooltip; `about` (what the value
+    is filtered on) goes in the tooltip too."""
     if getattr(value, "value", None) is None:
-        reason = escape(getattr(value, "reason", None) or "n/a", quote=True)
-        return f'<span class="{css} kpisite-na" title="{reason}" tabindex="0">n/a</span>'
+        reason = getattr(value, "reason", None) or "n/a"
+        title = escape(" · ".join(part for part in (reason, about) if part), quote=True)
+        return f'<span class="{css} kpisite-na" title="{title}" tabindex="0">n/a</span>'
     return f'<span class="{css}">{escape(value.formatted)}</span>'
 
 
@@ -111,7 +118,8 @@ def delta_html(comparison, against: str, ctx: RenderContext, css: str) -> str:
     reference = getattr(comparison.reference, "period", None)
     versus = ctx.words[against]
     if reference is not None and getattr(reference, "label", None):
-        versus = f"vs {reference.label[:1].lower()}{reference.label[1:]}"
+        period = formats.sentence_period(reference, ctx.locale)
+        versus = ctx.words["versus"].format(period=period)
     return (
         f'<span class="{css} kpisite-{tone}">'
         f'<span aria-hidden="true">{arrow}</span> {escape(comparison.delta_formatted)}'
@@ -123,18 +131,25 @@ def delta_html(comparison, against: str, ctx: RenderContext, css: str) -> str:
 
 
 def render_value(spec: Spec, ctx: RenderContext) -> str:
+    """An inline value; a filtered one says what it is in its tooltip ("Panier moyen ·
+    canal : web"), a sentence rarely does."""
     name, options = spec.kpis[0], spec.options
     filters = options["filters"] or None
+    about = ctx.filtered(ctx.label(name), filters) if filters else ""
+    title = f' title="{escape(about, quote=True)}"' if about else ""
     if options["compare"] == "none":
         value = ctx.book.value(name, ctx.period, filters=filters)
-        return value_html(value).replace('class="', f'data-kpi="{name}" class="', 1)
+        html = value_html(value, about=about)
+        if value.value is not None:
+            html = html.replace("<span ", f"<span{title} ", 1)
+        return html.replace('class="', f'data-kpi="{name}" class="', 1)
 
     comparison = ctx.book.compare(name, ctx.period, against=options["compare"], filters=filters)
     delta = delta_html(comparison, options["compare"], ctx, "kpisite-delta")
     if options.get("show") == "delta":
-        return f'<span class="kpisite-inline" data-kpi="{name}">{delta}</span>'
-    shown = value_html(comparison.current)
-    return f'<span class="kpisite-inline" data-kpi="{name}">{shown} ({delta})</span>'
+        return f'<span class="kpisite-inline" data-kpi="{name}"{title}>{delta}</span>'
+    shown = value_html(comparison.current, about=about)
+    return f'<span class="kpisite-inline" data-kpi="{name}"{title}>{shown} ({delta})</span>'
 
 
 def render_tile(spec: Spec, ctx: RenderContext) -> str:
@@ -143,8 +158,11 @@ def render_tile(spec: Spec, ctx: RenderContext) -> str:
     filters = options["filters"] or None
     label = options["label"] or ctx.label(name)
     description = escape(getattr(kpidef, "description", None) or "", quote=True)
+    # A filtered tile says so: "Ventes totales · canal : web" beside the unfiltered one.
+    scope = formats.filters_text(filters, ctx.locale)
+    scope = f'<span class="kpisite-tile__filters"> · {escape(scope)}</span>' if scope else ""
 
-    parts = [f'<div class="kpisite-tile__label" title="{description}">{escape(label)}</div>']
+    parts = [f'<div class="kpisite-tile__label" title="{description}">{escape(label)}{scope}</div>']
     if options["compare"] == "none":
         current = ctx.book.value(name, ctx.period, filters=filters)
         parts.append(value_html(current, "kpisite-tile__value"))
@@ -157,7 +175,7 @@ def render_tile(spec: Spec, ctx: RenderContext) -> str:
     parts.append(target_html(kpidef, current, ctx))
     if options["sparkline"] > 1:
         series = ctx.book.series([name], ctx.period, count=options["sparkline"], filters=filters)
-        parts.append(sparkline(series.values[name], label))
+        parts.append(sparkline(series.values[name], ctx.filtered(label, filters)))
     body = "".join(part for part in parts if part)
     return f'<div class="kpisite-tile" data-kpi="{name}">{body}</div>'
 
@@ -173,7 +191,8 @@ def target_html(kpidef, current, ctx: RenderContext) -> str:
     higher = getattr(kpidef, "direction", "higher") != "lower"
     reached = current.value >= target if higher else current.value <= target
     status, tone = (ctx.words["reached"], "good") if reached else (ctx.words["missed"], "bad")
-    return f'<div class="kpisite-tile__target kpisite-{tone}">{escape(text)} : {status}</div>'
+    text = ctx.words["target_status"].format(target=text, status=status)
+    return f'<div class="kpisite-tile__target kpisite-{tone}">{escape(text)}</div>'
 
 
 def sparkline(values: list, label: str, width: int = 120, height: int = 28) -> str:
@@ -216,6 +235,22 @@ def render_grid(spec: Spec, ctx: RenderContext) -> str:
 
 # Means and deviations of counted things or scores: one number of decimals per column.
 AMOUNT_PATTERN = "#,##0.00"
+# A mean or a deviation over fewer values than this is marked as such: a CES of 5,00 on
+# one answer is not a platform's experience.
+FEW = 5
+
+
+class Cell(NamedTuple):
+    """One number of a table or a chart, as shown."""
+
+    raw: float | None
+    text: str
+    reason: str | None = None
+    n: int | None = None  # the values a mean or a deviation is over
+
+    @property
+    def few(self) -> bool:
+        return self.raw is not None and self.n is not None and self.n < FEW
 
 
 @dataclass
@@ -225,11 +260,16 @@ class Frame:
     heading: str
     labels: list[str]
     columns: list[str]  # KPI names, or "value" for one row per KPI
-    cells: dict[str, list]  # column -> [(raw float|None, shown text, reason)]
-    total: dict[str, tuple] | None = None
+    cells: dict[str, list[Cell]]
+    total: dict[str, Cell] | None = None
     units: dict[str, str | None] = field(default_factory=dict)
     titles: dict[str, str] = field(default_factory=dict)  # column -> header
     in_time: bool = False  # rows are periods, oldest first: they sort by their order
+
+    @property
+    def counted(self) -> bool:
+        """Means and deviations: each says how many values it is over (n)."""
+        return any(cell.n is not None for cells in self.cells.values() for cell in cells)
 
 
 def frame(spec: Spec, ctx: RenderContext) -> Frame:
@@ -250,7 +290,7 @@ def kpi_frame(spec: Spec, ctx: RenderContext) -> Frame:
     """One row per KPI at the report period (e.g. completeness of each field)."""
     filters = spec.options["filters"] or None
     values = [ctx.book.value(name, ctx.period, filters=filters) for name in spec.kpis]
-    cells = {"value": [(v.value, cell_text(v), v.reason) for v in values]}
+    cells = {"value": [Cell(v.value, cell_text(v, ctx), v.reason) for v in values]}
     labels = [ctx.label(name) for name in spec.kpis]
     return Frame(
         ctx.words["indicator"],
@@ -292,18 +332,20 @@ def mode_unit(unit: str | None, mode: str) -> str | None:
     return "number" if unit in ("count", "score") and mode in AMOUNT_MODES else unit
 
 
-def cell_of(value, mode: str, ctx: RenderContext) -> tuple:
-    """(raw value, text shown, n/a reason) of one cell in a presentation mode."""
+def cell_of(value, mode: str, ctx: RenderContext) -> Cell:
+    """One cell in a presentation mode: a mean or a deviation keeps how many values it is
+    over, as the engine counted them."""
+    n = getattr(value, "n", None) if mode in AMOUNT_MODES else None
     if value.value is None:
-        return None, cell_text(value), value.reason
+        return Cell(None, cell_text(value, ctx), value.reason, n)
     if mode in AMOUNT_MODES and mode_unit(value.unit, mode) == "number":
         shown = formats.number(value.value, "number", ctx.locale, ctx.currency, AMOUNT_PATTERN)
-        return value.value, shown, None
-    return value.value, cell_text(value), value.reason
+        return Cell(value.value, shown, None, n)
+    return Cell(value.value, cell_text(value, ctx), value.reason, n)
 
 
-def cell_text(value) -> str:
-    return value.formatted if value.value is not None else "n/a"
+def cell_text(value, ctx: RenderContext) -> str:
+    return value.formatted if value.value is not None else ctx.words["na"]
 
 
 def breakdown_frame(spec: Spec, ctx: RenderContext) -> Frame:
@@ -318,9 +360,13 @@ def breakdown_frame(spec: Spec, ctx: RenderContext) -> Frame:
         mode=mode,
         filters=options["filters"] or None,
     )
-    labels = [str(label) for label, _ in result.rows]
+    rows = list(zip(member_labels(result, ctx), result.rows, strict=True))
+    if mode in ("mean", "std"):
+        # Members come ranked by their count; a mean reads best in the order it shows.
+        rows = ranked_by_value(rows, spec.kpis[0])
+    labels = [label for label, _ in rows]
     cells = {
-        name: [cell_of(values[name], mode, ctx) for _, values in result.rows] for name in spec.kpis
+        name: [cell_of(values[name], mode, ctx) for _, (_, values) in rows] for name in spec.kpis
     }
     total = total_cells(getattr(result, "total", None), spec.kpis, mode, ctx)
     units = {
@@ -329,6 +375,35 @@ def breakdown_frame(spec: Spec, ctx: RenderContext) -> Frame:
     }
     heading = formats.dimension_label(options["by"], ctx.locale)
     return Frame(heading, labels, list(spec.kpis), cells, total, units)
+
+
+def member_labels(result, ctx: RenderContext) -> list[str]:
+    """The rows' labels in the site's language: the engine tells its own rows ("other",
+    blank values, no joined row) from the dimension's values, which it shows as they are."""
+    labels = getattr(result, "labels", None)
+    if callable(labels):
+        return labels(formats.member_labels(ctx.locale))
+    return [str(label) for label, _ in result.rows]
+
+
+def is_other(member) -> bool:
+    """The row of the members after the top N."""
+    from kpi import engine
+
+    return getattr(member, "kind", None) == "other" or (
+        isinstance(member, str) and member == getattr(engine, "OTHER", None)
+    )
+
+
+def ranked_by_value(rows: list, name: str) -> list:
+    """Rows by the first KPI's value, largest first; n/a, then the other members' row, last."""
+
+    def key(row):
+        _, (member, values) = row
+        value = values[name].value
+        return (is_other(member), value is None, -(value or 0.0))
+
+    return sorted(rows, key=key)
 
 
 def total_cells(total, kpis: list[str], mode: str, ctx: RenderContext) -> dict | None:
@@ -342,10 +417,15 @@ def total_cells(total, kpis: list[str], mode: str, ctx: RenderContext) -> dict |
             continue
         value = values[name]
         if mode == "percent" and value.value is not None and value.unit != "percent":
-            cells[name] = (1.0, formats.number(1, "percent", ctx.locale), None)
+            cells[name] = Cell(1.0, formats.number(1, "percent", ctx.locale))
         else:
             cells[name] = cell_of(value, mode, ctx)
     return cells
+
+
+def default_title(spec: Spec, data: Frame) -> str:
+    """The title a chart gets when none is given: its columns' titles."""
+    return spec.options["title"] or ", ".join(data.titles.values())
 
 
 # --- Tables ----------------------------------------------------------------------------
@@ -353,27 +433,59 @@ def total_cells(total, kpis: list[str], mode: str, ctx: RenderContext) -> dict |
 
 def table_html(data: Frame, ctx: RenderContext, caption: str = "", sortable: bool = True) -> str:
     """An accessible HTML table of a frame; numbers carry their raw value for sorting, and
-    periods their order (a dimension's members sort by their name)."""
+    periods their order (a dimension's members sort by their name). Each number and
+    header carries its CSV form (data-csv): the number shown, for a machine."""
     # No class: mkdocs-material styles `table:not([class])` and wraps it to scroll.
     sort = ' data-sortable="true"' if sortable else ""
     head = [f'<th scope="col">{escape(data.heading)}</th>']
-    head += [f'<th scope="col">{escape(data.titles[name])}</th>' for name in data.columns]
+    for name in data.columns:
+        head.append(header_html(data.titles[name], data.units.get(name), ctx))
+        if data.counted:
+            head.append(count_header(data, name, ctx))
 
     body = []
     for index, label in enumerate(data.labels):
-        cells = "".join(cell_html(data.cells[name][index]) for name in data.columns)
+        cells = "".join(row_cells(data, {n: data.cells[n][index] for n in data.columns}, ctx))
         order = f' data-value="{index}"' if data.in_time else ""
         body.append(f'<tr><th scope="row"{order}>{escape(label)}</th>{cells}</tr>')
 
     foot = ""
     if data.total:
-        cells = "".join(cell_html(data.total.get(name, (None, "", None))) for name in data.columns)
+        cells = "".join(row_cells(data, data.total, ctx))
         foot = f'<tfoot><tr><th scope="row">{escape(ctx.words["total"])}</th>{cells}</tr></tfoot>'
     caption_html = f"<caption>{escape(caption)}</caption>" if caption else ""
     return (
         f"<table data-kpisite-table{sort}>{caption_html}<thead><tr>{''.join(head)}</tr></thead>"
         f"<tbody>{''.join(body)}</tbody>{foot}</table>"
     )
+
+
+def header_html(title: str, unit: str | None, ctx: RenderContext) -> str:
+    """A column's header; its CSV form names the unit the numbers are in: "Chiffre
+    d'affaires (EUR)", "Chiffre d'affaires (part, %)"."""
+    symbol = {"currency": ctx.currency, "percent": "%"}.get(unit or "")
+    csv = title
+    if symbol:
+        csv = f"{title[:-1]}, {symbol})" if title.endswith(")") else f"{title} ({symbol})"
+    csv = escape(csv, quote=True)
+    return f'<th scope="col" data-csv="{csv}">{escape(title)}</th>'
+
+
+def count_header(data: Frame, name: str, ctx: RenderContext) -> str:
+    said = ctx.words
+    text = said["count"] if len(data.columns) == 1 else f"{said['count']} ({data.titles[name]})"
+    help_text = escape(said["count_help"], quote=True)
+    return f'<th scope="col" title="{help_text}">{escape(text)}</th>'
+
+
+def row_cells(data: Frame, row: dict[str, Cell], ctx: RenderContext) -> list[str]:
+    cells = []
+    for name in data.columns:
+        cell = row.get(name, Cell(None, ""))
+        cells.append(cell_html(cell, ctx))
+        if data.counted:
+            cells.append(count_html(cell.n, ctx))
+    return cells
 
 
 def slug(text: str) -> str:
@@ -385,24 +497,40 @@ def slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")[:60]
 
 
-def cell_html(cell: tuple) -> str:
-    raw, text, reason = cell
-    if raw is None:
-        title = escape(reason or "n/a", quote=True)
-        return f'<td class="kpisite-na" title="{title}">{escape(text)}</td>'
-    return f'<td data-value="{raw!r}">{escape(text)}</td>'
+def cell_html(cell: Cell, ctx: RenderContext) -> str:
+    if cell.raw is None:
+        title = escape(cell.reason or ctx.words["na"], quote=True)
+        return f'<td class="kpisite-na" title="{title}" data-csv="">{escape(cell.text)}</td>'
+    csv = formats.machine_number(cell.text, ctx.locale)
+    few = ""
+    if cell.few:
+        said = ctx.words
+        note = escape(
+            said["few"] + said["colon"] + said["count_shown"].format(n=cell.n), quote=True
+        )
+        few = f' class="kpisite-few" title="{note}"'
+    return f'<td data-value="{cell.raw!r}" data-csv="{csv}"{few}>{escape(cell.text)}</td>'
+
+
+def count_html(n: int | None, ctx: RenderContext) -> str:
+    if n is None:
+        return '<td data-csv=""></td>'
+    shown = formats.number(n, "count", ctx.locale)
+    return f'<td data-value="{n}" data-csv="{n}">{escape(shown)}</td>'
 
 
 def render_table(spec: Spec, ctx: RenderContext) -> str:
     data = frame(spec, ctx)
     table_id = ctx.next_id("table")
-    title = spec.options["title"]
+    title, filters = spec.options["title"], spec.options["filters"]
+    # A filtered table says so in its caption, titled or not: "pays : FR".
+    caption = ctx.filtered(title or default_title(spec, data), filters) if filters else title
     filename = slug(title or " ".join(spec.kpis)) or table_id
     button = (
         f'<button type="button" class="md-button kpisite-csv" data-table="{table_id}" '
         f'data-filename="{escape(filename)}.csv">{escape(ctx.words["download"])}</button>'
     )
-    table = table_html(data, ctx, caption=title).replace("<table ", f'<table id="{table_id}" ', 1)
+    table = table_html(data, ctx, caption=caption).replace("<table ", f'<table id="{table_id}" ', 1)
     return f'<div class="kpisite-table">{table}{button}</div>'
 
 
@@ -411,65 +539,90 @@ def render_table(spec: Spec, ctx: RenderContext) -> str:
 
 def render_chart(spec: Spec, ctx: RenderContext) -> str:
     data = frame(spec, ctx)
-    title = spec.options["title"] or ", ".join(data.titles.values())
+    title = ctx.filtered(default_title(spec, data), spec.options["filters"])
     alternative = (
         f'<details class="kpisite-alt"><summary>{escape(ctx.words["chart_data"])}</summary>'
         f"{table_html(data, ctx, caption=title, sortable=False)}</details>"
     )
     if spec.options["type"] == "values":
-        return f'<div class="kpisite-values">{values_html(data, ctx, title)}</div>'
+        return f'<div class="kpisite-values">{values_html(data, ctx, spec)}</div>'
 
     ctx.charts += 1
-    figure = json.dumps(
-        figure_of(spec, data, ctx, title), ensure_ascii=False, separators=(",", ":")
-    )
+    figure = json.dumps(figure_of(spec, data, ctx), ensure_ascii=False, separators=(",", ":"))
     label = escape(title, quote=True)
+    unavailable = escape(ctx.words["chart_unavailable"], quote=True)
+    # The title is the page's text, above the plot: it wraps to any width (a phone's)
+    # where plotly's own would run off the edge.
     return (
-        f'<div class="kpisite-figure"><div class="kpisite-chart" role="img" '
-        f'aria-label="{label}" data-figure="{escape(figure, quote=True)}"></div>'
+        f'<div class="kpisite-figure"><p class="kpisite-chart-title" aria-hidden="true">'
+        f'{escape(title)}</p><div class="kpisite-chart" role="img" aria-label="{label}" '
+        f'data-unavailable="{unavailable}" data-figure="{escape(figure, quote=True)}"></div>'
         f"{alternative}</div>"
     )
 
 
-def values_html(data: Frame, ctx: RenderContext, title: str) -> str:
+def values_html(data: Frame, ctx: RenderContext, spec: Spec) -> str:
     """Plain values: one definition list per KPI, labels to numbers."""
     lists = []
     for name in data.columns:
         items = "".join(
-            f"<dt>{escape(label)}</dt><dd>{escape(cell[1])}</dd>"
+            f"<dt>{escape(label)}</dt><dd>{escape(cell.text)}</dd>"
             for label, cell in zip(data.labels, data.cells[name], strict=True)
         )
-        lists.append(f'<p class="kpisite-title">{escape(data.titles[name])}</p><dl>{items}</dl>')
+        title = ctx.filtered(data.titles[name], spec.options["filters"])
+        lists.append(f'<p class="kpisite-title">{escape(title)}</p><dl>{items}</dl>')
     return "".join(lists)
 
 
-def figure_of(spec: Spec, data: Frame, ctx: RenderContext, title: str) -> dict:
-    """A minimal plotly figure (no template: kpisite.js styles it for the palette). Every
-    number it shows, ticks and slice labels included, is formatted here with babel."""
+def figure_of(spec: Spec, data: Frame, ctx: RenderContext) -> dict:
+    """A minimal plotly figure (no template: kpisite.js styles it for the palette; no
+    title: the page shows it). Every number it shows, ticks and slice labels included, is
+    formatted here with babel."""
     kind = spec.options["type"]
     traces = [trace(kind, name, data, ctx) for name in data.columns]
     layout = {
-        "title": {"text": title, "automargin": True},
         "showlegend": len(traces) > 1 or kind == "pie",
         "separators": formats.separators(ctx.locale),
     }
     if kind == "pie":
         return {"data": traces, "layout": layout}
 
-    numbers = [cell[0] for name in data.columns for cell in data.cells[name] if cell[0] is not None]
-    value_axis = axis_format(numbers, data.units.get(data.columns[0]), ctx)
+    numbers = [
+        cell.raw for name in data.columns for cell in data.cells[name] if cell.raw is not None
+    ]
+    unit = data.units.get(data.columns[0])
+    value_axis = axis_format(numbers, unit, ctx)
     category_axis = {"type": "category", "automargin": True}
     if kind == "hbars":
         layout["xaxis"], layout["yaxis"] = value_axis, {**category_axis, "autorange": "reversed"}
     else:
         layout["yaxis"], layout["xaxis"] = value_axis, category_axis
-    return {"data": traces, "layout": layout}
+    # Fewer ticks, for kpisite.js to use where the value axis's labels would not fit side
+    # by side (bars along a phone's width).
+    narrow = axis_format(numbers, unit, ctx, count=3)
+    narrow = {key: narrow[key] for key in ("tickvals", "ticktext", "range")}
+    return {"data": traces, "layout": layout, "narrow": narrow}
+
+
+def hover_texts(cells: list[Cell], ctx: RenderContext) -> list[str]:
+    """What hovering a point shows: its number, and for a mean how many values it is over
+    ("5,00 (n = 1, peu de valeurs)")."""
+    said, texts = ctx.words, []
+    for cell in cells:
+        if cell.n is None:
+            texts.append(cell.text)
+            continue
+        notes = [said["count_shown"].format(n=cell.n)] + ([said["few"]] if cell.few else [])
+        texts.append(f"{cell.text} ({', '.join(notes)})")
+    return texts
 
 
 def trace(kind: str, name: str, data: Frame, ctx: RenderContext) -> dict:
-    values = [cell[0] for cell in data.cells[name]]
-    shown = [cell[1] for cell in data.cells[name]]
+    cells = data.cells[name]
+    values = [cell.raw for cell in cells]
+    shown = hover_texts(cells, ctx)
     label = data.titles[name]
+    colon = ctx.words["colon"]
     hover = "%{customdata}<extra>" + label.replace("<", "") + "</extra>"
     if kind == "pie":
         return {
@@ -480,26 +633,22 @@ def trace(kind: str, name: str, data: Frame, ctx: RenderContext) -> dict:
             "text": shares(values, ctx),
             "textinfo": "text",
             "name": label,
-            "hovertemplate": "%{label} : %{customdata} (%{text})<extra></extra>",
+            "hovertemplate": "%{label}" + colon + "%{customdata} (%{text})<extra></extra>",
             "sort": False,
         }
-    if kind == "hbars":
-        return {
-            "type": "bar",
-            "orientation": "h",
-            "y": data.labels,
-            "x": values,
-            "name": label,
-            "customdata": shown,
-            "hovertemplate": "%{y} : " + hover,
-        }
+    axis = "y" if kind == "hbars" else "x"
     base = {
-        "x": data.labels,
-        "y": values,
+        axis: data.labels,
+        "xy".replace(axis, ""): values,
         "name": label,
         "customdata": shown,
-        "hovertemplate": "%{x} : " + hover,
+        "hovertemplate": "%{" + axis + "}" + colon + hover,
     }
+    if any(cell.few for cell in cells):
+        # A mean over few values is drawn faded, as its hover text says why.
+        base["marker"] = {"opacity": [0.45 if cell.few else 1 for cell in cells]}
+    if kind == "hbars":
+        return {"type": "bar", "orientation": "h", **base}
     if kind == "lines":
         return {"type": "scatter", "mode": "lines+markers", **base}
     return {"type": "bar", **base}
@@ -514,10 +663,10 @@ def shares(values: list, ctx: RenderContext) -> list[str]:
     ]
 
 
-def axis_format(numbers: list[float], unit: str | None, ctx: RenderContext) -> dict:
-    """The value axis: round ticks labelled in the locale ("200 k €", "80 %"), from zero,
-    its labels given room by automargin (never cut at a fixed margin)."""
-    ticks = formats.nice_ticks(min(numbers, default=0.0), max(numbers, default=0.0))
+def axis_format(numbers: list[float], unit: str | None, ctx: RenderContext, count: int = 5) -> dict:
+    """The value axis: about `count` round ticks labelled in the locale ("200 k €",
+    "80 %"), from zero, its labels given room by automargin (never cut at a fixed margin)."""
+    ticks = formats.nice_ticks(min(numbers, default=0.0), max(numbers, default=0.0), count)
     step = ticks[1] - ticks[0] if len(ticks) > 1 else 1.0
     return {
         "tickmode": "array",

@@ -5,8 +5,10 @@ download their numbers, search finds French words, nothing leaves the origin."""
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
+import re
 from pathlib import Path
 
 import pytest
@@ -144,7 +146,12 @@ def test_the_dark_palette_restyles_the_charts(watched, base):
     assert watched.page.evaluate(font) != light
 
 
-def test_the_csv_download_holds_the_numbers_of_the_table(watched, base):
+def machine(text: str) -> str:
+    """A French number as shown ("1 912,97 €", "9,3 %") written for a machine."""
+    return re.sub(r"[^\d,\-]", "", text).replace(",", ".")
+
+
+def test_the_csv_download_holds_the_numbers_shown_for_a_machine(watched, base):
     watched.page.goto(base + "ventes/")
     table = watched.page.locator(".kpisite-table table").first
     shown = table.evaluate(
@@ -154,11 +161,55 @@ def test_the_csv_download_holds_the_numbers_of_the_table(watched, base):
 
     with watched.page.expect_download() as download:
         watched.page.locator("button.kpisite-csv").first.click()
-    text = Path(download.value.path()).read_text(encoding="utf-8-sig")
+    data = Path(download.value.path()).read_bytes()
+    rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig")), delimiter=";"))
 
     assert download.value.suggested_filename == "ventes-par-pays.csv"
-    assert list(csv.reader(io.StringIO(text), delimiter=";")) == shown
-    assert len(shown) >= 3 and shown[-1][0] == "Total"
+    assert data.startswith(codecs.BOM_UTF8)  # Excel reads the accents
+    assert rows[0] == ["Pays", "Chiffre d'affaires (EUR)", "Commandes", "Panier moyen (EUR)"]
+    assert len(rows) == len(shown) >= 3 and rows[-1][0] == "Total"
+    for written, seen in zip(rows[1:], shown[1:], strict=True):
+        assert written == [seen[0], *(machine(text) for text in seen[1:])]
+        assert all(re.fullmatch(r"\d+(\.\d\d)?", number) for number in written[1:])
+
+
+def test_text_a_spreadsheet_would_run_as_a_formula_is_escaped_in_the_csv(watched, base):
+    watched.page.goto(base + "ventes/")
+    table = watched.page.locator(".kpisite-table table").first
+    # CRM values as members (row headers), and a negative number, which stays a number.
+    members = ['=HYPERLINK("http://x")', "+33 1 23", "-cmd", "@SUM(A1)", "\tTAB"]
+    table.evaluate(
+        "(t, members) => { [...t.tBodies[0].rows].forEach((row, i) => {"
+        "  if (i < members.length) row.cells[0].textContent = members[i]; });"
+        "  t.tBodies[0].rows[0].cells[2].setAttribute('data-csv', '-30'); }",
+        members,
+    )
+
+    rows = list(
+        csv.reader(io.StringIO(table.evaluate("t => window.kpisite.csvOf(t)")), delimiter=";")
+    )
+
+    assert [row[0] for row in rows[1:6]] == [
+        '\'=HYPERLINK("http://x")',
+        "'+33 1 23",
+        "'-cmd",
+        "'@SUM(A1)",
+        "TAB",  # trimmed: the tab that led it is gone, and nothing to run is left
+    ]
+    assert rows[1][2] == "-30"
+
+
+def test_an_n_a_cell_underlines_its_text_not_the_whole_cell(watched, base):
+    watched.page.goto(base + "satisfaction/")
+    cell = watched.page.locator("td.kpisite-na").first
+
+    style = cell.evaluate(
+        "c => { const s = getComputedStyle(c);"
+        " return [s.borderBottomStyle, s.textDecorationLine, s.textDecorationStyle]; }"
+    )
+
+    assert cell.inner_text() == "n/a"
+    assert style == ["none", "underline", "dotted"]
 
 
 def test_sorting_a_table_orders_its_rows_by_value(watched, base):
@@ -222,14 +273,25 @@ BOXES = """chart => {
     return [b.left, b.top, b.right, b.bottom];
   };
   const boxes = sel => [...chart.querySelectorAll(sel)].map(box).filter(b => b[2] > b[0]);
+  const layout = chart._fullLayout;
+  const values = layout.xaxis && layout.xaxis.type === 'linear' ? layout.xaxis : layout.yaxis;
   return { chart: box(chart), title: boxes('.gtitle'), legend: boxes('.legend'),
            plot: boxes('.nsewdrag'), ticks: boxes('.xtick text, .ytick text'),
-           xticks: boxes('.xtick text') };
+           xticks: boxes('.xtick text'),
+           heading: box(chart.previousElementSibling), page: box(chart.parentElement),
+           valueTicks: values ? values.tickvals.length : 0,
+           valueLabels: values ? boxes('.' + values._id + 'tick text').length : 0 };
 }"""
 
 
 def inside(inner, outer) -> bool:
-    return inner[0] >= outer[0] - 1 and inner[2] <= outer[2] + 1
+    """Inside horizontally and vertically: a tick label cut at an edge is not."""
+    return (
+        inner[0] >= outer[0] - 1
+        and inner[2] <= outer[2] + 1
+        and inner[1] >= outer[1] - 1
+        and inner[3] <= outer[3] + 1
+    )
 
 
 def apart(a, b) -> bool:
@@ -237,8 +299,12 @@ def apart(a, b) -> bool:
 
 
 @pytest.mark.parametrize("width", [1366, 390])
-@pytest.mark.parametrize("path", ["", "ventes/", "clients/", "satisfaction/"])
+@pytest.mark.parametrize(
+    "path", ["", "ventes/", "clients/", "campagnes/", "satisfaction/", "qualite/"]
+)
 def test_chart_labels_are_neither_cut_nor_overlapping(browser, base, width, path):
+    # Phone width: the completeness bars (by: kpi) and the rates by campaign type, whose
+    # default title is long, once had their labels tilted, cut or dropped ("100 %").
     page = browser.new_page(viewport={"width": width, "height": 900})
     page.goto(base + path)
     page.wait_for_function(
@@ -247,8 +313,10 @@ def test_chart_labels_are_neither_cut_nor_overlapping(browser, base, width, path
 
     for chart in page.locator(".kpisite-chart").all():
         found = chart.evaluate(BOXES)
-        for tick in found["ticks"]:
+        for tick in found["ticks"] + found["title"]:
             assert inside(tick, found["chart"]), (path, found)
+        assert found["valueLabels"] == found["valueTicks"], (path, found)
+        assert inside(found["heading"], found["page"]), (path, found)
         for legend in found["legend"]:
             for other in found["title"] + found["xticks"] + found["plot"]:
                 assert apart(legend, other), (path, found)

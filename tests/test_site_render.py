@@ -152,21 +152,172 @@ def test_means_show_two_decimals_in_every_cell(book):
     html = convert(
         book, "/// kpi-table | csat_responses\nby: respondent_country\nmode: mean\ntop: 8\n///"
     )
-    means = duckdb.sql(
-        f"""select respondent_country, avg(score) from '{RESPONSES}' r
-        join '{QUESTIONS}' q using (survey_id, question_id)
-        where q.kind = 'csat' and score is not null
-        and submitted_at >= timezone('Europe/Paris', '2026-10-01'::timestamp)
-        and submitted_at < timezone('Europe/Paris', '2026-11-01'::timestamp)
-        group by respondent_country"""
-    ).fetchall()
+    means = survey_means("csat", "respondent_country")
 
     shown = dict(rows(html))
 
     assert shown
-    for country, mean in means:
+    for country, (mean, count) in means.items():
         rounded = Decimal(str(mean)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
-        assert shown[country] == [format_decimal(rounded, "#,##0.00", locale="fr_FR")]
+        assert shown[country] == [format_decimal(rounded, "#,##0.00", locale="fr_FR"), str(count)]
+
+
+def survey_means(kind: str, by: str) -> dict[str, tuple[float, int]]:
+    """{member: (mean score, answers)} of one kind of question in October 2026."""
+    found = duckdb.sql(
+        f"""select {by}, avg(score), count(score) from '{RESPONSES}' r
+        join '{QUESTIONS}' q using (survey_id, question_id)
+        where q.kind = '{kind}' and score is not null
+        and submitted_at >= timezone('Europe/Paris', '2026-10-01'::timestamp)
+        and submitted_at < timezone('Europe/Paris', '2026-11-01'::timestamp)
+        group by {by}"""
+    ).fetchall()
+    return {member: (mean, count) for member, mean, count in found}
+
+
+def test_a_mean_says_how_many_answers_it_is_over_and_rows_follow_the_means(book):
+    html = convert(book, "/// kpi-table | ces\nby: platform\nmode: mean\n///")
+    chart = convert(book, "/// kpi-chart | ces\nby: platform\nmode: mean\n///")
+    means = survey_means("ces", "platform")
+    ranked = sorted(means, key=lambda platform: -means[platform][0])
+
+    shown = rows(html)
+    hover = dict(zip(figure(chart)["data"][0]["x"], figure(chart)["data"][0]["customdata"]))
+
+    assert [platform for platform, _ in shown] == ranked
+    assert '<th scope="col" title="nombre de valeurs moyennées">n</th>' in html
+    for platform, (mean, count) in means.items():
+        text = format_decimal(
+            Decimal(str(mean)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP),
+            "#,##0.00",
+            locale="fr_FR",
+        )
+        assert dict(shown)[platform] == [text, str(count)]
+        few = ", peu de valeurs" if count < 5 else ""
+        assert hover[platform] == f"{text} (n = {count}{few})"
+        # A mean over fewer than five answers is marked where it is shown.
+        cell = re.search(rf'<th scope="row">{platform}</th><td([^>]*)>', html).group(1)
+        assert ('class="kpisite-few"' in cell) == (count < 5), (platform, cell)
+    assert any(count < 5 for _, count in means.values())
+
+
+def test_a_deviation_by_city_is_ordered_by_the_deviation_shown(book):
+    table = convert(book, "/// kpi-table | revenue\nby: city\nmode: std\ntop: 6\n///")
+    html = table[: table.index("</tbody>")]
+
+    values = [
+        float(value)
+        for value in re.findall(
+            r'<th scope="row">(?!Autres)[^<]*</th><td data-value="([^"]+)"', html
+        )
+    ]
+
+    assert len(values) >= 5 and values == sorted(values, reverse=True)
+    assert re.findall(r'<th scope="row">([^<]*)</th>', html)[-1] == "Autres"
+
+
+# --- Filters: a filtered figure says so -----------------------------------------------------
+
+
+FILTERED = [
+    (
+        "/// kpi-tile | revenue\nlabel: Ventes totales\nfilters: {channel: web}\n///",
+        'Ventes totales<span class="kpisite-tile__filters"> · canal\xa0: web</span>',
+    ),
+    (
+        "/// kpi-table | revenue\nby: channel\ntitle: Ventes\nfilters: {country_code: FR}\n///",
+        "<caption>Ventes · pays\xa0: FR</caption>",
+    ),
+    (
+        "/// kpi-table | revenue\nby: channel\nfilters: {country_code: FR}\n///",
+        "<caption>Chiffre d&#x27;affaires · pays\xa0: FR</caption>",
+    ),
+    (
+        "/// kpi-chart | revenue\nby: channel\ntype: pie\nfilters: {country_code: FR}\n///",
+        'aria-label="Chiffre d&#x27;affaires · pays\xa0: FR"',
+    ),
+    (
+        "/// kpi-chart | ces\nby: respondent_country\nmode: mean\nfilters: {platform: [web, ios]}\n///",
+        'aria-label="Note des CES (moyenne) · plateforme\xa0: web, ios"',
+    ),
+    (
+        "/// kpi-chart | revenue\nover: month\nperiods: 3\nfilters: {channel: {not: [web]}}\n///",
+        'aria-label="Chiffre d&#x27;affaires · canal\xa0: sauf web"',
+    ),
+    (
+        "Web : [[kpi average_basket channel=web]].",
+        'title="Panier moyen · canal\xa0: web" data-kpi="average_basket"',
+    ),
+]
+
+
+@pytest.mark.parametrize(("source", "shown"), FILTERED)
+def test_a_filtered_figure_says_what_it_is_filtered_on(book, source, shown):
+    html = convert(book, source)
+
+    assert shown in html
+
+
+def test_an_unfiltered_figure_says_nothing_of_filters(book):
+    html = convert(book, "/// kpi-tile | revenue\n///\n\n/// kpi-table | revenue\nby: channel\n///")
+
+    assert "kpisite-tile__filters" not in html and "<caption>" not in html
+
+
+def test_a_chart_title_names_its_filters_in_the_figure(book):
+    html = convert(
+        book,
+        "/// kpi-chart | revenue\nby: channel\ntitle: Ventes\nfilters: {country_code: FR}\n///",
+    )
+
+    assert figure(html)["layout"]["title"]["text"] == "Ventes · pays\xa0: FR"
+
+
+# --- CSV: the numbers shown, for a machine ------------------------------------------------
+
+
+def test_table_cells_carry_the_numbers_shown_for_the_csv(book):
+    html = convert(book, "/// kpi-table\nkpis: [revenue, orders_count]\nby: channel\n///")
+    share = convert(book, "/// kpi-table | revenue\nby: channel\nmode: percent\n///")
+    channels = dict(
+        duckdb.sql(
+            f"""select channel, sum(total_amount) from '{ORDERS}'
+            where status = 'completed' and not is_test
+            and ordered_at >= timezone('Europe/Paris', '2026-10-01'::timestamp)
+            and ordered_at < timezone('Europe/Paris', '2026-11-01'::timestamp)
+            group by channel"""
+        ).fetchall()
+    )
+    total = sum(channels.values())
+
+    csv = dict(re.findall(r'<th scope="row">([^<]*)</th><td[^>]*data-csv="([^"]*)"', html))
+    shares = dict(re.findall(r'<th scope="row">([^<]*)</th><td[^>]*data-csv="([^"]*)"', share))
+
+    assert 'data-csv="Chiffre d&#x27;affaires (EUR)"' in html and 'data-csv="Commandes"' in html
+    assert 'data-csv="Chiffre d&#x27;affaires (part, %)"' in share
+    for channel, amount in channels.items():
+        assert csv[channel] == str(
+            Decimal(amount).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+        )
+        percent = (Decimal(amount) * 100 / total).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+        assert shares[channel] == str(percent)
+
+
+@pytest.mark.parametrize(
+    ("text", "locale", "number"),
+    [
+        ("1\u202f912,97\xa0€", "fr_FR", "1912.97"),
+        ("9,3\xa0%", "fr_FR", "9.3"),
+        ("+15", "fr_FR", "15"),
+        ("-1\u202f030,50\xa0€", "fr_FR", "-1030.50"),
+        ("$1,912.97", "en_US", "1912.97"),
+        ("n/a", "fr_FR", ""),
+    ],
+)
+def test_a_shown_number_is_written_for_a_machine_to_the_digit(text, locale, number):
+    from site_builder.formats import machine_number
+
+    assert machine_number(text, locale) == number
 
 
 def test_members_sort_by_name_and_periods_by_time(book):
@@ -195,8 +346,8 @@ def test_titles_name_what_a_mode_averages_and_fields_as_readers_do(book):
         book, "/// kpi-table\nkpis: [completeness(country_code), completeness(phone)]\nby: kpi\n///"
     )
 
-    assert '<th scope="col">Montant des commandes (moyenne cumulée)</th>' in mean
-    assert '<th scope="col">Note des réponses CSAT (moyenne)</th>' in survey
+    assert '">Montant des commandes (moyenne cumulée)</th>' in mean
+    assert '">Note des réponses CSAT (moyenne)</th>' in survey
     assert [label for label, _ in rows(field)] == ["Complétude (pays)", "Complétude (téléphone)"]
 
 

@@ -5,6 +5,8 @@
 (function () {
   "use strict";
 
+  var LANGUAGE = document.documentElement.lang || "fr";
+
   var PALETTES = {
     light: {
       font: "#1f2933", grid: "#e3e7ec", paper: "rgba(0,0,0,0)",
@@ -20,10 +22,62 @@
     return document.body.getAttribute("data-md-color-scheme") === "slate" ? "dark" : "light";
   }
 
+  /* Text broken into lines of at most `max` characters at spaces (plotly breaks at <br>). */
+  function wrap(text, max) {
+    var lines = [], line = "";
+    String(text).split(" ").forEach(function (word) {
+      if (line && (line + " " + word).length > max) { lines.push(line); line = word; }
+      else line = line ? line + " " + word : word;
+    });
+    lines.push(line);
+    return lines.join("<br>");
+  }
+
+  var CHAR = 7.5; // the mean width of a character at the charts' font size, in pixels
+
+  /* What fits the chart's width: long labels of bars go on several lines (on a phone,
+   * "Complétude (téléphone)" would leave the bars no room, "transactional" would be
+   * tilted), and a value axis along the width keeps fewer ticks while its labels would
+   * overlap (plotly would tilt them, then cut them at the bottom). Periods under a line
+   * are left to plotly, which tilts them when they are many. */
+  function fitted(layout, width, kind, narrow) {
+    var fit = {}, hbars = kind === "hbars";
+    var values = hbars ? "xaxis" : "yaxis", categories = hbars ? "yaxis" : "xaxis";
+    if (layout[values] && layout[values].tickvals) {
+      fit[values] = thinned(layout[values], width, hbars, narrow);
+    }
+    var labels = layout.categories || [];
+    if (layout[categories] && (hbars || (kind === "bars" && labels.length <= 6))) {
+      var room = hbars ? width * 0.35 : (width - 60) / labels.length;
+      var max = Math.max(8, Math.floor(room / CHAR));
+      fit[categories] = Object.assign({}, layout[categories], {
+        tickmode: "array", tickvals: labels,
+        ticktext: labels.map(function (label) { return wrap(label, max); })
+      });
+    }
+    return fit;
+  }
+
+  function thinned(axis, width, horizontal, narrow) {
+    var room = horizontal ? width * 0.6 : Infinity;
+    var fits = function (texts) {
+      var longest = Math.max.apply(null, texts.map(function (t) { return t.length; }));
+      return texts.length * (longest * CHAR + 12) <= room;
+    };
+    if (fits(axis.ticktext)) return Object.assign({}, axis, { tickangle: 0 });
+    // The fewer ticks rendered for this case, then one in two of them if need be.
+    axis = Object.assign({}, axis, narrow || {}, { tickangle: 0 });
+    if (fits(axis.ticktext)) return axis;
+    var keep = function (_, i) { return i % 2 === 0; };
+    return Object.assign(axis, {
+      tickvals: axis.tickvals.filter(keep), ticktext: axis.ticktext.filter(keep)
+    });
+  }
+
   /* The figure's layout with the palette's colours. Margins are small and grow to fit
-   * what surrounds the plot (automargin): the title at the top of the chart, the legend
-   * above the plot, where rotated category labels cannot run into it (below a pie), and
-   * the tick labels. The right margin leaves room for the last label of an axis. */
+   * what surrounds the plot (automargin): the legend above the plot, where rotated
+   * category labels cannot run into it (below a pie), and the tick labels. The right
+   * margin leaves room for the last label of an axis. The title is the page's, above. */
   function themed(layout) {
     var p = PALETTES[scheme()];
     var axis = { gridcolor: p.grid, zerolinecolor: p.grid, linecolor: p.grid, color: p.font };
@@ -40,24 +94,28 @@
     ["xaxis", "yaxis"].forEach(function (name) {
       if (!pie) styled[name] = Object.assign({ automargin: true }, layout[name] || {}, axis);
     });
-    if (layout.title) {
-      styled.title = Object.assign({}, layout.title, {
-        automargin: true, x: 0, xref: "container", xanchor: "left",
-        y: 1, yref: "container", yanchor: "top", pad: { t: 8, b: 12 }, font: { size: 15 }
-      });
-    }
     return styled;
   }
 
+  /* Drawn again when the palette or the width changes (text is fitted to the width). */
   function draw(el) {
-    if (el.getAttribute("data-rendered") === scheme()) return;
+    var width = Math.round(el.clientWidth / 20) * 20 || 600;
+    if (el.getAttribute("data-rendered") === scheme()
+        && el.getAttribute("data-width") === String(width)) return;
     var figure = JSON.parse(el.getAttribute("data-figure"));
-    el.kpisiteLayout = figure.layout;
-    window.Plotly.react(el, figure.data, themed(figure.layout), {
+    var first = figure.data[0] || {};
+    var kind = first.orientation === "h" ? "hbars" : first.type === "bar" ? "bars" : first.type;
+    var layout = Object.assign({}, figure.layout, {
+      categories: kind === "hbars" ? first.y : first.x
+    });
+    layout = Object.assign(layout, fitted(layout, width, kind, figure.narrow));
+    delete layout.categories;
+    window.Plotly.react(el, figure.data, themed(layout), {
       displaylogo: false, responsive: true,
       modeBarButtonsToRemove: ["select2d", "lasso2d", "toImage"]
     });
     el.setAttribute("data-rendered", scheme());
+    el.setAttribute("data-width", String(width));
   }
 
   /* plotly inserts its stylesheet (mode bar, legend, hover labels) once, when its bundle
@@ -88,7 +146,7 @@
     if (!window.Plotly) { loadPlotly(); return; }
     keepPlotlyStyle();
     charts.forEach(function (el) {
-      try { draw(el); } catch (error) { el.textContent = "Graphique indisponible : " + error; }
+      try { draw(el); } catch (error) { unavailable(el, String(error)); }
     });
   }
 
@@ -106,10 +164,15 @@
     loading.onload = drawAll;
     loading.onerror = function () {
       document.querySelectorAll(".kpisite-chart[data-figure]").forEach(function (el) {
-        el.textContent = "Graphique indisponible : plotly.min.js n'a pas pu être chargé";
+        unavailable(el, "plotly.min.js");
       });
     };
     document.head.appendChild(loading);
+  }
+
+  /* The chart's words come with it, in the site's language. */
+  function unavailable(el, why) {
+    el.textContent = (el.getAttribute("data-unavailable") || "Graphique indisponible") + " (" + why + ")";
   }
 
   /* Tables: sort by a header click, download exactly the cells shown. */
@@ -120,7 +183,7 @@
   function compareCells(x, y, ascending) {
     var vx = parseFloat(x.getAttribute("data-value")), vy = parseFloat(y.getAttribute("data-value"));
     if (isNaN(vx) && isNaN(vy)) {
-      var text = x.textContent.trim().localeCompare(y.textContent.trim(), "fr", { numeric: true });
+      var text = x.textContent.trim().localeCompare(y.textContent.trim(), LANGUAGE, { numeric: true });
       return ascending ? text : -text;
     }
     if (isNaN(vx)) return 1;
@@ -150,13 +213,23 @@
     });
   }
 
+  /* A CSV a spreadsheet or a script reads: each number as its cell's data-csv gives it
+   * (the digits shown, a dot for the decimals, no thousands separator; percentages as
+   * shown, in percent), each header with its unit, text as shown. Text that a spreadsheet
+   * would run as a formula (= + - @, a tab or a return first: a CRM value
+   * `=HYPERLINK(...)`) gets a leading apostrophe (OWASP's CSV injection advice). */
+  var NUMBER = /^-?\d+(\.\d+)?$/;
+
+  function csvCell(cell) {
+    var text = cell.hasAttribute("data-csv") ? cell.getAttribute("data-csv") : cell.textContent;
+    text = text.replace(/\s+/g, " ").trim();
+    if (/^[=+\-@\t\r]/.test(text) && !NUMBER.test(text)) text = "'" + text;
+    return /[";\n]/.test(text) ? '"' + text.replace(/"/g, '""') + '"' : text;
+  }
+
   function csvOf(table) {
-    var quote = function (text) {
-      text = text.replace(/\s+/g, " ").trim();
-      return /[";\n]/.test(text) ? '"' + text.replace(/"/g, '""') + '"' : text;
-    };
     return Array.prototype.map.call(table.rows, function (row) {
-      return Array.prototype.map.call(row.cells, function (cell) { return quote(cell.textContent); }).join(";");
+      return Array.prototype.map.call(row.cells, csvCell).join(";");
     }).join("\r\n") + "\r\n";
   }
 
@@ -194,5 +267,12 @@
   // The palette toggle sets data-md-color-scheme on <body>: restyle the charts.
   new MutationObserver(drawAll).observe(document.body, {
     attributes: true, attributeFilter: ["data-md-color-scheme"]
+  });
+
+  // A new width (a phone turned, a window resized) fits the charts' text again.
+  var resizing = null;
+  window.addEventListener("resize", function () {
+    clearTimeout(resizing);
+    resizing = setTimeout(drawAll, 250);
   });
 })();
