@@ -21,6 +21,7 @@ import time
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import ibis
 import ibis.expr.datatypes as dt
@@ -32,6 +33,9 @@ from kpi.errors import CatalogError, ExtractError, Problem, closest
 from kpi.extract import EXTRACTED_AT_KEY, Extract, MissingTable, QueryError, ReadError
 from kpi.project import Project, Settings
 from kpi.schema import EXPECTED, TABLES, Column, fits
+
+if TYPE_CHECKING:
+    from kpi.catalog import Catalog
 
 log = logging.getLogger(__name__)
 
@@ -68,20 +72,21 @@ def plural(count: int, noun: str) -> str:
 
 
 def check_project(
-    project: Project, extract: Extract | None = None, catalog: bool = False
+    project: Project, extract: Extract | None = None, catalog: Catalog | None = None
 ) -> Report:
     """Check every table of the project's extract; never raises for a bad extract.
 
-    With `catalog`, also load the project's KPI catalog and report its error and the
-    tables its KPIs read that the extract lacks (`kpisite check` does; a build loads the
-    catalog itself).
+    With the catalog a build has loaded, also warn of the tables its KPIs read that the
+    extract lacks, as `kpisite check` does through `check_catalog`: a build shows the same
+    warnings. The warning of an orphan reference says which KPIs count those rows and
+    which leave them out.
     """
     started = time.perf_counter()
     extract = extract or Extract(project)
     names = [name for name in extract.names() if name in TABLES]
     problems = [*data_folder(extract), *missing_sources(extract), *unknown_tables(extract)]
-    if catalog:
-        problems.extend(check_catalog(project, names))
+    if catalog is not None:
+        problems.extend(absent_tables(project, names, catalog))
 
     usable = []
     for name in names:
@@ -89,15 +94,18 @@ def check_project(
         problems.extend(found)
         if not any(p.severity == "error" for p in found):
             usable.append(name)
-    problems.extend(check_references(extract, usable))
+    problems.extend(check_references(extract, usable, Readers(project, catalog)))
 
     log.debug("checked %d tables in %.2f s", len(names), time.perf_counter() - started)
     return Report(names, problems)
 
 
-def ensure_valid(project: Project, extract: Extract | None = None) -> Report:
-    """Check the extract and raise ExtractError listing the errors, if any."""
-    report = check_project(project, extract)
+def ensure_valid(
+    project: Project, extract: Extract | None = None, catalog: Catalog | None = None
+) -> Report:
+    """Check the extract and raise ExtractError listing the errors, if any. With the
+    catalog of the build, the report warns of the tables its KPIs read that are absent."""
+    report = check_project(project, extract, catalog)
     if report.errors:
         raise ExtractError(
             f"the extract of {project.root} breaks the contract "
@@ -109,7 +117,8 @@ def ensure_valid(project: Project, extract: Extract | None = None) -> Report:
 
 
 def log_warnings(report: Report) -> None:
-    """Log the report's warnings (orphans, absent optional columns) at WARNING.
+    """Log the report's warnings (orphans, absent optional columns, absent tables) at
+    WARNING.
 
     The logger, `kpi.contract`, is outside `mkdocs.`: a strict build does not count them,
     as they do not make a KPI wrong, but `kpisite -q build` still shows them.
@@ -119,7 +128,7 @@ def log_warnings(report: Report) -> None:
 
 
 def check_catalog(project: Project, tables: list[str]) -> list[Problem]:
-    """The catalog's error (file:line), else a warning per table read by KPIs but absent."""
+    """The catalog's errors (file:line), else a warning per table read by KPIs but absent."""
     from kpi.catalog import Catalog
 
     try:
@@ -128,7 +137,11 @@ def check_catalog(project: Project, tables: list[str]) -> list[Problem]:
         # Catalog.load reports every error of the catalogs, each a problem of its own.
         texts = [str(problem) for problem in error.problems] or [str(error)]
         return [catalog_problem(text, project) for text in texts]
+    return absent_tables(project, tables, catalog)
 
+
+def absent_tables(project: Project, tables: list[str], catalog: Catalog) -> list[Problem]:
+    """A warning per table some KPI of the catalog reads but the extract lacks."""
     readers: dict[str, list[str]] = {}
     for kpi in catalog.kpis.values():
         for table in kpi.tables:
@@ -148,10 +161,9 @@ def catalog_problem(text: str, project: Project) -> Problem:
 
 
 def absent_table(project: Project, table: str, kpis: list[str]) -> Problem:
-    shown = ", ".join(kpis[:EXAMPLES]) + (", ..." if len(kpis) > EXAMPLES else "")
     return Problem(
         f"table {table}",
-        f"absent, so its {plural(len(kpis), 'KPI')} ({shown}) will be n/a",
+        f"absent, so its {plural(len(kpis), 'KPI')} ({shown_names(kpis)}) will be n/a",
         f"add {project.settings.data}/{table}.parquet, or map it in plugins.kpisite.tables",
         "warning",
     )
@@ -740,7 +752,7 @@ def format_key(row: dict, key: tuple[str, ...]) -> str:
     return f"{values} (x{row['n']})"
 
 
-def check_references(extract: Extract, usable: list[str]) -> list[Problem]:
+def check_references(extract: Extract, usable: list[str], readers: Readers) -> list[Problem]:
     """Rows pointing at a row absent from its table: warnings, the KPIs still run."""
     problems = []
     for name in usable:
@@ -748,7 +760,7 @@ def check_references(extract: Extract, usable: list[str]) -> list[Problem]:
             if reference.table not in usable:
                 continue
             try:
-                problem = orphans(extract, name, reference)
+                problem = orphans(extract, name, reference, readers)
             except QueryError as error:
                 problem = Problem(f"table {name}", "cannot be read: " + indented(str(error)))
             if problem:
@@ -756,7 +768,7 @@ def check_references(extract: Extract, usable: list[str]) -> list[Problem]:
     return problems
 
 
-def orphans(extract: Extract, name: str, reference) -> Problem | None:
+def orphans(extract: Extract, name: str, reference, readers: Readers) -> Problem | None:
     source = extract.table(name)
     target = extract.table(reference.table)
     keys = target.select(**{f"k{i}": target[c] for i, c in enumerate(reference.target)}).distinct()
@@ -777,6 +789,85 @@ def orphans(extract: Extract, name: str, reference) -> Problem | None:
         f"table {name}, column {columns}",
         f"{plural(stats['rows'], 'row')} {'refers' if stats['rows'] == 1 else 'refer'} "
         f"to no row of {reference.table}: {shown}",
-        "KPIs still count them; their contact attributes are unknown",
+        readers.orphan_effect(name, reference),
         "warning",
     )
+
+
+class Readers:
+    """Which KPIs of the catalog read a table's rows, and how, for the orphan warnings.
+
+    The catalog is the one checked, else the project's, loaded when an orphan is found
+    (the standard one when the project's has an error, reported elsewhere).
+    """
+
+    def __init__(self, project: Project, catalog: Catalog | None = None):
+        self.project = project
+        self._catalog = catalog
+
+    @property
+    def catalog(self) -> Catalog:
+        from kpi.catalog import Catalog
+
+        if self._catalog is None:
+            try:
+                paths = [self.project.path(p) for p in self.project.settings.catalogs]
+                self._catalog = Catalog.load(paths)
+            except CatalogError:
+                self._catalog = Catalog.load()
+        return self._catalog
+
+    def orphan_effect(self, name: str, reference) -> str:
+        """What happens to rows of `name` whose reference leads nowhere. A KPI reading
+        the referenced table through it (in its time, filter or value) leaves them out:
+        the join finds no row, its columns are null. Any other KPI reading `name` counts
+        them. Formulas follow the KPIs they are computed from."""
+        left_out, counted = [], []
+        for kpi in self.catalog.kpis.values():
+            if kpi.kind != "formula" and self.reads_rows(kpi, name):
+                (left_out if reference.table in kpi.tables else counted).append(kpi.name)
+        if not left_out and not counted:
+            return f"no KPI of the catalog reads {name}"
+
+        left_out += self.formulas_over(left_out)
+        counted += [kpi for kpi in self.formulas_over(counted) if kpi not in left_out]
+        columns = ", ".join(reference.columns)
+        parts = []
+        if left_out:
+            reads = "reads" if len(left_out) == 1 else "read"
+            parts.append(
+                f"left out of {plural(len(left_out), 'KPI')}, which {reads} {reference.table} "
+                f"through {columns}: {shown_names(left_out)}"
+            )
+        if counted:
+            others = "others" if left_out else "KPI" if len(counted) == 1 else "KPIs"
+            parts.append(
+                f"counted by {len(counted)} {others}, with no {reference.table} row to "
+                f"describe them: {shown_names(counted)}"
+            )
+        return "; ".join(parts)
+
+    def reads_rows(self, kpi, name: str) -> bool:
+        """Whether a measure, state or activity KPI reads the rows of table `name`."""
+        if kpi.kind == "activity":
+            interactions = kpi.get(
+                "include_interactions", self.project.settings.activity_includes_interactions
+            )
+            return name == "orders" or (name == "interactions" and bool(interactions))
+        return kpi.get("table") == name
+
+    def formulas_over(self, names: list[str]) -> list[str]:
+        """The formulas computed from any of the KPIs `names`."""
+        from kpi.formula import Ref
+
+        found = []
+        for kpi in self.catalog.kpis.values():
+            if kpi.kind == "formula":
+                leaves = self.catalog.leaves(Ref(kpi.name, tuple(kpi.params)))
+                if any(leaf.name in names for leaf in leaves):
+                    found.append(kpi.name)
+        return found
+
+
+def shown_names(names: list[str]) -> str:
+    return ", ".join(names[:EXAMPLES]) + (", ..." if len(names) > EXAMPLES else "")

@@ -135,7 +135,8 @@ class KpiSitePlugin(BasePlugin):
         """The extract contract, before any page: `mkdocs build` and mike check it too."""
         from kpi.contract import ensure_valid, log_warnings
 
-        report = ensure_valid(self.project, self.book.extract)
+        # With the build's catalog: the same warnings as `kpisite check`, absent tables too.
+        report = ensure_valid(self.project, self.book.extract, self.book.catalog)
         # Orphans and absent optional columns do not make a KPI wrong: shown as warnings
         # of `kpi.contract`, outside `mkdocs.`, so that strict mode does not fail on them.
         log_warnings(report)

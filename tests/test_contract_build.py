@@ -53,8 +53,29 @@ def test_an_orphan_is_a_warning_shown_by_a_quiet_strict_build_that_succeeds(tmp_
     assert code == 0, err
     assert (
         "WARNING  table orders, column contact_id: 1 row refers to no row of contacts: "
-        "C9999999 (KPIs still count them; their contact attributes are unknown)"
+        "C9999999 (counted by 12 KPIs, with no contacts row to describe them: orders_count, "
+        "revenue, active_customers, active_customers_start, churned, ...)"
     ) in err.splitlines()
+    assert (tmp_path / "site" / "index.html").is_file()
+
+
+def test_an_absent_table_is_the_same_warning_in_a_build_as_in_check(tmp_path, capsys):
+    # Cold: no cache to answer from, the warning must come from the contract itself.
+    make_project(tmp_path)
+    (tmp_path / "data" / "orders.parquet").unlink()
+    warning = (
+        "table orders: absent, so its 12 KPIs (orders_count, revenue, average_basket, "
+        "active_customers, active_customers_start, ...) will be n/a (add data/orders.parquet, "
+        "or map it in plugins.kpisite.tables)"
+    )
+
+    checked = main(["check", "--project", str(tmp_path)])
+    check_err = capsys.readouterr().err
+    code, err = build(tmp_path, capsys, "-q")
+
+    assert checked == 0 and f"warning: {warning}" in check_err.splitlines()
+    assert code == 0, err
+    assert f"WARNING  {warning}" in err.splitlines()
     assert (tmp_path / "site" / "index.html").is_file()
 
 
