@@ -540,11 +540,15 @@ def build_with_mkdocs(project: Project, period: str, site_dir: Path) -> None:
     from mkdocs.commands.build import build as mkdocs_build
     from mkdocs.config import load_config
 
+    from site_builder import formats
+
     config = load_config(str(project.config_file), site_dir=str(site_dir), strict=True)
     config.extra.setdefault("version", {"provider": "mike", "default": LATEST})
     config.extra.setdefault(
         "kpisite",
         {
+            # The theme partials' words, in the project's language, as the plugin sets them.
+            "words": formats.words(project.settings.locale),
             "period": period,
             "period_label": describe_label(project, period),
             "fingerprint": os.environ.get("KPISITE_FINGERPRINT"),
