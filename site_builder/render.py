@@ -175,7 +175,7 @@ def render_tile(spec: Spec, ctx: RenderContext) -> str:
     parts.append(target_html(kpidef, current, ctx))
     if options["sparkline"] > 1:
         series = ctx.book.series([name], ctx.period, count=options["sparkline"], filters=filters)
-        parts.append(sparkline(series.values[name], ctx.filtered(label, filters)))
+        parts.append(sparkline(series.values[name], ctx.filtered(label, filters), ctx.words))
     body = "".join(part for part in parts if part)
     return f'<div class="kpisite-tile" data-kpi="{name}">{body}</div>'
 
@@ -195,7 +195,7 @@ def target_html(kpidef, current, ctx: RenderContext) -> str:
     return f'<div class="kpisite-tile__target kpisite-{tone}">{escape(text)}</div>'
 
 
-def sparkline(values: list, label: str, width: int = 120, height: int = 28) -> str:
+def sparkline(values: list, label: str, said: dict, width: int = 120, height: int = 28) -> str:
     """An inline SVG polyline of recent periods (drawn server-side: no script, prints)."""
     numbers = [v.value for v in values]
     known = [n for n in numbers if n is not None]
@@ -210,7 +210,9 @@ def sparkline(values: list, label: str, width: int = 120, height: int = 28) -> s
         if n is not None
     )
     title = escape(
-        f"{label} : " + ", ".join(v.formatted if v.value is not None else "n/a" for v in values)
+        label
+        + said["colon"]
+        + ", ".join(v.formatted if v.value is not None else said["na"] for v in values)
     )
     return (
         f'<svg class="kpisite-spark" viewBox="0 0 {width} {height}" width="{width}" '
