@@ -120,12 +120,12 @@ class KpiSitePlugin(BasePlugin):
         self.project = self.load_project(config)
         self.watch_new_paths()
 
+        self.book = open_workbook(self.project)  # a bad catalog fails here; no file read yet
         # A Parquet file still being written is waited for under `serve`, never read; the
         # wait is short (requests wait for a build), and the writer's last change rebuilds.
+        # One that stays truncated is the contract's to report, as damaged.
         if self.serving:
-            extract_wait.wait_for_extract(self.project.data_dir, timeout=SERVE_WAIT)
-
-        self.book = open_workbook(self.project)  # a bad catalog fails here
+            extract_wait.wait_for_extract(self.book.extract, timeout=SERVE_WAIT)
         self.check_extract()
         period = choose_period(self.book, self.project)
         settings = self.project.settings

@@ -17,7 +17,9 @@ import pytest
 from conftest import ROOT
 
 from kpi.errors import ExtractError
-from site_builder.extract_wait import is_complete, wait_for_extract
+from kpi.extract import Extract
+from kpi.project import Project
+from site_builder.extract_wait import is_complete, parquet_files, wait_for_extract
 
 ORDERS = ROOT / "data" / "orders.parquet"
 
@@ -32,9 +34,17 @@ def test_a_parquet_file_is_complete_only_with_both_magic_markers(tmp_path):
     assert not is_complete(tmp_path / "missing.parquet")
 
 
+def extract_of(folder: Path) -> Extract:
+    """The extract of a project whose data folder is `folder`/data."""
+    (folder / "data").mkdir(exist_ok=True)
+    (folder / "mkdocs.yml").write_text("site_name: T\nplugins:\n  - kpisite\n", encoding="utf-8")
+    return Extract(Project.load(folder))
+
+
 def test_a_half_written_file_is_waited_for_until_complete(tmp_path):
     data = ORDERS.read_bytes()
-    target = tmp_path / "orders.parquet"
+    extract = extract_of(tmp_path)
+    target = tmp_path / "data" / "orders.parquet"
     target.write_bytes(data[:1000])
 
     def finish():
@@ -45,18 +55,73 @@ def test_a_half_written_file_is_waited_for_until_complete(tmp_path):
     writer = threading.Thread(target=finish)
     started = time.monotonic()
     writer.start()
-    wait_for_extract(tmp_path, timeout=10, pause=0.1)
+    wait_for_extract(extract, timeout=10, pause=0.1)
     writer.join()
 
     assert time.monotonic() - started >= 0.6
     assert is_complete(target)
 
 
-def test_a_file_that_never_completes_is_an_error_naming_it(tmp_path):
-    (tmp_path / "orders.parquet").write_bytes(b"PAR1 not yet")
+def test_a_file_still_growing_after_the_wait_is_being_written(tmp_path):
+    extract = extract_of(tmp_path)
+    target = tmp_path / "data" / "orders.parquet"
+    target.write_bytes(b"PAR1 not yet")
+    stop = threading.Event()
 
-    with pytest.raises(ExtractError, match=r"orders\.parquet"):
-        wait_for_extract(tmp_path, timeout=0.3, pause=0.1)
+    def grow():
+        while not stop.is_set():
+            with open(target, "ab") as stream:
+                stream.write(b"x" * 100)
+            time.sleep(0.05)
+
+    writer = threading.Thread(target=grow)
+    writer.start()
+    try:
+        with pytest.raises(ExtractError, match=r"extract being written \(data/orders\.parquet\)"):
+            wait_for_extract(extract, timeout=0.5, pause=0.1)
+    finally:
+        stop.set()
+        writer.join()
+
+
+def test_a_file_that_stays_truncated_is_left_to_the_contract_as_damaged(tmp_path):
+    from kpi.contract import check_project
+
+    extract = extract_of(tmp_path)
+    data = ORDERS.read_bytes()
+    (tmp_path / "data" / "orders.parquet").write_bytes(data[: len(data) // 2])
+
+    wait_for_extract(extract, timeout=0.4, pause=0.1)  # no "being written" for ever
+    problems = [str(problem) for problem in check_project(extract.project, extract).errors]
+
+    assert any(
+        problem.startswith("data/orders.parquet: unreadable Parquet file")
+        and "the file is damaged or truncated: extract it again" in problem
+        for problem in problems
+    ), problems
+
+
+def test_files_the_extract_ignores_are_not_waited_for(tmp_path):
+    extract = extract_of(tmp_path)
+    shutil.copy(ORDERS, tmp_path / "data" / "orders.parquet")
+    # A Spark or Hadoop job's markers and scratch files, a hidden temporary copy.
+    (tmp_path / "data" / "_SUCCESS.parquet").write_bytes(b"")
+    (tmp_path / "data" / "_temporary").mkdir()
+    (tmp_path / "data" / "_temporary" / "part-0.parquet").write_bytes(b"PAR1 half")
+    (tmp_path / "data" / ".orders.parquet.tmp.parquet").write_bytes(b"PAR1")
+    (tmp_path / "data" / "contacts").mkdir()
+    shutil.copy(ROOT / "data" / "contacts.parquet", tmp_path / "data" / "contacts" / "a.parquet")
+    (tmp_path / "data" / "contacts" / "_temporary").mkdir()
+    (tmp_path / "data" / "contacts" / "_temporary" / "b.parquet").write_bytes(b"PAR1")
+
+    started = time.monotonic()
+    wait_for_extract(extract, timeout=5, pause=0.1)
+
+    assert time.monotonic() - started < 1
+    assert sorted(extract.shown(path) for path in parquet_files(extract)) == [
+        "data/contacts/a.parquet",
+        "data/orders.parquet",
+    ]
 
 
 def test_the_plugin_watches_the_extract_and_the_catalogs(tmp_path):
@@ -164,6 +229,17 @@ def preview_project(folder: Path, catalogs: str = "") -> Path:
     return folder
 
 
+def write_slowly(path: Path, data: bytes, seconds: float) -> None:
+    """Write `data` to `path` in small pieces over `seconds`, as a slow export does."""
+    steps = 40
+    piece = len(data) // steps + 1
+    with open(path, "wb") as stream:
+        for start in range(0, len(data), piece):
+            stream.write(data[start : start + piece])
+            stream.flush()
+            time.sleep(seconds / steps)
+
+
 def answered(url: str, text: str, within: float = 5.0) -> bool:
     """The page holds `text`, each request answered within `within` seconds."""
     with urllib.request.urlopen(url, timeout=within) as response:
@@ -190,8 +266,16 @@ def test_kpisite_serve_shows_catalog_and_extract_problems_in_the_pages(tmp_path)
         assert shown('data-kpi="orders_count"'), Path(log.name).read_text()
 
         # An extract being written: a short wait, then the pages say so; complete, it is read.
+        writer = threading.Thread(target=write_slowly, args=(orders, whole, 8.0))
+        writer.start()
+        assert shown("extract being written (data/orders.parquet)"), Path(log.name).read_text()
+        writer.join()
+        assert shown('data-kpi="orders_count"'), Path(log.name).read_text()
+
+        # Truncated, and written no more: damaged, as `kpisite check` says, not "being
+        # written" for ever.
         orders.write_bytes(whole[: len(whole) // 2])
-        assert shown("extract being written (orders.parquet)"), Path(log.name).read_text()
+        assert shown("the file is damaged or truncated"), Path(log.name).read_text()
         orders.write_bytes(whole)
         assert shown('data-kpi="orders_count"'), Path(log.name).read_text()
 
