@@ -32,6 +32,11 @@ DEFAULT_END = "2026-11"
 # The smallest sample that has rows in every table for the seeds and months tried (4,500
 # draws at 200 contacts over 3 months); `write_sample` still refuses an empty table.
 MIN_CONTACTS = 200
+# At most ten times the benchmark size (benchmarks/NOTES.md): 1,000,000 contacts over 36
+# months are 28 M rows, written in one to two minutes with a peak of about 4 GB of memory,
+# which grows with the contacts. Ten million need about 40 GB; more is no sample but a
+# request that fails for want of memory.
+MAX_CONTACTS = 10_000_000
 MIN_MONTHS = 3
 # History starts in 1971 at the earliest (the contract refuses times before 1970, and a
 # Paris wall-clock time on 1970-01-01 is in 1969 in UTC) and ends in 2100 at the latest.

@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import hashlib
+import os
+import resource
+import subprocess
+import sys
+from pathlib import Path
 
 import duckdb
 import pytest
@@ -270,6 +275,16 @@ def test_the_smallest_sample_accepted_passes_the_check(tmp_path, capsys):
     [
         (["--contacts", "10"], "Invalid value for '--contacts': 10 is not in the range x>=200."),
         (["--months", "1"], "Invalid value for '--months': 1 is not in the range x>=3."),
+        (
+            ["--contacts", "100000000000"],
+            "Invalid value for '--contacts': 100,000,000,000 is more than 10,000,000: ten times "
+            "the 1,000,000 contacts of the benchmarks, which take about 4 GB of memory "
+            "(benchmarks/NOTES.md)",
+        ),
+        (
+            ["--contacts", "10000001"],
+            "Invalid value for '--contacts': 10,000,001 is more than 10,000,000",
+        ),
         (["--end", "9999-12"], "'9999-12': expected a month from 1971-01 to 2100-12"),
         (["--end", "0001-01"], "'0001-01': expected a month from 1971-01 to 2100-12"),
         (
@@ -310,3 +325,41 @@ def test_an_out_folder_that_cannot_be_made_is_a_clean_error(tmp_path, capsys):
     assert capsys.readouterr().err == (
         f"Error: {tmp_path}/afile/sub: cannot write the sample there (Not a directory)\n"
     )
+
+
+def address_space_after_imports() -> int:
+    """The virtual memory of a process that has imported the sample command, in bytes."""
+    probe = (
+        "import site_builder.cli, site_builder.commands.sample, kpi.sample; "
+        "print(next(line.split()[1] for line in open('/proc/self/status') "
+        "if line.startswith('VmSize')))"
+    )
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+    return int(result.stdout) * 1024
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads /proc (Linux)")
+def test_a_sample_larger_than_the_memory_is_a_clean_error(tmp_path):
+    # A million contacts need about 4 GB: with 1 GB more than the imports took (and room
+    # for thread stacks), the generator runs out of memory for real, early.
+    limit = address_space_after_imports() + 2**30 + (os.cpu_count() or 1) * 16 * 2**20
+
+    def cap() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+    command = [sys.executable, "-m", "site_builder.cli", "sample-data", "--contacts", "1000000"]
+    result = subprocess.run(
+        [*command, "--out", str(tmp_path / "out")],
+        capture_output=True,
+        text=True,
+        preexec_fn=cap,
+        cwd=ROOT,
+    )
+
+    assert (result.returncode, result.stdout) == (1, "")
+    assert result.stderr == (
+        "Error: not enough memory for a sample of 1,000,000 contacts over 36 months "
+        "(1,000,000 contacts over 36 months take about 4 GB; ask for fewer contacts or "
+        "months)\n"
+    )
+    assert not (tmp_path / "out").exists()

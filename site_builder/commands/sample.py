@@ -13,6 +13,7 @@ from kpi.sample import (
     DEFAULT_CONTACTS,
     DEFAULT_END,
     DEFAULT_SEED,
+    MAX_CONTACTS,
     MIN_CONTACTS,
     MIN_MONTHS,
     history_problem,
@@ -30,6 +31,16 @@ def month_option(ctx: click.Context, param: click.Parameter, value: str) -> str:
     return value
 
 
+def contacts_option(ctx: click.Context, param: click.Parameter, value: int) -> int:
+    """--contacts up to MAX_CONTACTS, with the reason: 10^11 would fail for want of memory."""
+    if value > MAX_CONTACTS:
+        raise click.BadParameter(
+            f"{value:,} is more than {MAX_CONTACTS:,}: ten times the 1,000,000 contacts of the "
+            "benchmarks, which take about 4 GB of memory (benchmarks/NOTES.md)"
+        )
+    return value
+
+
 @click.command(name="sample-data")
 @click.option(
     "--contacts",
@@ -37,7 +48,8 @@ def month_option(ctx: click.Context, param: click.Parameter, value: str) -> str:
     type=click.IntRange(min=MIN_CONTACTS),
     default=DEFAULT_CONTACTS,
     show_default=True,
-    help="Number of contacts to generate.",
+    callback=contacts_option,
+    help=f"Number of contacts to generate, at most {MAX_CONTACTS:,}.",
 )
 @click.option(
     "--seed",
@@ -88,6 +100,14 @@ def sample_data(
         # A file where a folder should be, a read-only or virtual file system...
         reason = error.strerror or str(error)
         raise KpisiteError(f"{out_dir}: cannot write the sample there ({reason})") from None
+    except MemoryError:
+        # Within the bounds, but more than this machine holds (about 4 GB per million
+        # contacts over 36 months, more over more months).
+        raise KpisiteError(
+            f"not enough memory for a sample of {contacts:,} contacts over {months} months "
+            "(1,000,000 contacts over 36 months take about 4 GB; ask for fewer contacts or "
+            "months)"
+        ) from None
     elapsed = time.perf_counter() - started
 
     for name, rows in counts.items():
