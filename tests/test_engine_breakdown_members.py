@@ -39,8 +39,10 @@ ORDERS = [
     ("o4", "c4", "2026-10-08T10:00", "completed", False, "10.00", "web", "FR"),
     ("o5", "c5", "2026-10-09T10:00", "completed", False, "5.00", "web", "FR"),
     ("o6", "c1", "2026-10-10T10:00", "completed", False, "40.00", "web", "FR"),
-    # November: the data reaches past October's end.
+    # Later orders: the data reaches past October's end, up to the day before the
+    # fixture's recorded extraction time (kpi_fixture.EXTRACTED_AT).
     ("o7", "c1", "2026-11-02T10:00", "completed", False, "1.00", "web", "FR"),
+    ("o8", "c1", "2027-01-04T12:00", "completed", False, "1.00", "web", "FR"),
 ]
 
 REAL_BLANK_LABEL = Member("value", "(non renseigné)")

@@ -8,7 +8,8 @@ import logging
 import click
 
 from kpi.errors import KpisiteError, did_you_mean, with_hint
-from site_builder.commands import load_project, period_text, project_option
+from site_builder.commands import load_project, project_option
+from site_builder.commands import period_text as given_period
 
 GRAINS = ("day", "week", "month", "quarter", "year")
 
@@ -20,7 +21,7 @@ log = logging.getLogger(__name__)
 @click.option(
     "--period",
     "period_text",
-    callback=lambda ctx, param, value: period_text(value),
+    callback=lambda ctx, param, value: given_period(value),
     help="2026-10, 2026-Q3, 2026-W05, 2026 or 2026-10-05 (default: KPISITE_PERIOD, else "
     "the period setting, else the last complete month, as kpisite build).",
 )
@@ -63,12 +64,12 @@ def query(kpis, period_text, grain, by, top, compare, filters, as_json, project_
     from kpi.contract import ensure_valid
     from kpi.engine import Workbook
 
+    chosen = parse_filters(filters)
     project = load_project(project_dir)
     book = Workbook(project)
     try:
         ensure_valid(project, book.extract)
         period = choose_period(book, project, period_text, grain)
-        chosen = parse_filters(filters)
         check_filter_values(book, list(kpis), chosen)
         report = make_report(book, list(kpis), period, by, top, compare, chosen)
         failures = list(book.stats.failures)
