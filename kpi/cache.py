@@ -81,20 +81,22 @@ class DiskCache:
             return self._recover(error)
 
     def _run(self, operation: Callable[[sqlite3.Connection], Any]) -> Any:
-        """Run `operation` on the database; on a failure of the disk file, once more on
-        its replacement (a fresh file, or memory)."""
-        try:
-            return operation(self.db)
-        except sqlite3.Error as error:
-            if not self._on_disk:
-                raise
-            self.close()
-            self._db = self._recover(error)
-            return operation(self._db)
+        """Run `operation` on the database; on a failure of the disk file, again on its
+        replacement: a fresh file the first time, memory the second (a fresh file that
+        fails too), where a failure is a bug and raised."""
+        for attempt in range(3):
+            try:
+                return operation(self.db)
+            except sqlite3.Error as error:
+                if not self._on_disk:
+                    raise
+                self.close()
+                self._db = self._recover(error, fresh=attempt == 0)
 
-    def _recover(self, error: Exception) -> sqlite3.Connection:
+    def _recover(self, error: Exception, fresh: bool = True) -> sqlite3.Connection:
         """A fresh file in place of a damaged one, else a cache in memory."""
-        if getattr(error, "sqlite_errorname", None) in DAMAGED and move_aside(self.path):
+        damaged = getattr(error, "sqlite_errorname", None) in DAMAGED
+        if fresh and damaged and move_aside(self.path):
             log.warning(
                 "KPI cache %s: damaged (%s); moved to %s.damaged, starting a fresh cache",
                 self.path,

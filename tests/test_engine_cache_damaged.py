@@ -166,3 +166,35 @@ def test_a_cache_in_memory_still_raises_its_own_errors(tmp_path):
     book.cache.db.execute("DROP TABLE kpi")
     with pytest.raises(sqlite3.OperationalError):
         book.cache.get_many(["x"])
+
+
+def test_a_fresh_cache_that_fails_too_gives_way_to_memory(tmp_path, caplog, monkeypatch):
+    # The damaged file is replaced, and the fresh one fails as well (a disk that breaks
+    # whatever is written to it): the values go to memory, the command goes on.
+    import kpi.cache
+
+    project = make_project(tmp_path)
+    failures = []
+    read = kpi.cache.read_many
+
+    def failing(db, keys):
+        if len(failures) < 2:
+            failures.append(keys)
+            error = sqlite3.DatabaseError("database disk image is malformed")
+            error.sqlite_errorname = "SQLITE_CORRUPT"
+            raise error
+        return read(db, keys)
+
+    fill_cache(project)
+    monkeypatch.setattr(kpi.cache, "read_many", failing)
+    caplog.set_level(logging.WARNING, logger="kpi.cache")
+    book = Workbook(project)
+    assert book.value("revenue", "2026-10").raw == REVENUE
+    path = cache_file(project)
+    assert cache_warnings(caplog) == [
+        f"KPI cache {path}: damaged (database disk image is malformed); moved to "
+        "kpi-cache.sqlite.damaged, starting a fresh cache",
+        f"KPI cache {path}: cannot be used (database disk image is malformed); KPI values are "
+        "kept in memory for this run (check the permissions of the cache folder, or the cache "
+        "setting)",
+    ]
