@@ -20,6 +20,8 @@ from kpi.errors import ConfigError, Problem, closest, did_you_mean, with_hint
 
 CONFIG_FILE = "mkdocs.yml"
 PLUGIN_NAME = "kpisite"
+# mkdocs' default docs_dir.
+DEFAULT_DOCS_DIR = "docs"
 
 DEFAULT_PLACEHOLDERS = ("n/a", "na", "-", "none", "null")
 # The longest activity window, in days: ten years, leap days included. A window is a
@@ -61,10 +63,17 @@ class Project:
 
     root: Path
     settings: Settings = field(default_factory=Settings)
+    # mkdocs' docs_dir as mkdocs.yml writes it: the pages, every file of which mkdocs
+    # copies into the site.
+    docs: str = DEFAULT_DOCS_DIR
 
     @property
     def config_file(self) -> Path:
         return self.root / CONFIG_FILE
+
+    @property
+    def docs_dir(self) -> Path:
+        return self.path(self.docs)
 
     @property
     def data_dir(self) -> Path:
@@ -92,47 +101,85 @@ class Project:
                 f"{root}: no {CONFIG_FILE} here (a report project is a folder with a "
                 f"{CONFIG_FILE}; pass --project DIR to name another one)"
             )
-        options = read_plugin_options(config_file)
-        return cls.from_options(root, options, where=str(config_file))
+        config = read_config(config_file)
+        options = plugin_options(config, config_file)
+        docs = config.get("docs_dir") or DEFAULT_DOCS_DIR
+        return cls.from_options(root, options, where=str(config_file), docs_dir=docs)
 
     @classmethod
     def from_options(
-        cls, root: str | os.PathLike, options: dict[str, Any], where: str = CONFIG_FILE
+        cls,
+        root: str | os.PathLike,
+        options: dict[str, Any],
+        where: str = CONFIG_FILE,
+        docs_dir: str | os.PathLike | None = None,
     ) -> Project:
         """Validate plugin options (a dict as written in mkdocs.yml) into a project.
 
         `where` is the mkdocs.yml they come from (relative to `root` unless absolute): a
-        ConfigError lists every bad option at its line of that file.
+        ConfigError lists every bad option at its line of that file. `docs_dir` is mkdocs'
+        (by default, as that file sets it): no folder the project reads may lie inside it.
         """
         root = Path(root).resolve()
         values, errors = check_options(options)
-        project = cls(root=root, settings=Settings(**values))
+        docs = str(docs_dir if docs_dir is not None else configured_docs_dir(root / where))
+        project = cls(root=root, settings=Settings(**values), docs=docs)
 
         # The mapping options are checked with the others, so that one run lists all.
         from kpi import mapping
 
+        sources: dict[str, Path] = {}
         if not any(error.key in ("raw_data", "sources", "tables") for error in errors):
-            errors.extend(mapping.parse(project)[1])
+            parsed, found = mapping.parse(project)
+            sources = {name: source.path for name, source in parsed.sources.items()}
+            errors.extend(found)
+        wrong = {error.key for error in errors}
+        errors.extend(error for error in folder_errors(project, sources) if error.key not in wrong)
         if errors:
             raise settings_error(root / where, errors)
         return project
 
 
-def read_plugin_options(config_file: Path) -> dict[str, Any]:
-    """The options of the `kpisite` entry under `plugins:` in a mkdocs.yml."""
-    # mkdocs' own loader resolves !ENV tags and INHERIT like `mkdocs build` does.
+def read_config(config_file: Path) -> dict[str, Any]:
+    """mkdocs.yml as mkdocs reads it: its loader resolves !ENV tags and INHERIT."""
     from mkdocs.utils.yaml import yaml_load
 
     with open(config_file, "rb") as stream:
         config = yaml_load(stream)
+    return config if isinstance(config, dict) else {}
 
-    for entry in config.get("plugins") or []:
-        if entry == PLUGIN_NAME:
-            return {}
-        if isinstance(entry, dict) and PLUGIN_NAME in entry:
-            return entry[PLUGIN_NAME] or {}
-    if isinstance(config.get("plugins"), dict) and PLUGIN_NAME in config["plugins"]:
-        return config["plugins"][PLUGIN_NAME] or {}
+
+def configured_docs_dir(config_file: Path) -> str:
+    """The docs_dir a mkdocs.yml sets, or mkdocs' default (also when there is no file)."""
+    if not config_file.is_file():
+        return DEFAULT_DOCS_DIR
+    return read_config(config_file).get("docs_dir") or DEFAULT_DOCS_DIR
+
+
+def plugin_options(config: dict[str, Any], config_file: Path) -> dict[str, Any]:
+    """The options of the `kpisite` entry under `plugins:`, in either form mkdocs takes:
+    a list of names and one-key mappings, or a mapping of names to options. mkdocs' own
+    parser reads the entries, so that `check` and `query` see what `build` sees."""
+    from mkdocs.config.base import ValidationError
+    from mkdocs.config.config_options import Plugins
+
+    plugins = config.get("plugins")
+    if not plugins:
+        return {}
+    try:
+        entries = list(Plugins._parse_configs(plugins))
+    except (ValidationError, TypeError, AttributeError) as error:
+        raise ConfigError(f"{config_file}: plugins: {error}") from None
+    for name, options in entries:
+        # "/kpisite" asks mkdocs not to look for a theme's plugin of that name.
+        if name.removeprefix("/") != PLUGIN_NAME:
+            continue
+        if options is not None and not isinstance(options, dict):
+            raise ConfigError(
+                f"{config_file}: plugins.{PLUGIN_NAME}: expected a mapping of options, "
+                f"got {options!r}"
+            )
+        return options or {}
     return {}
 
 
@@ -295,6 +342,134 @@ def period_error(values: dict[str, Any]) -> SettingError | None:
         return SettingError("period", f"{values['period']!r}: {message}")
 
 
+# --- where the project's files are ---------------------------------------------------------
+
+
+def folder_errors(project: Project, sources: dict[str, Path]) -> list[SettingError]:
+    """The folders and files the project reads, against mkdocs' docs_dir and each other.
+
+    mkdocs copies every file of docs_dir into the site: an extract, a raw export, the
+    cache or a catalog there would be published with the pages. The cache inside the
+    extract folder (or the extract inside the cache) would be read as extract data, and
+    change the extract's fingerprint at every build. `sources` are the mapped raw files.
+    """
+    settings = project.settings
+    errors = empty_errors(project)
+    if errors:
+        return errors + catalog_errors(project)
+
+    errors += published_error(project, "data", settings.data, "the extract")
+    raw = published_error(project, "raw_data", settings.raw_data, "the raw exports")
+    errors += raw
+    for name, path in sources.items():
+        # Said once for the raw data folder when the source is inside it.
+        if not (raw and within(project, path, settings.raw_data)):
+            errors += published_error(project, f"sources.{name}", path, f"the raw file {name}")
+    errors += published_error(project, "cache", settings.cache, "the KPI cache")
+    for catalog in settings.catalogs:
+        errors += published_error(project, "catalogs", catalog, f"the catalog {catalog}")
+    return errors + cache_error(project) + catalog_errors(project)
+
+
+def empty_errors(project: Project) -> list[SettingError]:
+    """An empty data or cache folder would be the project folder itself."""
+    hints = {
+        "data": "name the folder of the extract's Parquet files, e.g. data",
+        "cache": f"leave it out for {Settings.cache}, or name a folder of its own",
+    }
+    return [
+        SettingError(
+            name, f"empty, so it would be the project folder itself ({project.root})", hint
+        )
+        for name, hint in hints.items()
+        if not getattr(project.settings, name).strip()
+    ]
+
+
+def published_error(
+    project: Project, key: str, place: str | os.PathLike, what: str
+) -> list[SettingError]:
+    """An error when `place` (a setting's path) lies in docs_dir, as written or through a
+    symbolic link: its files would be published."""
+    if not within(project, place, project.docs):
+        return []
+    docs = shown_path(project, project.docs_dir)
+    outside = Path(place).name
+    hint = f"move it out of {docs}"
+    if outside and not within(project, outside, project.docs):
+        hint += f", e.g. to {outside}"
+    return [
+        SettingError(
+            key,
+            f"{shown_path(project, plain_path(project, place))} is inside docs_dir ({docs}), and "
+            f"mkdocs copies every file there into the site: {what} would be published",
+            hint,
+        )
+    ]
+
+
+def cache_error(project: Project) -> list[SettingError]:
+    """The cache and the extract folder must not hold one another."""
+    settings = project.settings
+    if within(project, settings.cache, settings.data):
+        return [
+            SettingError(
+                "cache",
+                f"{settings.cache} is inside the data folder ({settings.data}): the cache "
+                "would be read with the extract, and change its fingerprint at every build",
+                f"leave it out for {Settings.cache}, or name a folder outside {settings.data}",
+            )
+        ]
+    if within(project, settings.data, settings.cache):
+        return [
+            SettingError(
+                "data",
+                f"{settings.data} is inside the cache folder ({settings.cache}), which "
+                "kpisite writes to",
+                "keep the extract and the cache in folders of their own",
+            )
+        ]
+    return []
+
+
+def catalog_errors(project: Project) -> list[SettingError]:
+    """A catalog named in the settings must be a file: a missing one is a mistake."""
+    errors = []
+    for catalog in project.settings.catalogs:
+        path = project.path(catalog)
+        if path.is_file():
+            continue
+        folder = path.parent
+        names = [p.name for p in folder.iterdir() if p.is_file()] if folder.is_dir() else []
+        match = closest(path.name, names)
+        hint = (
+            f"did you mean '{Path(catalog).parent / match}'?"
+            if match
+            else "write it, or remove it from the list"
+        )
+        what = "a folder, not a file" if path.is_dir() else "no such file"
+        errors.append(SettingError("catalogs", f"{catalog}: {what}", hint))
+    return errors
+
+
+def within(project: Project, place: str | os.PathLike, folder: str | os.PathLike) -> bool:
+    """Whether `place` is or lies inside `folder` (both settings' paths), as written or
+    with symbolic links resolved: mkdocs follows links in docs_dir."""
+    places = {plain_path(project, place), project.path(place)}
+    folders = {plain_path(project, folder), project.path(folder)}
+    return any(p.is_relative_to(f) for p in places for f in folders)
+
+
+def plain_path(project: Project, value: str | os.PathLike) -> Path:
+    """A path from the settings made absolute, its symbolic links not resolved."""
+    return Path(os.path.abspath(project.root / Path(value)))
+
+
+def shown_path(project: Project, path: Path) -> str:
+    """A path as the user writes it: relative to the project when it is inside."""
+    return str(path.relative_to(project.root)) if path.is_relative_to(project.root) else str(path)
+
+
 # --- where each option is written ---------------------------------------------------------
 
 
@@ -355,9 +530,10 @@ def plugin_node(root) -> yaml.Node | None:
     plugins = child(root, "plugins")
     entries = plugins.value if isinstance(plugins, yaml.SequenceNode) else [plugins]
     for entry in entries:
-        options = child(entry, PLUGIN_NAME)
-        if options is not None:
-            return options
+        for name in (PLUGIN_NAME, f"/{PLUGIN_NAME}"):
+            options = child(entry, name)
+            if options is not None:
+                return options
     return None
 
 

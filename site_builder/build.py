@@ -9,10 +9,11 @@ import subprocess
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from fnmatch import fnmatch
 from pathlib import Path
 
 from kpi.errors import ConfigError, DirectiveError, KpisiteError, Problem
-from kpi.project import Project
+from kpi.project import Project, read_config
 
 log = logging.getLogger("mkdocs.plugins.kpisite.build")
 
@@ -192,7 +193,7 @@ def clear_of(project: Project) -> list[tuple[str, Path, bool]]:
     places = [
         ("the project folder", project.root, False),
         ("the data folder", project.data_dir, True),
-        ("the docs_dir of mkdocs.yml", project.path(docs_dir(project)), True),
+        ("the docs_dir of mkdocs.yml", project.docs_dir, True),
         ("the cache folder", project.cache_dir, True),
         ("the raw data folder", project.path(project.settings.raw_data), False),
     ]
@@ -204,14 +205,55 @@ def clear_of(project: Project) -> list[tuple[str, Path, bool]]:
 
 
 def read_mkdocs_config(project: Project) -> dict:
-    from mkdocs.utils.yaml import yaml_load
-
-    with open(project.config_file, "rb") as stream:
-        return yaml_load(stream) or {}
+    return read_config(project.config_file)
 
 
-def docs_dir(project: Project) -> str:
-    return read_mkdocs_config(project).get("docs_dir") or "docs"
+# Files no report site serves: Parquet extracts, and databases such as kpisite's own cache
+# (SQLite, with its journal files) or a DuckDB file. CSV and JSON files stay publishable
+# (a download offered on purpose); a mapped raw export is refused by path instead.
+RAW_DATA_FILES = (
+    "*.parquet",
+    "*.sqlite",
+    "*.sqlite3",
+    "*.sqlite-*",
+    "*.sqlite3-*",
+    "*.duckdb",
+    "*.duckdb.wal",
+)
+
+
+def raw_data_in_site(project: Project, files, extract_files=()) -> KpisiteError | None:
+    """The error to stop a build with when mkdocs is about to copy raw data into the site:
+    a file of docs_dir shaped like an extract or a database, or one the extract reads
+    (through a symbolic link, say). `files` are mkdocs' Files; those excluded with
+    `exclude_docs` are not published, so they pass. A safety net under the settings
+    check (kpi.project.folder_errors), for what it cannot see."""
+    read = {os.path.realpath(path) for path in extract_files}
+    found = [file.src_uri for file in files if is_raw_data(file, read)]
+    if not found:
+        return None
+
+    docs = project.docs_dir
+    shown = docs.relative_to(project.root) if docs.is_relative_to(project.root) else docs
+    listed = ", ".join(sorted(found)[:5]) + (", ..." if len(found) > 5 else "")
+    count = "1 file of raw data" if len(found) == 1 else f"{len(found)} files of raw data"
+    return ConfigError(
+        f"{shown}: {count} would be published with the site (mkdocs copies every file of "
+        f"docs_dir into it): {listed} (move {'it' if len(found) == 1 else 'them'} out of "
+        f"{shown}, or leave {'it' if len(found) == 1 else 'them'} out with exclude_docs in "
+        "mkdocs.yml)"
+    )
+
+
+def is_raw_data(file, read: set[str]) -> bool:
+    """Whether mkdocs would publish this file and it holds raw data (`read`: the real
+    paths of the extract's files)."""
+    if not file.inclusion.is_included():
+        return False
+    name = file.src_uri.rpartition("/")[2].lower()
+    if any(fnmatch(name, pattern) for pattern in RAW_DATA_FILES):
+        return True
+    return bool(file.abs_src_path) and os.path.realpath(file.abs_src_path) in read
 
 
 def build_failure(plugin, failure: Exception) -> KpisiteError:

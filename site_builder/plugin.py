@@ -24,7 +24,7 @@ from mkdocs.structure.files import File, Files
 from kpi.errors import KpisiteError
 from kpi.project import Project, Settings
 from site_builder import extract_wait, formats
-from site_builder.build import git_head
+from site_builder.build import git_head, raw_data_in_site
 from site_builder.dashboard import DASHBOARD_PAGE, dashboard_markdown
 from site_builder.markdown import KpiExtension
 from site_builder.render import RenderContext
@@ -160,6 +160,7 @@ class KpiSitePlugin(BasePlugin):
         config.extra_javascript.append(f"{ASSET_DIR}/kpisite.js")
 
     def on_files(self, files: Files, *, config) -> Files:
+        self.refuse_raw_data(files)
         shipped = [
             (plotly_js(), "plotly.min.js"),
             (ASSETS / "kpisite.js", None),
@@ -175,6 +176,21 @@ class KpiSitePlugin(BasePlugin):
             content = dashboard_markdown(self.book.catalog if self.book else None, locale)
             files.append(File.generated(config, DASHBOARD_PAGE, content=content))
         return files
+
+    def refuse_raw_data(self, files: Files) -> None:
+        """An extract, a raw export or the cache in docs_dir must never reach the site
+        (mkdocs copies every file there): the build stops; a local preview only says so."""
+        if self.project is None:
+            return
+        extract = self.book.extract.all_files() if self.book else []
+        error = raw_data_in_site(self.project, files, extract)
+        if error is None:
+            return
+        if self.serving:
+            log.error("%s", error)
+            return
+        self.user_error = error
+        raise PluginError(str(error))
 
     def on_page_markdown(self, markdown, *, page, config, files):
         if self.user_error is not None:

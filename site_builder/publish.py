@@ -41,7 +41,6 @@ from kpi.errors import KpisiteError
 from kpi.project import Project
 from site_builder.build import (
     check_output_folder,
-    docs_dir,
     environment,
     git_head,
     read_mkdocs_config,
@@ -327,7 +326,7 @@ def extract_files(project: Project, extract=None) -> list[Path]:
 def input_files(project: Project, extract: list[Path] | None = None) -> list[Path]:
     """Everything of the project a build reads: extract, pages, mkdocs.yml, catalogs."""
     files = [project.config_file, *(extract_files(project) if extract is None else extract)]
-    files += visible_files(project.path(docs_dir(project)))
+    files += visible_files(project.docs_dir)
     files += [project.path(catalog) for catalog in project.settings.catalogs]
     return [path for path in files if path.is_file()]
 
@@ -374,7 +373,7 @@ def uncommitted_files(project: Project, extract: list[Path]) -> list[str]:
     if top.returncode != 0:
         return []
     inside = Path(top.stdout.strip()).resolve()
-    folders = [project.data_dir, project.path(docs_dir(project))]
+    folders = [project.data_dir, project.docs_dir]
     paths = [project.config_file, *folders]
     paths += [project.path(catalog) for catalog in project.settings.catalogs]
     # Raw files a mapping reads from elsewhere in the repository (a lookup table).

@@ -26,6 +26,7 @@ def test_defaults_when_the_plugin_has_no_options(tmp_path):
 
 
 def test_options_are_read_and_paths_resolved(tmp_path):
+    (tmp_path / "kpis.yml").write_text("kpis: {}\n", encoding="utf-8")
     write_config(
         tmp_path,
         "  - kpisite:\n      timezone: Europe/London\n      activity_window: 30\n"
@@ -175,3 +176,210 @@ def test_options_given_by_mkdocs_are_located_in_its_config_file(tmp_path):
 def test_an_iso_currency_code_is_accepted(tmp_path):
     write_config(tmp_path, "  - kpisite:\n      currency: GBP\n")
     assert Project.load(tmp_path).settings.currency == "GBP"
+
+
+# --- the plugin's options in every form mkdocs takes ---------------------------------------
+
+
+def test_the_mapping_form_of_plugins_is_read(tmp_path):
+    (tmp_path / "mkdocs.yml").write_text(
+        "site_name: T\nplugins: {search: {}, kpisite: {timezone: Asia/Tokyo, locale: en_GB}}\n",
+        encoding="utf-8",
+    )
+
+    settings = Project.load(tmp_path).settings
+
+    assert (settings.timezone, settings.locale) == ("Asia/Tokyo", "en_GB")
+
+
+def test_an_error_in_the_mapping_form_is_at_its_line(tmp_path):
+    (tmp_path / "mkdocs.yml").write_text(
+        "site_name: T\nplugins:\n  search: {}\n  kpisite:\n    data: data\n    currency: EURO\n",
+        encoding="utf-8",
+    )
+
+    with pytest.raises(ConfigError) as error:
+        Project.load(tmp_path)
+
+    assert listed(error.value) == [
+        "mkdocs.yml:6, plugins.kpisite.currency: unknown currency 'EURO' (did you mean 'EUR'?)"
+    ]
+
+
+def test_a_plugin_named_with_a_leading_slash_is_read(tmp_path):
+    # "/kpisite" tells mkdocs not to look for a theme's own plugin of that name.
+    write_config(tmp_path, "  - /kpisite:\n      timezone: Europe/London\n      currency: GBPP\n")
+
+    with pytest.raises(ConfigError) as error:
+        Project.load(tmp_path)
+
+    assert listed(error.value) == [
+        "mkdocs.yml:6, plugins.kpisite.currency: unknown currency 'GBPP' (did you mean 'GBP'?)"
+    ]
+
+
+def test_options_inherited_from_a_parent_config_are_read(tmp_path):
+    (tmp_path / "base.yml").write_text(
+        "plugins:\n  - kpisite:\n      timezone: America/New_York\n", encoding="utf-8"
+    )
+    (tmp_path / "mkdocs.yml").write_text("INHERIT: base.yml\nsite_name: T\n", encoding="utf-8")
+
+    assert Project.load(tmp_path).settings.timezone == "America/New_York"
+
+
+def test_a_malformed_plugins_list_is_a_clean_error(tmp_path):
+    (tmp_path / "mkdocs.yml").write_text(
+        "site_name: T\nplugins:\n  - {search: {}, kpisite: {}}\n", encoding="utf-8"
+    )
+
+    with pytest.raises(ConfigError, match=r"mkdocs.yml: plugins: Invalid Plugins configuration"):
+        Project.load(tmp_path)
+
+
+# --- folders the project reads: never inside docs_dir --------------------------------------
+
+
+def project_config(tmp_path, options: str, docs: str = "reports") -> None:
+    """A mkdocs.yml with docs_dir `docs` (line 2) and the kpisite options from line 5."""
+    (tmp_path / docs).mkdir(parents=True, exist_ok=True)
+    (tmp_path / "mkdocs.yml").write_text(
+        f"site_name: T\ndocs_dir: {docs}\nplugins:\n  - kpisite:\n{options}", encoding="utf-8"
+    )
+
+
+def problems_of(tmp_path) -> list[str]:
+    with pytest.raises(ConfigError) as error:
+        Project.load(tmp_path)
+    return listed(error.value)
+
+
+def test_an_extract_inside_docs_dir_is_refused_at_its_line(tmp_path):
+    project_config(tmp_path, "      data: reports/data\n")
+
+    assert problems_of(tmp_path) == [
+        "mkdocs.yml:5, plugins.kpisite.data: reports/data is inside docs_dir (reports), and "
+        "mkdocs copies every file there into the site: the extract would be published "
+        "(move it out of reports, e.g. to data)"
+    ]
+
+
+def test_every_folder_inside_docs_dir_is_listed_at_once(tmp_path):
+    (tmp_path / "reports" / "kpis.yml").parent.mkdir()
+    (tmp_path / "reports" / "kpis.yml").write_text("kpis: {}\n", encoding="utf-8")
+    project_config(
+        tmp_path,
+        "      data: reports\n"
+        "      cache: reports/cache\n"
+        "      catalogs: [reports/kpis.yml]\n"
+        "      sources:\n"
+        "        crm: {path: reports/raw/crm.csv, base: project}\n",
+    )
+
+    assert problems_of(tmp_path) == [
+        "mkdocs.yml:5, plugins.kpisite.data: reports is inside docs_dir (reports), and mkdocs "
+        "copies every file there into the site: the extract would be published "
+        "(move it out of reports)",
+        "mkdocs.yml:6, plugins.kpisite.cache: reports/cache is inside docs_dir (reports), and "
+        "mkdocs copies every file there into the site: the KPI cache would be published "
+        "(move it out of reports, e.g. to cache)",
+        "mkdocs.yml:6, plugins.kpisite.cache: reports/cache is inside the data folder "
+        "(reports): the cache would be read with the extract, and change its fingerprint at "
+        "every build (leave it out for .kpisite-cache, or name a folder outside reports)",
+        "mkdocs.yml:7, plugins.kpisite.catalogs: reports/kpis.yml is inside docs_dir "
+        "(reports), and mkdocs copies every file there into the site: the catalog "
+        "reports/kpis.yml would be published (move it out of reports, e.g. to kpis.yml)",
+        "mkdocs.yml:9, plugins.kpisite.sources.crm: reports/raw/crm.csv is inside docs_dir "
+        "(reports), and mkdocs copies every file there into the site: the raw file crm would "
+        "be published (move it out of reports, e.g. to crm.csv)",
+    ]
+
+
+def test_a_raw_data_folder_inside_docs_dir_is_said_once_for_its_sources(tmp_path):
+    project_config(
+        tmp_path,
+        "      raw_data: reports/raw\n"
+        "      sources:\n"
+        "        crm: crm.csv\n"
+        "      tables:\n"
+        "        contacts: {from: crm, columns: {contact_id: id}}\n",
+    )
+
+    assert problems_of(tmp_path) == [
+        "mkdocs.yml:5, plugins.kpisite.raw_data: reports/raw is inside docs_dir (reports), and "
+        "mkdocs copies every file there into the site: the raw exports would be published "
+        "(move it out of reports, e.g. to raw)"
+    ]
+
+
+def test_a_folder_linked_into_docs_dir_is_inside_it(tmp_path):
+    # mkdocs follows symbolic links in docs_dir: reports/extract -> ../elsewhere is published.
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / "reports").mkdir()
+    (tmp_path / "reports" / "extract").symlink_to(tmp_path / "elsewhere")
+    project_config(tmp_path, "      data: reports/extract\n")
+
+    assert problems_of(tmp_path)[0].startswith(
+        "mkdocs.yml:5, plugins.kpisite.data: reports/extract is inside docs_dir (reports)"
+    )
+
+
+def test_the_default_docs_dir_counts_too(tmp_path):
+    write_config(tmp_path, "  - kpisite:\n      cache: docs/.cache\n")
+
+    assert problems_of(tmp_path) == [
+        "mkdocs.yml:5, plugins.kpisite.cache: docs/.cache is inside docs_dir (docs), and mkdocs "
+        "copies every file there into the site: the KPI cache would be published "
+        "(move it out of docs, e.g. to .cache)"
+    ]
+
+
+def test_a_cache_inside_the_data_folder_is_refused(tmp_path):
+    project_config(tmp_path, "      data: data\n      cache: data/.cache\n")
+
+    assert problems_of(tmp_path) == [
+        "mkdocs.yml:6, plugins.kpisite.cache: data/.cache is inside the data folder (data): the "
+        "cache would be read with the extract, and change its fingerprint at every build "
+        "(leave it out for .kpisite-cache, or name a folder outside data)"
+    ]
+
+
+def test_a_data_folder_inside_the_cache_is_refused(tmp_path):
+    project_config(tmp_path, "      cache: work\n      data: work/data\n")
+
+    assert problems_of(tmp_path) == [
+        "mkdocs.yml:6, plugins.kpisite.data: work/data is inside the cache folder (work), which "
+        "kpisite writes to (keep the extract and the cache in folders of their own)"
+    ]
+
+
+@pytest.mark.parametrize("option", ["data", "cache"])
+def test_an_empty_data_or_cache_folder_is_refused(tmp_path, option):
+    project_config(tmp_path, f"      {option}: ''\n")
+
+    problems = problems_of(tmp_path)
+
+    assert len(problems) == 1
+    assert problems[0].startswith(
+        f"mkdocs.yml:5, plugins.kpisite.{option}: empty, so it would be the project folder "
+        f"itself ({tmp_path.resolve()})"
+    )
+
+
+def test_folders_beside_docs_dir_are_accepted(tmp_path):
+    project_config(tmp_path, "      data: data\n      cache: .cache\n      raw_data: raw\n")
+
+    project = Project.load(tmp_path)
+
+    assert project.docs_dir == tmp_path.resolve() / "reports"
+
+
+# --- catalogs ------------------------------------------------------------------------
+
+
+def test_a_missing_catalog_is_named_at_its_line_with_the_closest_file(tmp_path):
+    (tmp_path / "kpis.yml").write_text("kpis: {}\n", encoding="utf-8")
+    write_config(tmp_path, "  - kpisite:\n      locale: fr_FR\n      catalogs: [kpi.yml]\n")
+
+    assert problems_of(tmp_path) == [
+        "mkdocs.yml:6, plugins.kpisite.catalogs: kpi.yml: no such file (did you mean 'kpis.yml'?)"
+    ]
