@@ -30,7 +30,14 @@ import pyarrow.parquet as pq
 from ibis.common.exceptions import IbisError
 
 from kpi.errors import CatalogError, ExtractError, Problem, closest
-from kpi.extract import EXTRACTED_AT_KEY, Extract, MissingTable, QueryError, ReadError
+from kpi.extract import (
+    EXTRACTED_AT_KEY,
+    Extract,
+    MissingTable,
+    QueryError,
+    ReadError,
+    hive_keys,
+)
 from kpi.project import Project, Settings
 from kpi.schema import EXPECTED, TABLES, Column, fits
 
@@ -85,6 +92,7 @@ def check_project(
     extract = extract or Extract(project)
     names = [name for name in extract.names() if name in TABLES]
     problems = [*data_folder(extract), *missing_sources(extract), *unknown_tables(extract)]
+    problems.extend(no_tables(extract, names))
     if catalog is not None:
         problems.extend(absent_tables(project, names, catalog))
 
@@ -191,6 +199,22 @@ def data_folder(extract: Extract) -> list[Problem]:
     if option == Settings.data and extract.mapping.mapped_names():
         return []
     return [Problem(where, f"data folder {option} does not exist", folder_hint(folder, option))]
+
+
+def no_tables(extract: Extract, names: list[str]) -> list[Problem]:
+    """An extract folder holding no table at all, with nothing mapped, is a mistake (the
+    wrong folder, an export that wrote nothing): every KPI would be n/a."""
+    project = extract.project
+    if names or extract.mapping.mapped_names() or not project.data_dir.is_dir():
+        return []
+    expected = ", ".join(f"{table}.parquet" for table in list(TABLES)[:3])
+    return [
+        Problem(
+            extract.mapping.locate("data"),
+            f"no extract table found in {project.settings.data}",
+            f"expected {expected}, ... or folders of Parquet files",
+        )
+    ]
 
 
 def folder_hint(folder: Path, option: str) -> str:
@@ -343,9 +367,90 @@ def check_files(extract: Extract, name: str) -> list[Problem]:
             problems.append(problem)
         else:
             schemas[path] = schema
+    if problems:
+        return problems
+    problems = partition_layout(extract, name) or partition_columns(extract, name, schemas)
     if problems or len(files) < 2:
         return problems
     return check_file_schemas(extract, name, schemas)
+
+
+def partition_layout(extract: Extract, name: str) -> list[Problem]:
+    """Hive partition folders (`key=value/`) are read as columns only when every file of
+    the table lies under the same keys: a file one level deeper or shallower (a '/' in a
+    value, a file beside the partitions) would silently drop the columns of all files."""
+    folders = extract.partition_folders(name)
+    if not any("=" in part for parts in folders.values() for part in parts):
+        return []
+    layouts: dict[tuple[str, ...] | None, list[Path]] = {}
+    for path, parts in folders.items():
+        layouts.setdefault(hive_keys(parts), []).append(path)
+    if len(layouts) == 1 and None not in layouts:
+        return []
+
+    valid = [keys for keys in layouts if keys is not None]
+    usual = max(valid, key=lambda keys: len(layouts[keys])) if valid else None
+    odd = sorted(path for keys, paths in layouts.items() if keys != usual for path in paths)
+    shown = ", ".join(extract.shown(path) for path in odd[:EXAMPLES])
+    shown += ", ..." if len(odd) > EXAMPLES else ""
+    others = plural(len(folders) - len(odd), "other file")
+    if usual is None:
+        message = f"{plural(len(odd), 'file')} under folders that are not all key=value"
+        expected = "key=value folders"
+    elif not usual:
+        message = f"{plural(len(odd), 'file')} under partition folders, unlike the {others}"
+        expected = "the same key=value folders, or none"
+    else:
+        expected = "/".join(f"{key}=..." for key in usual)
+        message = (
+            f"{plural(len(odd), 'file')} not under the partition folders {expected} of the {others}"
+        )
+    return [
+        Problem(
+            f"table {name}",
+            f"{message}, so no partition column is read: {shown}",
+            layout_hint([folders[path] for path in odd], expected),
+        )
+    ]
+
+
+def layout_hint(odd: list[tuple[str, ...]], expected: str) -> str:
+    """A '/' in a partition value (n/a) makes a folder `key=n` holding a folder `a`."""
+    for parts in odd:
+        for index, part in enumerate(parts[:-1]):
+            if "=" in part and "=" not in parts[index + 1]:
+                key, value = "/".join(parts[index:]).split("=", 1)
+                return (
+                    f"a '/' in a partition value makes an extra folder level ({key}={value}): "
+                    f"write it URL-encoded ({key}={value.replace('/', '%2F')}), as DuckDB "
+                    "and Spark read it"
+                )
+    return f"put every file under folders {expected}"
+
+
+def partition_columns(extract: Extract, name: str, schemas: dict) -> list[Problem]:
+    """A partition key that is also a column of its files: the folder's value would
+    replace the file's in every row (`channel=web/` holding orders of every channel)."""
+    keys = extract.partitions(name)
+    found: dict[str, list[Path]] = {}
+    for path, schema in schemas.items():
+        for key in keys:
+            if key in schema.names:
+                found.setdefault(key, []).append(path)
+    problems = []
+    for key, paths in found.items():
+        first = paths[0]
+        folder = next(part for part in first.parent.parts if part.startswith(f"{key}="))
+        more = f"; so do {plural(len(paths) - 1, 'other file')}" if len(paths) > 1 else ""
+        problems.append(
+            Problem(
+                f"{extract.shown(first)}, column {key}",
+                f"{key} is both a column of the file and its partition folder {folder}: the "
+                f"folder's value would replace the file's in every row{more}",
+                f"drop the column {key} from the files, or name the folders by another key",
+            )
+        )
+    return problems
 
 
 def ambiguous(extract: Extract, name: str) -> list[Problem]:

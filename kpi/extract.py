@@ -113,10 +113,14 @@ def hidden(path: Path, folder: Path) -> bool:
 def partition_keys(path: Path, folder: Path) -> tuple[str, ...] | None:
     """The hive partition keys of a file's folders (`year=2025/month=01` -> year, month),
     or None when a folder between the table's folder and the file is not `key=value`."""
-    parts = path.relative_to(folder).parent.parts
-    if not all("=" in part for part in parts):
+    return hive_keys(path.relative_to(folder).parent.parts)
+
+
+def hive_keys(folders: tuple[str, ...]) -> tuple[str, ...] | None:
+    """The keys of `key=value` folders, or None when one of them is not `key=value`."""
+    if not all("=" in part for part in folders):
         return None
-    return tuple(part.split("=", 1)[0] for part in parts)
+    return tuple(part.split("=", 1)[0] for part in folders)
 
 
 class Extract:
@@ -166,6 +170,14 @@ class Extract:
         if len(keys) != 1 or None in keys:
             return ()
         return keys.pop()
+
+    def partition_folders(self, name: str) -> dict[Path, tuple[str, ...]]:
+        """The folders between a folder table's folder and each of its files
+        (`lead_source=web/part-0.parquet` -> ("lead_source=web",)), for the contract."""
+        if self.single_file(name):
+            return {}
+        folder = self.project.data_dir / name
+        return {path: path.relative_to(folder).parent.parts for path in self.folder_files(name)}
 
     def data_names(self) -> list[str]:
         """The table names with Parquet files under the extract folder."""

@@ -727,3 +727,107 @@ def test_the_naive_time_hint_suggests_the_project_zone(tmp_path):
     [problem] = check_project(project).errors
 
     assert problem.hint.endswith("plugins.kpisite.tables.orders.timezone: Europe/London")
+
+
+# --- hive partitions that would be read wrong ------------------------------------------
+
+
+def test_a_partition_key_that_is_also_a_column_of_the_file_is_an_error(tmp_path):
+    # channel=web/ holding orders of every channel: the folder's 'web' would win.
+    project = folder_project(tmp_path, **{"channel=web/part-0.parquet": orders()})
+
+    assert problems_of(project) == [
+        "data/orders/channel=web/part-0.parquet, column channel: channel is both a column of "
+        "the file and its partition folder channel=web: the folder's value would replace the "
+        "file's in every row (drop the column channel from the files, or name the folders by "
+        "another key)"
+    ]
+    with pytest.raises(ExtractError):
+        ensure_valid(project)
+
+
+def test_partition_keys_apart_from_the_files_columns_pass(tmp_path):
+    web, store = orders().slice(0, 2).drop(["channel"]), orders().slice(2, 1).drop(["channel"])
+    project = folder_project(
+        tmp_path, **{"channel=web/part-0.parquet": web, "channel=store/part-0.parquet": store}
+    )
+
+    rows = Extract(project).table("orders").select("order_id", "channel").to_pyarrow()
+
+    assert problems_of(project) == []
+    assert sorted(rows.to_pylist(), key=lambda row: row["order_id"]) == [
+        {"order_id": "O1", "channel": "web"},
+        {"order_id": "O2", "channel": "web"},
+        {"order_id": "O3", "channel": "store"},
+    ]
+
+
+def test_a_slash_in_a_partition_value_is_named_with_its_file(tmp_path):
+    # channel=n/a/ is a folder channel=n holding a folder a: one level deeper than the
+    # others, so the folders would silently stop being read as a column for every file.
+    table = orders().drop(["channel"])
+    project = folder_project(
+        tmp_path,
+        **{
+            "channel=web/part-0.parquet": table.slice(0, 1),
+            "channel=store/part-0.parquet": table.slice(1, 1),
+            "channel=n/a/part-0.parquet": table.slice(2, 1),
+        },
+    )
+
+    assert problems_of(project) == [
+        "table orders: 1 file not under the partition folders channel=... of the 2 other "
+        "files, so no partition column is read: data/orders/channel=n/a/part-0.parquet (a '/' "
+        "in a partition value makes an extra folder level (channel=n/a): write it URL-encoded "
+        "(channel=n%2Fa), as DuckDB and Spark read it)"
+    ]
+
+
+def test_a_file_beside_the_partition_folders_is_named(tmp_path):
+    table = orders().drop(["channel"])
+    project = folder_project(
+        tmp_path,
+        **{
+            "channel=web/part-0.parquet": table.slice(0, 1),
+            "channel=store/part-0.parquet": table.slice(1, 1),
+            "late.parquet": table.slice(2, 1),
+        },
+    )
+
+    assert problems_of(project) == [
+        "table orders: 1 file not under the partition folders channel=... of the 2 other "
+        "files, so no partition column is read: data/orders/late.parquet (put every file "
+        "under folders channel=...)"
+    ]
+
+
+# --- an extract with no table --------------------------------------------------------
+
+
+def test_a_data_folder_with_no_table_is_an_error(tmp_path, capsys):
+    make_project(tmp_path, "      data: data\n")
+    (tmp_path / "data" / "notes.txt").write_text("nothing here\n", encoding="utf-8")
+
+    code, output = run_check(tmp_path, capsys)
+
+    assert code == 1
+    assert (
+        "error: mkdocs.yml:5, plugins.kpisite.data: no extract table found in data (expected "
+        "contacts.parquet, orders.parquet, order_lines.parquet, ... or folders of Parquet "
+        "files)"
+    ) in output
+    # Besides, each table the catalog reads is absent: one warning per table.
+    assert "0 tables checked (none): 1 error, 6 warnings" in output
+
+
+def test_a_data_folder_of_misnamed_tables_is_an_error_and_each_name_a_warning(tmp_path):
+    project = make_project(tmp_path, contact=contacts())
+
+    problems = [str(problem) for problem in check_project(project).problems]
+
+    assert problems == [
+        "data/contact: unknown table (did you mean 'contacts'?)",
+        "mkdocs.yml, plugins.kpisite.data: no extract table found in data (expected "
+        "contacts.parquet, orders.parquet, order_lines.parquet, ... or folders of Parquet "
+        "files)",
+    ]
