@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 import yaml
 
-from kpi.errors import ConfigError, Problem, closest, did_you_mean, with_hint
+from kpi.errors import ConfigError, KpisiteError, Problem, closest, did_you_mean, with_hint
 
 CONFIG_FILE = "mkdocs.yml"
 PLUGIN_NAME = "kpisite"
@@ -468,6 +468,76 @@ def plain_path(project: Project, value: str | os.PathLike) -> Path:
 def shown_path(project: Project, path: Path) -> str:
     """A path as the user writes it: relative to the project when it is inside."""
     return str(path.relative_to(project.root)) if path.is_relative_to(project.root) else str(path)
+
+
+# --- the period asked for ------------------------------------------------------------------
+
+PERIOD_VARIABLE = "KPISITE_PERIOD"
+# Set beside KPISITE_PERIOD by a command that hands its own --period (or the period it
+# chose) to the plugin, so that an error names where the user wrote it.
+PERIOD_SOURCE_VARIABLE = "KPISITE_PERIOD_SOURCE"
+
+
+@dataclass(frozen=True)
+class PeriodRequest:
+    """A period asked for and where it was written: `--period`, `KPISITE_PERIOD`, or the
+    `period` setting at its line of mkdocs.yml. Its errors start with that place."""
+
+    text: str
+    source: str
+
+    def read(self, project: Project):
+        """The period, in the project's zone and locale; PeriodError naming the source."""
+        from kpi.periods import PeriodError, parse_period
+
+        try:
+            return parse_period(self.text, project.settings.timezone, project.settings.locale)
+        except PeriodError as error:
+            raise self.named(error) from None
+
+    def check(self, book, period):
+        """`period` if the extract covers it whole (book.check_period), else PeriodError
+        naming the source."""
+        from kpi.periods import PeriodError
+
+        try:
+            return book.check_period(period)
+        except PeriodError as error:
+            raise self.named(error) from None
+
+    def named(self, error: KpisiteError) -> KpisiteError:
+        """The error with the source and the text as given in front of its reason."""
+        message = str(error)
+        if message.startswith("period ") and ": " in message:
+            message = message.split(": ", 1)[1]  # "period 'x': reason": the text is ours
+        return type(error)(f"{self.source} {self.text!r}: {message}", error.problems)
+
+
+def requested_period(project: Project, option: str | None = None) -> PeriodRequest | None:
+    """The period asked for, in the order every command follows: the `--period` option,
+    else KPISITE_PERIOD (empty is unset, as an unset CI input gives), else the `period`
+    setting; None when none is, and the command reports the last complete period."""
+    if option is not None:
+        return PeriodRequest(option, "--period")
+    text = os.environ.get(PERIOD_VARIABLE)
+    if text:
+        return PeriodRequest(text, os.environ.get(PERIOD_SOURCE_VARIABLE) or PERIOD_VARIABLE)
+    if project.settings.period:
+        lines = ConfigLines.read(project.config_file)
+        where = setting_where(project.config_file, lines, "period")
+        return PeriodRequest(project.settings.period, where)
+    return None
+
+
+def choose_period(book, project: Project, option: str | None = None):
+    """The period a build reports: the one asked for (requested_period), if the extract
+    covers it whole, else the last complete month. A period the extract does not cover
+    whole is a PeriodError: its pages would show zeros as if nothing had been sold."""
+    request = requested_period(project, option)
+    if request is not None:
+        return request.check(book, request.read(project))
+    period = book.default_period("month")
+    return book.period(period) if isinstance(period, str) else period
 
 
 # --- where each option is written ---------------------------------------------------------

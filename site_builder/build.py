@@ -13,7 +13,13 @@ from fnmatch import fnmatch
 from pathlib import Path
 
 from kpi.errors import ConfigError, DirectiveError, KpisiteError, Problem
-from kpi.project import Project, read_config
+from kpi.project import (
+    PERIOD_SOURCE_VARIABLE,
+    PeriodRequest,
+    Project,
+    read_config,
+    requested_period,
+)
 
 log = logging.getLogger("mkdocs.plugins.kpisite.build")
 
@@ -70,8 +76,17 @@ def build_site(
     check_output_folder(
         project, target, "the site folder", "a build replaces what it holds", "site"
     )
+    # A period that cannot be read is said here, naming where it was written, before
+    # mkdocs starts. The plugin checks it against the data.
+    request = period_request(project, period)
+    if request is not None:
+        request.read(project)
 
-    with environment(KPISITE_PERIOD=period, NO_MKDOCS_2_WARNING="1"):
+    with environment(
+        KPISITE_PERIOD=period,
+        KPISITE_PERIOD_SOURCE=request.source if request and period else None,
+        NO_MKDOCS_2_WARNING="1",
+    ):
         # mkdocs checks the real site folder (never the docs folder or one holding it).
         config = load_config(str(project.config_file), site_dir=str(target), strict=strict)
         plugin = config.plugins["kpisite"]
@@ -87,6 +102,14 @@ def build_site(
             shutil.rmtree(scratch, ignore_errors=True)
 
     return result_of(plugin, target, time.monotonic() - started)
+
+
+def period_request(project: Project, period: str | None) -> PeriodRequest | None:
+    """The period asked for: `period` names its source in KPISITE_PERIOD_SOURCE when a
+    command passes one on (publish), else it is the --period option."""
+    if period is None:
+        return requested_period(project)
+    return PeriodRequest(period, os.environ.get(PERIOD_SOURCE_VARIABLE) or "--period")
 
 
 def scratch_folder(target: Path) -> Path:

@@ -317,30 +317,12 @@ def close_workbook(book) -> None:
         book.close()
 
 
-def period_setting(project: Project) -> tuple[str, str] | None:
-    """(where, text) of the period asked for outside the command line: KPISITE_PERIOD
-    (set by `kpisite build --period`), else the `period` setting; None when neither is.
-    `kpisite query` reads it too, so that it shows the period a build would."""
-    if os.environ.get("KPISITE_PERIOD"):
-        return "KPISITE_PERIOD", os.environ["KPISITE_PERIOD"]
-    if project.settings.period:
-        return f"the period setting of {project.config_file.name}", project.settings.period
-    return None
-
-
 def choose_period(book, project: Project):
-    """KPISITE_PERIOD, else the `period` setting, else the last complete month.
+    """The period to build: KPISITE_PERIOD, else the `period` setting, else the last
+    complete month, as every command chooses it (kpi.project.choose_period)."""
+    from kpi.project import choose_period as chosen
 
-    A period the extract does not cover whole is a PeriodError: its pages would show
-    zeros as if nothing had been sold.
-    """
-    _, text = period_setting(project) or (None, None)
-    if text:
-        period = book.period(text)
-        book.check_period(period)
-        return period
-    period = book.default_period("month")
-    return book.period(period) if isinstance(period, str) else period
+    return chosen(book, project)
 
 
 def engine_counts(book) -> tuple[int, int]:

@@ -38,7 +38,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from kpi.errors import KpisiteError
-from kpi.project import Project
+from kpi.project import PeriodRequest, Project, requested_period
 from site_builder.build import (
     check_output_folder,
     environment,
@@ -139,7 +139,8 @@ def publish(
 
     with target.session():
         target.check_not_source()
-        version = describe(project, resolve_period(project, period))
+        request = resolve_period(project, period)
+        version = describe(project, request.text)
         target.sync()
         directory_urls = use_directory_urls(project)
         if target.is_current(version):
@@ -147,7 +148,7 @@ def publish(
             return target.keep(version, directory_urls, attempts)
 
         with tempfile.TemporaryDirectory(prefix="kpisite-publish-") as scratch:
-            site_dir = build(project, version, Path(scratch) / "site", builder)
+            site_dir = build(project, version, Path(scratch) / "site", builder, request.source)
             return target.deploy(
                 version, lambda: target.commit(site_dir, version, directory_urls), attempts
             )
@@ -166,7 +167,8 @@ def publish_to_folder(
     folder = Path(folder).resolve()
     harm = "publishing replaces what it holds"
     check_output_folder(project, folder, "the publishing folder", harm, "public")
-    version = describe(project, resolve_period(project, period))
+    request = resolve_period(project, period)
+    version = describe(project, request.text)
     directory_urls = use_directory_urls(project)
 
     with (
@@ -180,7 +182,7 @@ def publish_to_folder(
             if target.is_current(version):
                 outcome = target.keep(version, directory_urls, 1)
             else:
-                site_dir = build(project, version, Path(scratch) / "site", builder)
+                site_dir = build(project, version, Path(scratch) / "site", builder, request.source)
                 outcome = target.deploy(
                     version, lambda: target.commit(site_dir, version, directory_urls), 1
                 )
@@ -257,34 +259,30 @@ def branch_name_problem(name: str, cwd: Path) -> str | None:
 # The version: period, title, fingerprints.
 
 
-def resolve_period(project: Project, period: str | None) -> str:
-    """The month to publish: given, else KPISITE_PERIOD or the `period` setting, else the
-    last complete month of the extract. A version is one month: other grains are refused."""
-    from kpi.periods import parse_period
+def resolve_period(project: Project, period: str | None) -> PeriodRequest:
+    """The month to publish and where it was asked for: given, else KPISITE_PERIOD or the
+    `period` setting, else the last complete month of the extract. A version is one
+    month: other grains are refused."""
+    request = requested_period(project, period)
+    if request is None:
+        from kpi.engine import Workbook
 
-    for source, text in (
-        ("--period", period),
-        ("KPISITE_PERIOD", os.environ.get("KPISITE_PERIOD")),
-        (f"{project.config_file}: the period setting", project.settings.period),
-    ):
-        if text:
-            parsed = parse_period(text, project.settings.timezone, project.settings.locale)
-            if parsed.grain != "month":
-                month = parsed.first.strftime("%Y-%m")
-                raise PublishError(
-                    f"{source} {str(text).strip()!r}: a version is one month (YYYY-MM), and "
-                    f"this is {GRAIN_NOUNS.get(parsed.grain, parsed.grain)} (publish a month, "
-                    f"e.g. {month}, the month it starts in)"
-                )
-            return parsed.key
+        book = Workbook(project)
+        try:
+            month = book.default_period("month").key
+        finally:
+            book.close()
+        return PeriodRequest(month, "the last complete month")
 
-    from kpi.engine import Workbook
-
-    book = Workbook(project)
-    try:
-        return book.default_period("month").key
-    finally:
-        book.close()
+    parsed = request.read(project)
+    if parsed.grain != "month":
+        month = parsed.first.strftime("%Y-%m")
+        raise PublishError(
+            f"{request.source} {request.text!r}: a version is one month (YYYY-MM), and this "
+            f"is {GRAIN_NOUNS.get(parsed.grain, parsed.grain)} (publish a month, e.g. {month}, "
+            "the month it starts in)"
+        )
+    return PeriodRequest(parsed.key, request.source)
 
 
 def describe(project: Project, period: str) -> Version:
@@ -489,11 +487,19 @@ def time_label(project: Project, moment: str | None) -> str | None:
 # The build.
 
 
-def build(project: Project, version: Version, site_dir: Path, builder: Builder | None) -> Path:
-    """Build the site of the version into `site_dir`; any failure publishes nothing."""
+def build(
+    project: Project,
+    version: Version,
+    site_dir: Path,
+    builder: Builder | None,
+    source: str = "--period",
+) -> Path:
+    """Build the site of the version into `site_dir`; any failure publishes nothing.
+    `source` is where the period was asked for, for the errors of the build to name."""
     builder = builder or build_with_kpisite
     overrides = {
         "KPISITE_PERIOD": version.period,
+        "KPISITE_PERIOD_SOURCE": source,
         "KPISITE_BUILT_AT": version.built_at,
         "KPISITE_COMMIT": version.commit or "",
         "KPISITE_FINGERPRINT": version.fingerprint,

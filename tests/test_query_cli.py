@@ -122,17 +122,17 @@ def test_top_must_be_at_least_one(tmp_path, capsys, top):
     [
         (
             "2030-01",
-            "Error: period 2030-01: after the data (the extract ends on 2027-01-04; the last "
+            "Error: --period '2030-01': after the data (the extract ends on 2027-01-04; the last "
             "complete month is 2026-12)\n",
         ),
         (
             "2027-01",
-            "Error: period 2027-01: not complete in the data (the extract ends on 2027-01-04; "
+            "Error: --period '2027-01': not complete in the data (the extract ends on 2027-01-04; "
             "the last complete month is 2026-12)\n",
         ),
         (
             "2001-01",
-            "Error: period 2001-01: before the data (the extract starts on 2025-01-01; the "
+            "Error: --period '2001-01': before the data (the extract starts on 2025-01-01; the "
             "first complete month is 2025-01)\n",
         ),
     ],

@@ -23,7 +23,17 @@ def load_project(project_dir: str) -> Project:
 
 def period_text(value: str | None) -> str | None:
     """`--period` as given: an empty one is a mistake (an unset variable in a script), not
-    the default period."""
-    if value is not None and not value.strip():
+    the default period, and one that does not read as a period is a malformed command
+    line (exit 2). Whether the extract covers it is the command's to say."""
+    from kpi.periods import PeriodError, parse_period
+
+    if value is None:
+        return None
+    if not value.strip():
         raise click.BadParameter("empty; give a period such as 2026-10, or leave the option out")
+    try:
+        parse_period(value)
+    except PeriodError as error:
+        message = str(error)
+        raise click.BadParameter(message.removeprefix("period ")) from None
     return value

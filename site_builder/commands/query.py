@@ -90,21 +90,19 @@ def choose_period(book, project, period_text: str | None, grain: str | None):
     period setting (each checked against the data), else the last complete period of
     the grain. A --grain that is not the grain of that period is refused: 2026-03 is a
     month, and silently answering for one of its weeks would answer another question."""
-    from site_builder.plugin import period_setting
+    from kpi.project import requested_period
 
-    where, text = ("--period", period_text) if period_text else (None, None)
-    if text is None:
-        where, text = period_setting(project) or (None, None)
-    if not text:
+    request = requested_period(project, period_text)
+    if request is None:
         return book.default_period(grain or "month")
-    period = book.period(text)
+    period = request.read(project)
     if grain and grain != period.grain:
         raise click.BadParameter(
-            f"{grain} does not match {where} {text}, a {period.grain} (give a {grain} as "
-            "--period, or leave --grain out)",
+            f"{grain} does not match {request.source} {request.text}, a {period.grain} (give "
+            f"a {grain} as --period, or leave --grain out)",
             param_hint="--grain",
         )
-    return book.check_period(period)
+    return request.check(book, period)
 
 
 def make_report(book, kpis, period, by, top, compare, chosen) -> dict:

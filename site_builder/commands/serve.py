@@ -45,6 +45,7 @@ def serve(dev_addr: str | None, period: str | None, project_dir: str) -> int:
     os.environ.setdefault("NO_MKDOCS_2_WARNING", "1")
     if period:
         os.environ["KPISITE_PERIOD"] = period
+        os.environ["KPISITE_PERIOD_SOURCE"] = "--period"  # what its errors name
 
     # Errors show in place in the pages while previewing: not strict, never failing.
     options = {"strict": False}
