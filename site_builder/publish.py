@@ -25,6 +25,7 @@ import contextlib
 import dataclasses
 import functools
 import hashlib
+import json
 import logging
 import os
 import random
@@ -54,6 +55,8 @@ except ImportError:  # Windows (not a target): the folder mode then runs without
 log = logging.getLogger(__name__)
 
 LATEST = "latest"
+# mike's record of the versions, at the root of the branch.
+VERSIONS_FILE = "versions.json"
 DEFAULT_REMOTE = "origin"
 PUSH_ATTEMPTS = 8
 # The pause before push attempt n+1: 0.5 s * 2^(n-1), capped, plus up to 0.5 s at random,
@@ -670,16 +673,18 @@ class Branch:
     # Reading.
 
     def versions(self):
-        from mike import commands
+        from mike import git_utils
+        from mike.versions import Versions
 
         try:
-            return commands.list_versions(self.branch)
-        except (ValueError, KeyError, TypeError) as error:
-            raise PublishError(
-                f"{self.branch}:versions.json ({self.label}): not a list of versions mike "
-                f"can read ({type(error).__name__}: {error}); fix it with a commit on the "
-                "branch, or restore it from an earlier commit"
-            ) from None
+            text = git_utils.read_file(self.branch, VERSIONS_FILE, universal_newlines=True)
+        except git_utils.GitError:
+            return Versions()  # no branch, or no version on it yet
+        return read_versions(
+            text,
+            f"{self.branch}:{VERSIONS_FILE} ({self.label})",
+            "fix it with a commit on the branch, or restore it from an earlier commit",
+        )
 
     def latest(self) -> str | None:
         found = self.versions().find(LATEST)
@@ -940,14 +945,14 @@ class Branch:
         """Commit the folder's current tree to the branch (the starting point)."""
         from mike import git_utils
 
-        if not (folder / "versions.json").is_file():
+        if not (folder / VERSIONS_FILE).is_file():
             if folder.is_dir() and any(folder.iterdir()):
                 raise PublishError(
                     f"{folder}: not empty and holds no versions.json, so it is not a folder "
                     "of published versions; refusing to overwrite it (name an empty folder)"
                 )
             return
-        check_versions_file(folder / "versions.json")
+        check_versions_file(folder / VERSIONS_FILE)
         with git_utils.Commit(self.branch, "Import the published folder") as commit:
             for info in git_utils.walk_real_files(str(folder)):
                 commit.add_file(info.copy("", str(folder)))
@@ -976,15 +981,52 @@ class Branch:
 
 def check_versions_file(path: Path) -> None:
     """A versions.json mike can read, or a clean error naming it (it is never replaced)."""
+    fix = "fix it or restore it, kpisite does not overwrite it"
+    read_versions(path.read_text(encoding="utf-8"), str(path), fix)
+
+
+def read_versions(text: str, where: str, fix: str):
+    """A versions.json as mike's Versions, or a PublishError naming `where`, what is wrong
+    and how to `fix` it. Its shape is checked first: mike reads `"aliases": "latest"` as
+    the aliases l, a, t, e, s, and a string as the properties fails later, in a build."""
     from mike.versions import Versions
 
     try:
-        Versions.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(text)
+        problem = versions_problem(data)
+        if problem is None:
+            return Versions.from_json(data)
     except (ValueError, KeyError, TypeError) as error:
-        raise PublishError(
-            f"{path}: not a list of versions mike can read ({type(error).__name__}: {error}); "
-            "fix it or restore it, kpisite does not overwrite it"
-        ) from None
+        problem = f"not a list of versions mike can read ({type(error).__name__}: {error})"
+    raise PublishError(f"{where}: {problem}; {fix}")
+
+
+def versions_problem(data) -> str | None:
+    """What makes a parsed versions.json unlike the list mike writes, or None."""
+    if not isinstance(data, list):
+        return f"expected a list of versions, got {json.dumps(data)[:40]}"
+    for index, entry in enumerate(data, 1):
+        if not isinstance(entry, dict):
+            return f"entry {index}: expected an object, got {json.dumps(entry)[:40]}"
+        problem = entry_problem(entry)
+        if problem:
+            return f"entry {index} (version {json.dumps(entry.get('version'))}): {problem}"
+    return None
+
+
+def entry_problem(entry: dict) -> str | None:
+    """What is wrong with one version of versions.json, field by field, or None."""
+    version, title, aliases = entry.get("version"), entry.get("title"), entry.get("aliases")
+    if not isinstance(version, str) or not version:
+        return f'"version": expected a name such as "2026-11", got {json.dumps(version)}'
+    if "title" not in entry or not isinstance(title, str | None):
+        return f'"title": expected a string, got {json.dumps(title)}'
+    if not isinstance(aliases, list) or not all(isinstance(alias, str) for alias in aliases):
+        hint = f" (write [{json.dumps(aliases)}])" if isinstance(aliases, str) else ""
+        return f'"aliases": expected a list of names, got {json.dumps(aliases)}{hint}'
+    if not isinstance(entry.get("properties"), dict | None):
+        return f'"properties": expected an object, got {json.dumps(entry["properties"])[:40]}'
+    return None
 
 
 def is_month(name: str | None) -> bool:

@@ -932,10 +932,11 @@ def test_a_corrupt_versions_file_in_the_folder_is_a_clean_error(tmp_path, projec
     assert (folder / "versions.json").read_text() == '[{"version": "2026-10",'
 
 
-def test_a_corrupt_versions_file_on_the_branch_is_a_clean_error(project, remote, no_build):
+def commit_versions_file(project: Project, text: str) -> None:
+    """Push a gh-pages branch holding only a versions.json of `text`."""
     blob = subprocess.run(
         ["git", "hash-object", "-w", "--stdin"],
-        input="not json\n",
+        input=text,
         cwd=project.root,
         capture_output=True,
         text=True,
@@ -952,6 +953,10 @@ def test_a_corrupt_versions_file_on_the_branch_is_a_clean_error(project, remote,
     commit = git("commit-tree", "-m", "Broken", tree, cwd=project.root).strip()
     git("push", "--quiet", "origin", f"{commit}:refs/heads/gh-pages", cwd=project.root)
 
+
+def test_a_corrupt_versions_file_on_the_branch_is_a_clean_error(project, remote, no_build):
+    commit_versions_file(project, "not json\n")
+
     with pytest.raises(PublishError) as error:
         publish(project, "2026-11")
 
@@ -959,6 +964,64 @@ def test_a_corrupt_versions_file_on_the_branch_is_a_clean_error(project, remote,
         "gh-pages:versions.json (branch gh-pages): not a list of versions mike can read "
         "(JSONDecodeError: Expecting value: line 1 column 1 (char 0)); fix it with a commit "
         "on the branch, or restore it from an earlier commit"
+    )
+
+
+@pytest.mark.parametrize(
+    ("entry", "problem"),
+    [
+        (
+            '{"version": "2026-10", "title": "Octobre 2026", "aliases": "latest"}',
+            'entry 1 (version "2026-10"): "aliases": expected a list of names, got "latest" '
+            '(write ["latest"])',
+        ),
+        (
+            '{"version": "2026-10", "title": "Octobre 2026", "aliases": [], "properties": "x"}',
+            'entry 1 (version "2026-10"): "properties": expected an object, got "x"',
+        ),
+        (
+            '{"version": "2026-10", "aliases": []}',
+            'entry 1 (version "2026-10"): "title": expected a string, got null',
+        ),
+        (
+            '{"version": 202610, "title": "T", "aliases": []}',
+            'entry 1 (version 202610): "version": expected a name such as "2026-11", got 202610',
+        ),
+        ('"2026-10"', 'entry 1: expected an object, got "2026-10"'),
+    ],
+    ids=["aliases-string", "properties-string", "no-title", "version-number", "entry-string"],
+)
+def test_a_versions_file_of_the_wrong_shape_names_the_entry(
+    tmp_path, project, no_build, entry, problem
+):
+    # Read as mike reads it, "aliases": "latest" would be the aliases l, a, t, e and s.
+    folder = tmp_path / "www"
+    folder.mkdir()
+    (folder / "versions.json").write_text(f"[{entry}]", encoding="utf-8")
+
+    with pytest.raises(PublishError) as error:
+        publishing.publish_to_folder(project, folder, "2026-11", builder=build_with_mkdocs)
+
+    assert str(error.value) == (
+        f"{folder / 'versions.json'}: {problem}; fix it or restore it, kpisite does not "
+        "overwrite it"
+    )
+    assert (folder / "versions.json").read_text(encoding="utf-8") == f"[{entry}]"
+
+
+def test_a_versions_file_of_the_wrong_shape_on_the_branch_names_the_entry(
+    project, remote, no_build
+):
+    text = '[{"version": "2026-10", "title": "Octobre 2026", "aliases": "latest"}]\n'
+    commit_versions_file(project, text)
+
+    with pytest.raises(PublishError) as error:
+        publish(project, "2026-11")
+
+    assert str(error.value) == (
+        'gh-pages:versions.json (branch gh-pages): entry 1 (version "2026-10"): "aliases": '
+        'expected a list of names, got "latest" (write ["latest"]); fix it with a commit on '
+        "the branch, or restore it from an earlier commit"
     )
 
 
