@@ -345,7 +345,10 @@ class Errors:
             return default
 
     def add(self, failure: DirectiveError) -> None:
-        self.problems += failure.problems or [Problem(str(failure.line), str(failure))]
+        # A grid's shared option is checked for each of its tiles: one problem, said once.
+        for problem in failure.problems or [Problem(str(failure.line), str(failure))]:
+            if problem not in self.problems:
+                self.problems.append(problem)
 
     def raise_any(self) -> None:
         """One DirectiveError carrying every problem, in line order."""
@@ -364,19 +367,19 @@ class Errors:
 def parse_inline(body: str, line: int) -> tuple[str, dict[str, Any]]:
     """`churn_rate compare=previous country_code=FR` -> the KPI name and its options.
 
-    A filter dimension given twice keeps both values (either one matches); any other
-    option given twice is an error.
+    Options are split as a shell splits words: a value with spaces goes in quotes,
+    `city="Le Mans"` or `city='(sans contact)'`. A filter dimension given twice keeps both
+    values (either one matches); any other option given twice is an error.
     """
-    words = body.split()
+    words = inline_words(body, line)
     if not words:
         raise error(line, "inline directive names no KPI", "e.g. [[kpi revenue]]")
     name, options = words[0], {}
-    for word in words[1:]:
+    for index, word in enumerate(words[1:], 1):
         key, equals, value = word.partition("=")
         if not equals or not key or not value:
-            raise error(
-                line, f"inline option '{word}' is not written key=value", "e.g. compare=previous"
-            )
+            hint = quoting_hint(words, index) or "e.g. compare=previous"
+            raise error(line, f"inline option '{word}' is not written key=value", hint)
         if key not in options:
             options[key] = value
         elif key in INLINE_OPTIONS:
@@ -385,6 +388,37 @@ def parse_inline(body: str, line: int) -> tuple[str, dict[str, Any]]:
             kept = options[key] if isinstance(options[key], list) else [options[key]]
             options[key] = [*kept, value]
     return name, options
+
+
+def inline_words(body: str, line: int) -> list[str]:
+    """The words of an inline directive, quotes removed (shlex, POSIX rules); `#` is text."""
+    import shlex
+
+    lexer = shlex.shlex(body, posix=True)
+    lexer.whitespace_split, lexer.commenters = True, ""
+    try:
+        return list(lexer)
+    except ValueError:
+        raise error(
+            line,
+            f"inline directive '{body}' opens a quote it never closes",
+            'close it, e.g. city="Le Mans"',
+        ) from None
+
+
+def quoting_hint(words: list[str], index: int) -> str | None:
+    """`city=Le Mans` splits into `city=Le` and `Mans`: suggest the value in quotes."""
+    start = index - 1
+    while start > 0 and "=" not in words[start]:
+        start -= 1
+    if start == 0:
+        return None
+    key, _, value = words[start].partition("=")
+    end = index + 1
+    while end < len(words) and "=" not in words[end]:
+        end += 1
+    whole = " ".join([value, *words[start + 1 : end]])
+    return f'put a value with spaces in quotes: {key}="{whole}", or use a block\'s filters:'
 
 
 class UniqueKeyLoader(yaml.SafeLoader):

@@ -573,3 +573,93 @@ def test_each_problem_names_the_line_it_is_on(book, source, message):
     _, problems = convert(book, source)
 
     assert problems == [message]
+
+
+# --- Inline values written with spaces: shell-like quotes ----------------------------------
+
+# Contacts of cities with spaces, a blank one and guest orders, all of October 2026:
+# orders by the buyer's city, counted by hand from these rows.
+CITY_CONTACTS = [
+    ("c1", "a@x.fr", "FR", "Le Mans", "web", "2026-01-10T09:00", None),
+    ("c2", "b@x.fr", "FR", "🦄 Licorne-ville", "web", "2026-01-10T09:00", None),
+    ("c3", "c@x.fr", "FR", None, "web", "2026-01-10T09:00", None),
+]
+CITY_ORDERS = [
+    ("o1", "c1", "2026-10-05T10:00", "completed", False, "10.00", "web", "FR"),
+    ("o2", "c1", "2026-10-06T10:00", "completed", False, "20.00", "web", "FR"),
+    ("o3", "c2", "2026-10-07T10:00", "completed", False, "30.00", "web", "FR"),
+    ("o4", "c3", "2026-10-08T10:00", "completed", False, "40.00", "web", "FR"),
+    ("o5", None, "2026-10-09T10:00", "completed", False, "50.00", "web", "FR"),
+    ("o6", None, "2026-10-10T10:00", "completed", False, "60.00", "web", "FR"),
+    ("o7", None, "2026-10-11T10:00", "completed", False, "70.00", "web", "FR"),
+    # After October: the extract covers the month whole.
+    ("o8", "c1", "2026-11-05T10:00", "completed", False, "1.00", "web", "FR"),
+]
+
+
+@pytest.fixture(scope="module")
+def cities(tmp_path_factory):
+    from kpi_fixture import write_campaigns, write_contacts, write_orders, write_surveys
+
+    root = tmp_path_factory.mktemp("cities")
+    write_contacts(root / "data", CITY_CONTACTS)
+    write_orders(root / "data", CITY_ORDERS)
+    write_campaigns(root / "data")
+    write_surveys(root / "data")
+    (root / "mkdocs.yml").write_text("site_name: t\nplugins:\n  - kpisite\n")
+    return Workbook(Project.from_options(root, {}), cache=False)
+
+
+@pytest.mark.parametrize(
+    ("written", "count"),
+    [
+        ('city="Le Mans"', "2"),
+        ("city='🦄 Licorne-ville'", "1"),
+        ('city="(non renseigné)"', "1"),
+        ('city="(sans contact)"', "3"),
+        # Either of two quoted values, the first one with a quote of the other kind.
+        ("city=\"Le Mans\" city='(sans contact)'", "5"),
+    ],
+)
+def test_an_inline_value_with_spaces_is_written_in_quotes(cities, written, count):
+    html, problems = convert(cities, f"Commandes : [[kpi orders_count {written}]].")
+
+    assert problems == []
+    assert f'class="kpisite-value">{count}</span>' in html
+
+
+INLINE_QUOTING_ERRORS = [
+    (
+        "[[kpi orders_count city=(sans contact)]]",
+        "page.md:1: inline option 'contact)' is not written key=value (put a value with "
+        'spaces in quotes: city="(sans contact)", or use a block\'s filters:)',
+    ),
+    (
+        "[[kpi orders_count city=Le Mans compare=previous]]",
+        "page.md:1: inline option 'Mans' is not written key=value (put a value with spaces "
+        'in quotes: city="Le Mans", or use a block\'s filters:)',
+    ),
+    (
+        '[[kpi orders_count city="Le Mans]]',
+        "page.md:1: inline directive 'orders_count city=\"Le Mans' opens a quote it never "
+        'closes (close it, e.g. city="Le Mans")',
+    ),
+]
+
+
+@pytest.mark.parametrize(("source", "message"), INLINE_QUOTING_ERRORS)
+def test_a_value_with_spaces_left_unquoted_points_to_quotes(cities, source, message):
+    html, problems = convert(cities, source)
+
+    assert problems == [message]
+    assert "kpisite-error" in html
+
+
+def test_a_grid_s_filter_error_is_reported_once(book):
+    source = "/// kpi-grid\nfilters: {channel: webb}\nrows:\n  - [revenue, orders_count]\n///"
+
+    html, problems = convert(book, source)
+
+    # The grid's filters apply to each of its tiles: still one problem, said once.
+    assert problems == ["page.md:2: unknown value 'webb' for channel (did you mean 'web'?)"]
+    assert html.count("unknown value") == 1
