@@ -57,9 +57,15 @@ WORDS = {
         "count_help": "nombre de valeurs moyennées",
         "count_shown": "n = {n}",
         "few": "peu de valeurs",
+        "few_table": "En italique : calculé sur moins de {n} valeurs.",
+        "few_chart": "Pâle : calculé sur moins de {n} valeurs.",
+        "no_comparison": "pas de comparaison",
         "dashboard": "Tableau de bord",
-        "dashboard_intro": "Tous les indicateurs du catalogue pour la période, comparés à la "
+        "dashboard_intro": "Les indicateurs du catalogue pour la période, comparés à la "
         "période précédente. Cette page est générée automatiquement.",
+        # "Pas de données de campagnes ni d'enquêtes dans cet extrait."
+        "dashboard_absent": "Pas de données {areas} dans cet extrait.",
+        "and_none": " ni ",
     },
     "en": {
         "previous": "vs previous period",
@@ -104,9 +110,15 @@ WORDS = {
         "count_help": "number of values averaged",
         "count_shown": "n = {n}",
         "few": "few values",
+        "few_table": "In italics: computed over fewer than {n} values.",
+        "few_chart": "Faded: computed over fewer than {n} values.",
+        "no_comparison": "no comparison",
         "dashboard": "Dashboard",
-        "dashboard_intro": "Every KPI of the catalog for the period, compared with the previous "
+        "dashboard_intro": "The KPIs of the catalog for the period, compared with the previous "
         "period. This page is generated.",
+        # "No campaign or survey data in this extract."
+        "dashboard_absent": "No {areas} data in this extract.",
+        "and_none": " or ",
     },
 }
 
@@ -145,6 +157,24 @@ AREA_LABELS = {
         "campaigns": "Campaigns",
         "satisfaction": "Satisfaction",
         "other": "Other indicators",
+    },
+}
+
+# An area as the dashboard names its missing data: "Pas de données de campagnes".
+AREA_DATA = {
+    "fr": {
+        "sales": "de ventes",
+        "customers": "de contacts",
+        "campaigns": "de campagnes",
+        "satisfaction": "d'enquêtes",
+        "other": "d'autres indicateurs",
+    },
+    "en": {
+        "sales": "sales",
+        "customers": "contact",
+        "campaigns": "campaign",
+        "satisfaction": "survey",
+        "other": "other",
     },
 }
 
@@ -227,6 +257,15 @@ def member_labels(locale: str) -> dict[str, str]:
 
 def area_label(area: str, locale: str) -> str:
     return AREA_LABELS[language(locale)][area]
+
+
+def absent_areas(areas: list[str], locale: str) -> str:
+    """The dashboard's line on areas with no data: "Pas de données de campagnes ni
+    d'enquêtes dans cet extrait.", "No campaign or survey data in this extract."."""
+    said = words(locale)
+    names = [AREA_DATA[language(locale)][area] for area in areas]
+    listed = names[0] if len(names) == 1 else ", ".join(names[:-1]) + said["and_none"] + names[-1]
+    return said["dashboard_absent"].format(areas=listed)
 
 
 def dimension_label(name: str, locale: str) -> str:

@@ -173,7 +173,10 @@ class KpiSitePlugin(BasePlugin):
 
         if files.get_file_from_path(DASHBOARD_PAGE) is None:
             locale = self.project.settings.locale if self.project else Settings.locale
-            content = dashboard_markdown(self.book.catalog if self.book else None, locale)
+            catalog, tables = (
+                (self.book.catalog, self.book.extract.names()) if self.book else (None, None)
+            )
+            content = dashboard_markdown(catalog, locale, tables)
             files.append(File.generated(config, DASHBOARD_PAGE, content=content))
         return files
 

@@ -111,9 +111,14 @@ def mark(comparison) -> tuple[str, str]:
 
 
 def delta_html(comparison, against: str, ctx: RenderContext, css: str) -> str:
+    """The change against a reference period: "▲ +4,51 € vs octobre 2026"; "pas de
+    comparaison" when there is none, its reason in the tooltip as for any n/a."""
     if comparison.delta is None:
-        reason = escape(getattr(comparison.reference, "reason", None) or "n/a", quote=True)
-        return f'<span class="{css} kpisite-neutral" title="{reason}">n/a</span>'
+        reference = comparison.reference
+        reason = getattr(reference, "reason", None) or getattr(comparison.current, "reason", None)
+        title = escape(reason or ctx.words["na"], quote=True)
+        shown = escape(ctx.words["no_comparison"])
+        return f'<span class="{css} kpisite-na" title="{title}" tabindex="0">{shown}</span>'
     arrow, tone = mark(comparison)
     reference = getattr(comparison.reference, "period", None)
     versus = ctx.words[against]
@@ -122,7 +127,8 @@ def delta_html(comparison, against: str, ctx: RenderContext, css: str) -> str:
         versus = ctx.words["versus"].format(period=period)
     return (
         f'<span class="{css} kpisite-{tone}">'
-        f'<span aria-hidden="true">{arrow}</span> {escape(comparison.delta_formatted)}'
+        f'<span aria-hidden="true" data-search-exclude>{arrow}</span> '
+        f"{escape(comparison.delta_formatted)}"
         f' <span class="kpisite-versus">{escape(versus)}</span></span>'
     )
 
@@ -170,14 +176,17 @@ def render_tile(spec: Spec, ctx: RenderContext) -> str:
         comparison = ctx.book.compare(name, ctx.period, against=options["compare"], filters=filters)
         current = comparison.current
         parts.append(value_html(current, "kpisite-tile__value"))
-        parts.append(delta_html(comparison, options["compare"], ctx, "kpisite-tile__delta"))
+        if current.value is not None:  # an n/a value has no change to show
+            parts.append(delta_html(comparison, options["compare"], ctx, "kpisite-tile__delta"))
 
     parts.append(target_html(kpidef, current, ctx))
     if options["sparkline"] > 1:
         series = ctx.book.series([name], ctx.period, count=options["sparkline"], filters=filters)
         parts.append(sparkline(series.values[name], ctx.filtered(label, filters), ctx.words))
-    body = "".join(part for part in parts if part)
-    return f'<div class="kpisite-tile" data-kpi="{name}">{body}</div>'
+    # One part a line: the search index reads "Chiffre d'affaires 28 119,39 €", not the
+    # parts glued together (the tile's flex layout ignores the line breaks).
+    body = "\n".join(part for part in parts if part)
+    return f'<div class="kpisite-tile" data-kpi="{name}">\n{body}\n</div>'
 
 
 def target_html(kpidef, current, ctx: RenderContext) -> str:
@@ -196,7 +205,8 @@ def target_html(kpidef, current, ctx: RenderContext) -> str:
 
 
 def sparkline(values: list, label: str, said: dict, width: int = 120, height: int = 28) -> str:
-    """An inline SVG polyline of recent periods (drawn server-side: no script, prints)."""
+    """An inline SVG polyline of recent periods (drawn server-side: no script, prints). Its
+    title lists the values for screen readers; the search index leaves it out."""
     numbers = [v.value for v in values]
     known = [n for n in numbers if n is not None]
     if len(known) < 2:
@@ -215,8 +225,9 @@ def sparkline(values: list, label: str, said: dict, width: int = 120, height: in
         + ", ".join(v.formatted if v.value is not None else said["na"] for v in values)
     )
     return (
-        f'<svg class="kpisite-spark" viewBox="0 0 {width} {height}" width="{width}" '
-        f'height="{height}" preserveAspectRatio="none" role="img" aria-label="{title}">'
+        f'<svg class="kpisite-spark" data-search-exclude viewBox="0 0 {width} {height}" '
+        f'width="{width}" height="{height}" preserveAspectRatio="none" role="img" '
+        f'aria-label="{title}">'
         f'<title>{title}</title><polyline fill="none" stroke="currentColor" stroke-width="1.5" '
         f'vector-effect="non-scaling-stroke" points="{points}"/></svg>'
     )
@@ -225,12 +236,13 @@ def sparkline(values: list, label: str, said: dict, width: int = 120, height: in
 def render_grid(spec: Spec, ctx: RenderContext) -> str:
     rows = []
     for level, row in enumerate(spec.rows):
-        tiles = "".join(render_tile(tile, ctx) for tile in row)
+        tiles = "\n".join(render_tile(tile, ctx) for tile in row)
         rows.append(
             f'<div class="kpisite-grid__row kpisite-grid__row--{min(level, 2)}" '
             f'style="--kpisite-tiles: {len(row)}">{tiles}</div>'
         )
-    return f'<div class="kpisite-grid">{"".join(rows)}</div>'
+    joined = "\n".join(rows)
+    return f'<div class="kpisite-grid">{joined}</div>'
 
 
 # --- Data of charts and tables -------------------------------------------------------
@@ -267,6 +279,12 @@ class Frame:
     units: dict[str, str | None] = field(default_factory=dict)
     titles: dict[str, str] = field(default_factory=dict)  # column -> header
     in_time: bool = False  # rows are periods, oldest first: they sort by their order
+    keys: list[str] | None = None  # the rows as a machine reads them: periods' keys
+
+    @property
+    def few(self) -> bool:
+        """Some mean or deviation is over few values (drawn faded, in italics)."""
+        return any(cell.few for cells in self.cells.values() for cell in cells)
 
     @property
     def counted(self) -> bool:
@@ -321,7 +339,10 @@ def series_frame(spec: Spec, ctx: RenderContext) -> Frame:
     units = {
         name: mode_unit(value_unit(series.values[name], ctx.unit(name)), mode) for name in spec.kpis
     }
-    return Frame(ctx.words["period"], labels, list(spec.kpis), cells, None, units, in_time=True)
+    keys = [period.key for period in series.periods]  # "2026-07", "2026-W05", "2026-Q3"
+    return Frame(
+        ctx.words["period"], labels, list(spec.kpis), cells, None, units, in_time=True, keys=keys
+    )
 
 
 def value_unit(values: list, default: str | None) -> str | None:
@@ -364,7 +385,8 @@ def breakdown_frame(spec: Spec, ctx: RenderContext) -> Frame:
     )
     rows = list(zip(member_labels(result, ctx), result.rows, strict=True))
     if mode in ("mean", "std"):
-        # Members come ranked by their count; a mean reads best in the order it shows.
+        # Members come ranked by their count; a mean reads best in the order it shows,
+        # the ones over few values after the others (Lyon's 2,00 over 3 notes does not lead).
         rows = ranked_by_value(rows, spec.kpis[0])
     labels = [label for label, _ in rows]
     cells = {
@@ -398,12 +420,14 @@ def is_other(member) -> bool:
 
 
 def ranked_by_value(rows: list, name: str) -> list:
-    """Rows by the first KPI's value, largest first; n/a, then the other members' row, last."""
+    """Rows by the first KPI's value, largest first: those over FEW values or more, then
+    those over fewer, then n/a, then the other members' row."""
 
     def key(row):
         _, (member, values) = row
-        value = values[name].value
-        return (is_other(member), value is None, -(value or 0.0))
+        value, n = values[name].value, getattr(values[name], "n", None)
+        few = n is not None and n < FEW
+        return (is_other(member), value is None, few, -(value or 0.0))
 
     return sorted(rows, key=key)
 
@@ -433,43 +457,52 @@ def default_title(spec: Spec, data: Frame) -> str:
 # --- Tables ----------------------------------------------------------------------------
 
 
-def table_html(data: Frame, ctx: RenderContext, caption: str = "", sortable: bool = True) -> str:
+def table_html(
+    data: Frame, ctx: RenderContext, caption: str = "", sortable: bool = True, about: str = ""
+) -> str:
     """An accessible HTML table of a frame; numbers carry their raw value for sorting, and
-    periods their order (a dimension's members sort by their name). Each number and
-    header carries its CSV form (data-csv): the number shown, for a machine."""
+    periods their order (a dimension's members sort by their name). Each number, header
+    and period carries its CSV form (data-csv): the number shown, the column with its unit
+    and what it is filtered on (`about`), the period's key, for a machine. Cells are
+    apart (a line each) so that the search index reads them as words."""
     # No class: mkdocs-material styles `table:not([class])` and wraps it to scroll.
     sort = ' data-sortable="true"' if sortable else ""
     head = [f'<th scope="col">{escape(data.heading)}</th>']
     for name in data.columns:
-        head.append(header_html(data.titles[name], data.units.get(name), ctx))
+        head.append(header_html(data.titles[name], data.units.get(name), ctx, about))
         if data.counted:
             head.append(count_header(data, name, ctx))
 
     body = []
     for index, label in enumerate(data.labels):
-        cells = "".join(row_cells(data, {n: data.cells[n][index] for n in data.columns}, ctx))
+        cells = "\n".join(row_cells(data, {n: data.cells[n][index] for n in data.columns}, ctx))
         order = f' data-value="{index}"' if data.in_time else ""
-        body.append(f'<tr><th scope="row"{order}>{escape(label)}</th>{cells}</tr>')
+        key = f' data-csv="{escape(data.keys[index], quote=True)}"' if data.keys else ""
+        body.append(f'<tr><th scope="row"{order}{key}>{escape(label)}</th>\n{cells}</tr>')
 
     foot = ""
     if data.total:
-        cells = "".join(row_cells(data, data.total, ctx))
-        foot = f'<tfoot><tr><th scope="row">{escape(ctx.words["total"])}</th>{cells}</tr></tfoot>'
-    caption_html = f"<caption>{escape(caption)}</caption>" if caption else ""
+        cells = "\n".join(row_cells(data, data.total, ctx))
+        total = escape(ctx.words["total"])
+        foot = f'\n<tfoot><tr><th scope="row">{total}</th>\n{cells}</tr></tfoot>'
+    # The caption's text in a box of its own, which stays in view while the table scrolls.
+    caption_html = f"<caption><span>{escape(caption)}</span></caption>\n" if caption else ""
+    head_html, body_html = "\n".join(head), "\n".join(body)
     return (
-        f"<table data-kpisite-table{sort}>{caption_html}<thead><tr>{''.join(head)}</tr></thead>"
-        f"<tbody>{''.join(body)}</tbody>{foot}</table>"
+        f"<table data-kpisite-table{sort}>{caption_html}<thead><tr>{head_html}</tr></thead>\n"
+        f"<tbody>\n{body_html}\n</tbody>{foot}</table>"
     )
 
 
-def header_html(title: str, unit: str | None, ctx: RenderContext) -> str:
-    """A column's header; its CSV form names the unit the numbers are in: "Chiffre
-    d'affaires (EUR)", "Chiffre d'affaires (part, %)"."""
+def header_html(title: str, unit: str | None, ctx: RenderContext, about: str = "") -> str:
+    """A column's header; its CSV form names the unit the numbers are in and what they
+    are filtered on: "Chiffre d'affaires (EUR)", "Chiffre d'affaires (part, %)",
+    "Chiffre d'affaires (EUR) · canal : web, store"."""
     symbol = {"currency": ctx.currency, "percent": "%"}.get(unit or "")
     csv = title
     if symbol:
         csv = f"{title[:-1]}, {symbol})" if title.endswith(")") else f"{title} ({symbol})"
-    csv = escape(csv, quote=True)
+    csv = escape(f"{csv} · {about}" if about else csv, quote=True)
     return f'<th scope="col" data-csv="{csv}">{escape(title)}</th>'
 
 
@@ -491,12 +524,21 @@ def row_cells(data: Frame, row: dict[str, Cell], ctx: RenderContext) -> list[str
 
 
 def slug(text: str) -> str:
-    """A file name from a title: "Ventes par pays" -> "ventes-par-pays"."""
+    """A file name from a title: "Ventes par pays" -> "ventes-par-pays", "revenue canal :
+    web, store" -> "revenue-canal-web-store"."""
     import re
     import unicodedata
 
     ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")[:60]
+    return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")[:80].strip("-")
+
+
+def few_note(data: Frame, word: str, ctx: RenderContext) -> str:
+    """The legend of figures over few values, under a table or a chart that has some
+    ("En italique : calculé sur moins de 5 valeurs."); "" otherwise."""
+    if not data.few:
+        return ""
+    return f'<p class="kpisite-note">{escape(ctx.words[word].format(n=FEW))}</p>\n'
 
 
 def cell_html(cell: Cell, ctx: RenderContext) -> str:
@@ -525,15 +567,19 @@ def render_table(spec: Spec, ctx: RenderContext) -> str:
     data = frame(spec, ctx)
     table_id = ctx.next_id("table")
     title, filters = spec.options["title"], spec.options["filters"]
-    # A filtered table says so in its caption, titled or not: "pays : FR".
+    # A filtered table says so in its caption, titled or not: "pays : FR"; its CSV file
+    # says so in its name and its headers, which a spreadsheet shows without the page.
     caption = ctx.filtered(title or default_title(spec, data), filters) if filters else title
-    filename = slug(title or " ".join(spec.kpis)) or table_id
+    scope = formats.filters_text(filters, ctx.locale)
+    filename = slug(f"{title or ' '.join(spec.kpis)} {scope}") or table_id
     button = (
         f'<button type="button" class="md-button kpisite-csv" data-table="{table_id}" '
-        f'data-filename="{escape(filename)}.csv">{escape(ctx.words["download"])}</button>'
+        f'data-filename="{escape(filename)}.csv" data-search-exclude>'
+        f"{escape(ctx.words['download'])}</button>"
     )
-    table = table_html(data, ctx, caption=caption).replace("<table ", f'<table id="{table_id}" ', 1)
-    return f'<div class="kpisite-table">{table}{button}</div>'
+    table = table_html(data, ctx, caption=caption, about=scope)
+    table = table.replace("<table ", f'<table id="{table_id}" ', 1)
+    return f'<div class="kpisite-table">{table}\n{few_note(data, "few_table", ctx)}{button}</div>'
 
 
 # --- Charts ----------------------------------------------------------------------------
@@ -542,9 +588,12 @@ def render_table(spec: Spec, ctx: RenderContext) -> str:
 def render_chart(spec: Spec, ctx: RenderContext) -> str:
     data = frame(spec, ctx)
     title = ctx.filtered(default_title(spec, data), spec.options["filters"])
+    # The alternative table's summary and caption repeat the title: out of the search index.
+    table = table_html(data, ctx, caption=title, sortable=False)
+    table = table.replace("<caption>", "<caption data-search-exclude>", 1)
     alternative = (
-        f'<details class="kpisite-alt"><summary>{escape(ctx.words["chart_data"])}</summary>'
-        f"{table_html(data, ctx, caption=title, sortable=False)}</details>"
+        f'<details class="kpisite-alt"><summary data-search-exclude>'
+        f"{escape(ctx.words['chart_data'])}</summary>{table}</details>"
     )
     if spec.options["type"] == "values":
         return f'<div class="kpisite-values">{values_html(data, ctx, spec)}</div>'
@@ -559,7 +608,7 @@ def render_chart(spec: Spec, ctx: RenderContext) -> str:
         f'<div class="kpisite-figure"><p class="kpisite-chart-title" aria-hidden="true">'
         f'{escape(title)}</p><div class="kpisite-chart" role="img" aria-label="{label}" '
         f'data-unavailable="{unavailable}" data-figure="{escape(figure, quote=True)}"></div>'
-        f"{alternative}</div>"
+        f"{few_note(data, 'few_chart', ctx)}{alternative}</div>"
     )
 
 
@@ -599,11 +648,39 @@ def figure_of(spec: Spec, data: Frame, ctx: RenderContext) -> dict:
         layout["xaxis"], layout["yaxis"] = value_axis, {**category_axis, "autorange": "reversed"}
     else:
         layout["yaxis"], layout["xaxis"] = value_axis, category_axis
+    if kind in ("bars", "hbars") and missing_bars(kind, data, ctx):
+        layout["annotations"] = missing_bars(kind, data, ctx)
     # Fewer ticks, for kpisite.js to use where the value axis's labels would not fit side
     # by side (bars along a phone's width).
     narrow = axis_format(numbers, unit, ctx, count=3)
     narrow = {key: narrow[key] for key in ("tickvals", "ticktext", "range")}
     return {"data": traces, "layout": layout, "narrow": narrow}
+
+
+def missing_bars(kind: str, data: Frame, ctx: RenderContext) -> list[dict]:
+    """ "n/a" where a row has no bar (a deviation over one value), its reason on hover: an
+    empty row would read as zero."""
+    notes = []
+    for index, label in enumerate(data.labels):
+        cells = [data.cells[name][index] for name in data.columns]
+        if any(cell.raw is not None for cell in cells):
+            continue
+        text = ctx.words["na"]
+        if len(cells) == 1 and cells[0].n is not None:
+            text += " · " + ctx.words["count_shown"].format(n=cells[0].n)
+        place = {"x": 0, "y": label, "xanchor": "left"}
+        if kind == "bars":
+            place = {"x": label, "y": 0, "yanchor": "bottom"}
+        reason = cells[0].reason or ctx.words["na"]
+        notes.append({**place, "text": text, "hovertext": reason, "showarrow": False})
+    return notes
+
+
+def bar_texts(cells: list[Cell], ctx: RenderContext) -> list[str]:
+    """The number a bar of a mean or a deviation shows at its end, with how many values it
+    is over: "2,00 · n = 3" (a phone has no hover to tell)."""
+    shown = ctx.words["count_shown"]
+    return ["" if cell.raw is None else f"{cell.text} · {shown.format(n=cell.n)}" for cell in cells]
 
 
 def hover_texts(cells: list[Cell], ctx: RenderContext) -> list[str]:
@@ -647,8 +724,13 @@ def trace(kind: str, name: str, data: Frame, ctx: RenderContext) -> dict:
         "hovertemplate": "%{" + axis + "}" + colon + hover,
     }
     if any(cell.few for cell in cells):
-        # A mean over few values is drawn faded, as its hover text says why.
+        # A mean over few values is drawn faded, as its hover text and the note say why.
         base["marker"] = {"opacity": [0.45 if cell.few else 1 for cell in cells]}
+    if kind in ("bars", "hbars") and data.counted:
+        # Inside a long bar, past the end of a short one (kpisite.js colours the text).
+        base["text"] = bar_texts(cells, ctx)
+        base["textposition"] = "auto" if kind == "hbars" else "outside"
+        base.update(cliponaxis=False, constraintext="none")
     if kind == "hbars":
         return {"type": "bar", "orientation": "h", **base}
     if kind == "lines":

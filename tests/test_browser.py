@@ -277,7 +277,7 @@ BOXES = """chart => {
   const values = layout.xaxis && layout.xaxis.type === 'linear' ? layout.xaxis : layout.yaxis;
   return { chart: box(chart), title: boxes('.gtitle'), legend: boxes('.legend'),
            plot: boxes('.nsewdrag'), ticks: boxes('.xtick text, .ytick text'),
-           xticks: boxes('.xtick text'),
+           xticks: boxes('.xtick text'), texts: boxes('.bartext, .annotation-text'),
            heading: box(chart.previousElementSibling), page: box(chart.parentElement),
            valueTicks: values ? values.tickvals.length : 0,
            valueLabels: values ? boxes('.' + values._id + 'tick text').length : 0 };
@@ -313,7 +313,8 @@ def test_chart_labels_are_neither_cut_nor_overlapping(browser, base, width, path
 
     for chart in page.locator(".kpisite-chart").all():
         found = chart.evaluate(BOXES)
-        for tick in found["ticks"] + found["title"]:
+        # Numbers written on bars ("2,00 · n = 3", "n/a · n = 1") too.
+        for tick in found["ticks"] + found["title"] + found["texts"]:
             assert inside(tick, found["chart"]), (path, found)
         assert found["valueLabels"] == found["valueTicks"], (path, found)
         assert inside(found["heading"], found["page"]), (path, found)
@@ -380,3 +381,115 @@ def test_dashboard_tiles_line_up_in_columns_of_one_width(watched, base):
 
     assert len(rows) == 4  # Ventes, Clients, Campagnes, Satisfaction
     assert all(len(set(widths)) == 1 for widths in rows), rows
+
+
+def test_a_long_change_in_a_tile_wraps_instead_of_being_cut(watched, base):
+    watched.page.set_viewport_size({"width": 1366, "height": 900})
+    watched.page.goto(base + "tableau-de-bord/")
+    delta = watched.page.locator(".kpisite-tile__delta").first
+    # As long as "▲ +343 714,44 £ vs octobre 2010" in a tile of the online-retail dashboard.
+    delta.evaluate(
+        "d => { d.querySelector('.kpisite-versus').textContent = 'vs ' + 'octobre '.repeat(6); }"
+    )
+
+    shown = delta.evaluate(
+        "d => { const style = getComputedStyle(d);"
+        " return { fits: d.scrollWidth <= d.clientWidth + 1, overflow: style.textOverflow,"
+        " lines: Math.round(d.getBoundingClientRect().height / parseFloat(style.lineHeight)) }; }"
+    )
+
+    assert shown["fits"] and shown["overflow"] != "ellipsis" and shown["lines"] >= 2
+
+
+# WCAG contrast of an element's text over what is behind it: the backgrounds of its
+# ancestors composed from the page up, the text's alpha times its ancestors' opacity.
+CONTRAST = """el => {
+  const parse = c => {
+    const v = c.match(/\\(([^)]*)\\)/)[1].split(/[\\s,\\/]+/).filter(Boolean).map(Number);
+    return [v[0], v[1], v[2], v.length > 3 ? v[3] : 1];
+  };
+  const over = (top, under) => [0, 1, 2].map(i => top[i] * top[3] + under[i] * (1 - top[3]));
+  const chain = [];
+  for (let e = el; e; e = e.parentElement) chain.push(e);
+  let behind = [255, 255, 255];
+  for (const e of chain.slice().reverse()) {
+    behind = over(parse(getComputedStyle(e).backgroundColor), behind);
+  }
+  const text = parse(getComputedStyle(el).color);
+  text[3] *= chain.reduce((alpha, e) => alpha * parseFloat(getComputedStyle(e).opacity), 1);
+  const shown = over(text, behind);
+  const luminance = c => c.map(v => v / 255)
+    .map(v => v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4)
+    .reduce((sum, v, i) => sum + v * [0.2126, 0.7152, 0.0722][i], 0);
+  const [high, low] = [luminance(shown), luminance(behind)].sort((a, b) => b - a);
+  return (high + 0.05) / (low + 0.05);
+}"""
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_the_footer_and_the_csv_button_read_at_4_5_to_1_in_both_palettes(browser, base, scheme):
+    page = browser.new_page(viewport={"width": 1366, "height": 900}, color_scheme=scheme)
+    page.goto(base + "ventes/")
+    expected = {"light": "default", "dark": "slate"}[scheme]
+    assert page.evaluate("document.body.getAttribute('data-md-color-scheme')") == expected
+
+    footer = page.locator("footer.md-footer .kpisite-version-meta")
+    parts = footer.locator("code, time, .kpisite-reference")
+    ratios = [footer.evaluate(CONTRAST)] + parts.evaluate_all(f"els => els.map({CONTRAST})")
+    button = page.locator("button.kpisite-csv").first.evaluate(CONTRAST)
+
+    assert len(ratios) >= 5 and min(ratios) >= 4.5, ratios
+    assert button >= 4.5, button
+    page.close()
+
+
+def test_a_wide_table_on_a_phone_scrolls_to_its_last_column_and_says_so(browser, base):
+    page = browser.new_page(viewport={"width": 390, "height": 800})
+    page.goto(base + "campagnes/")
+    wrap = page.locator(".kpisite-table .md-typeset__scrollwrap").first
+    wrap.scroll_into_view_if_needed()
+    last = "w => w.querySelector('tbody tr').lastElementChild.getBoundingClientRect()"
+
+    # Wider than the phone: its last column starts off the screen.
+    assert wrap.evaluate("w => w.scrollWidth > w.clientWidth")
+    assert wrap.evaluate(last)["right"] > 390
+    # A shadow at the right edge says there is more, a cover scrolling with the table hides
+    # it at the end.
+    background = wrap.evaluate(
+        "w => [getComputedStyle(w).backgroundImage, getComputedStyle(w).backgroundAttachment]"
+    )
+    assert background[0].count("linear-gradient") == 2 and background[1] == "local, scroll"
+
+    wrap.evaluate("w => { w.scrollLeft = w.scrollWidth; }")
+    page.wait_for_timeout(100)
+    end = wrap.evaluate(last)
+    label = wrap.evaluate(
+        "w => { const th = w.querySelector('tbody th'); const b = th.getBoundingClientRect();"
+        " return [b.left, b.right, document.elementFromPoint(b.left + 5, b.top + 5) === th"
+        " || th.contains(document.elementFromPoint(b.left + 5, b.top + 5))]; }"
+    )
+
+    # The last column in view, the row's label still beside it (its column stays put).
+    assert end["left"] >= 0 and end["right"] <= 390
+    assert label[0] >= 0 and label[1] < end["left"] and label[2]
+    page.close()
+
+
+def test_the_csv_of_a_series_names_its_periods_by_their_keys(watched, base):
+    watched.page.goto(base + "satisfaction/")
+    table = watched.page.locator(".kpisite-table table").last
+    shown = table.locator("tbody th").all_inner_texts()
+
+    rows = list(
+        csv.reader(io.StringIO(table.evaluate("t => window.kpisite.csvOf(t)")), delimiter=";")
+    )
+
+    # The table shows "juin 2026", a spreadsheet reads "2026-06".
+    assert shown[0] == "juin 2026" and [row[0] for row in rows[1:]] == [
+        "2026-06",
+        "2026-07",
+        "2026-08",
+        "2026-09",
+        "2026-10",
+        "2026-11",
+    ]

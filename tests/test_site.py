@@ -18,6 +18,7 @@ from kpisite_sites import STAMP, copy_project, sample_site
 
 from kpi.errors import DirectiveError
 from kpi.periods import parse_period
+from kpi.project import Project
 
 pytestmark = pytest.mark.slow
 
@@ -32,7 +33,9 @@ def page(name: str) -> str:
 
 def tile_value(html: str, kpi: str) -> str:
     label = r'<div class="kpisite-tile__label"[^>]*>[^<]*</div>'
-    match = re.search(rf'data-kpi="{kpi}">{label}<span class="kpisite-tile__value">([^<]*)<', html)
+    match = re.search(
+        rf'data-kpi="{kpi}">\s*{label}\s*<span class="kpisite-tile__value">([^<]*)<', html
+    )
     assert match, f"no tile for {kpi}"
     return match.group(1)
 
@@ -304,3 +307,78 @@ def test_the_readme_s_directive_examples_render_without_an_error():
         markdown.markdown(example, extensions=[ext])
         assert [str(p) for p in ext.problems] == [], example
     assert len(examples) == 2
+
+
+# --- The footer, the search index, the generated dashboard of a partial extract -------------
+
+
+def test_the_footer_line_is_inside_the_theme_s_footer():
+    for name in PAGES:
+        html = page(name)
+        footer = html[html.index('<footer class="md-footer">') : html.index("</footer>")]
+        # In the theme's meta bar (its colours), not after the footer on the page's own.
+        assert re.search(
+            r'<div class="md-footer-meta md-typeset">\s*<div class="md-footer-meta__inner '
+            r'md-grid">\s*<div class="md-copyright">\s*<div class="kpisite-version-meta"',
+            footer,
+        ), name
+        assert "kpisite-version-meta" not in html[html.index("</footer>") :]
+
+
+def search_text(location: str) -> str:
+    """The text the search index holds for a page (all its sections)."""
+    site, _ = sample_site()
+    index = json.loads((site / "search" / "search_index.json").read_text(encoding="utf-8"))
+    docs = [doc for doc in index["docs"] if doc["location"].split("#")[0] == location]
+    assert docs, location
+    return " ".join(doc["text"] for doc in docs)
+
+
+def test_the_search_index_reads_tiles_and_tables_as_words():
+    _, result = sample_site()
+    period = parse_period(result.period)
+    (revenue,) = duckdb.sql(
+        f"""select sum(total_amount) from '{ROOT / "data" / "orders.parquet"}'
+        where status = 'completed' and not is_test
+        and ordered_at >= '{period.start_utc.isoformat()}'::timestamptz
+        and ordered_at < '{period.end_utc.isoformat()}'::timestamptz"""
+    ).fetchall()[0]
+
+    home, sales = search_text(""), search_text("ventes/")
+
+    # "Chiffre d'affaires 28 119,39 €", never "Chiffre d'affaires28 119,39 €▲".
+    assert f"Chiffre d'affaires {format_currency(revenue, 'EUR', locale='fr_FR')} " in home
+    assert " ".join(sales.split()).count("Ventes par pays Pays Chiffre d'affaires Commandes") == 1
+    assert re.search(r"Panier moyen FR \d", " ".join(sales.split()))
+
+
+def test_the_search_index_leaves_out_sparklines_marks_and_buttons():
+    for location in ["", "ventes/", "satisfaction/", "tableau-de-bord/"]:
+        text = search_text(location)
+        # A sparkline's title lists twelve numbers after the label and a colon.
+        assert "Chiffre d'affaires : " not in text and "Commandes : " not in text, location
+        assert not {"▲", "▼"} & set(text), location
+        assert "Télécharger en CSV" not in text and "Données du graphique" not in text
+
+
+def test_the_dashboard_of_an_extract_without_campaigns_or_surveys_leaves_them_out(tmp_path):
+    import shutil
+
+    from site_builder.build import build_site, environment
+
+    data = tmp_path / "data"
+    data.mkdir()
+    for table in ("contacts", "orders", "order_lines"):
+        shutil.copy(ROOT / "data" / f"{table}.parquet", data)
+    project = copy_project({"index.md": "# Accueil\n"}, tmp_path)
+    config = project.config_file.read_text(encoding="utf-8")
+    project.config_file.write_text(config.replace(str(ROOT / "data"), str(data)))
+
+    with environment(**STAMP):
+        build_site(Project.load(tmp_path), period="2026-10", site_dir=tmp_path / "site")
+    html = (tmp_path / "site" / "tableau-de-bord" / "index.html").read_text(encoding="utf-8")
+
+    assert "<p>Pas de données de campagnes ni d'enquêtes dans cet extrait.</p>" in html
+    assert 'data-kpi="revenue"' in html and 'data-kpi="churn_rate"' in html
+    assert 'data-kpi="open_rate"' not in html and 'data-kpi="nps"' not in html
+    assert "kpisite-na" not in html

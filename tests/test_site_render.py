@@ -46,7 +46,7 @@ def rows(html: str) -> list[tuple[str, list[str]]]:
     """(row header, cells) of the first table's body."""
     body = html[html.index("<tbody>") : html.index("</tbody>")]
     found = []
-    for row in re.findall(r"<tr>(.*?)</tr>", body):
+    for row in re.findall(r"<tr>(.*?)</tr>", body, re.S):
         header = unescape(re.search(r"<th[^>]*>(.*?)</th>", row).group(1))
         found.append((header, [unescape(c) for c in re.findall(r"<td[^>]*>(.*?)</td>", row)]))
     return found
@@ -145,7 +145,7 @@ def test_shares_add_up_to_a_total_of_100_percent(book):
 
     for channel, amount in channels:
         assert shown[channel] == [format_value(amount / total, "percent")]
-    assert re.search('<tfoot><tr><th scope="row">Total</th><td[^>]*>100,0\xa0%</td>', html)
+    assert re.search('<tfoot><tr><th scope="row">Total</th>\\s*<td[^>]*>100,0\xa0%</td>', html)
 
 
 def test_means_show_two_decimals_in_every_cell(book):
@@ -179,7 +179,8 @@ def test_a_mean_says_how_many_answers_it_is_over_and_rows_follow_the_means(book)
     html = convert(book, "/// kpi-table | ces\nby: platform\nmode: mean\n///")
     chart = convert(book, "/// kpi-chart | ces\nby: platform\nmode: mean\n///")
     means = survey_means("ces", "platform")
-    ranked = sorted(means, key=lambda platform: -means[platform][0])
+    # By the mean shown, those over fewer than five answers after the others.
+    ranked = sorted(means, key=lambda platform: (means[platform][1] < 5, -means[platform][0]))
 
     shown = rows(html)
     trace = figure(chart)["data"][0]
@@ -197,7 +198,7 @@ def test_a_mean_says_how_many_answers_it_is_over_and_rows_follow_the_means(book)
         few = ", peu de valeurs" if count < 5 else ""
         assert hover[platform] == f"{text} (n = {count}{few})"
         # A mean over fewer than five answers is marked where it is shown.
-        cell = re.search(rf'<th scope="row">{platform}</th><td([^>]*)>', html).group(1)
+        cell = re.search(rf'<th scope="row">{platform}</th>\s*<td([^>]*)>', html).group(1)
         assert ('class="kpisite-few"' in cell) == (count < 5), (platform, cell)
     assert any(count < 5 for _, count in means.values())
 
@@ -206,14 +207,15 @@ def test_a_deviation_by_city_is_ordered_by_the_deviation_shown(book):
     table = convert(book, "/// kpi-table | revenue\nby: city\nmode: std\ntop: 6\n///")
     html = table[: table.index("</tbody>")]
 
-    values = [
-        float(value)
-        for value in re.findall(
-            r'<th scope="row">(?!Autres)[^<]*</th><td data-value="([^"]+)"', html
-        )
-    ]
+    found = re.findall(
+        r'<th scope="row">(?!Autres)[^<]*</th>\s*<td data-value="([^"]+)"[^>]*>[^<]*</td>'
+        r'\s*<td data-value="(\d+)"',
+        html,
+    )
+    values = [(int(n) < 5, float(value)) for value, n in found]
 
-    assert len(values) >= 5 and values == sorted(values, reverse=True)
+    # Largest first, those over fewer than five orders after the others.
+    assert len(values) >= 5 and values == sorted(values, key=lambda v: (v[0], -v[1]))
     assert re.findall(r'<th scope="row">([^<]*)</th>', html)[-1] == "Autres"
 
 
@@ -227,11 +229,11 @@ FILTERED = [
     ),
     (
         "/// kpi-table | revenue\nby: channel\ntitle: Ventes\nfilters: {country_code: FR}\n///",
-        "<caption>Ventes · pays\xa0: FR</caption>",
+        "<caption><span>Ventes · pays\xa0: FR</span></caption>",
     ),
     (
         "/// kpi-table | revenue\nby: channel\nfilters: {country_code: FR}\n///",
-        "<caption>Chiffre d&#x27;affaires · pays\xa0: FR</caption>",
+        "<caption><span>Chiffre d&#x27;affaires · pays\xa0: FR</span></caption>",
     ),
     (
         "/// kpi-chart | revenue\nby: channel\ntype: pie\nfilters: {country_code: FR}\n///",
@@ -294,8 +296,8 @@ def test_table_cells_carry_the_numbers_shown_for_the_csv(book):
     )
     total = sum(channels.values())
 
-    csv = dict(re.findall(r'<th scope="row">([^<]*)</th><td[^>]*data-csv="([^"]*)"', html))
-    shares = dict(re.findall(r'<th scope="row">([^<]*)</th><td[^>]*data-csv="([^"]*)"', share))
+    cell = r'<th scope="row">([^<]*)</th>\s*<td[^>]*data-csv="([^"]*)"'
+    csv, shares = dict(re.findall(cell, html)), dict(re.findall(cell, share))
 
     assert 'data-csv="Chiffre d&#x27;affaires (EUR)"' in html and 'data-csv="Commandes"' in html
     assert 'data-csv="Chiffre d&#x27;affaires (part, %)"' in share
@@ -329,7 +331,12 @@ def test_members_sort_by_name_and_periods_by_time(book):
     over = convert(book, "/// kpi-table | revenue\nover: month\nperiods: 3\n///")
 
     assert re.findall(r'<th scope="row"([^>]*)>', by[: by.index("</tbody>")]) == ["", "", "", ""]
-    assert re.findall(r'<th scope="row" data-value="(\d)">', over) == ["0", "1", "2"]
+    # In time, and in the CSV by their keys ("2026-08"), not the labels shown ("août 2026").
+    assert re.findall(r'<th scope="row" data-value="(\d)" data-csv="([^"]+)">', over) == [
+        ("0", "2026-08"),
+        ("1", "2026-09"),
+        ("2", "2026-10"),
+    ]
 
 
 def test_tables_are_left_for_the_theme_to_wrap_once(book):
@@ -413,3 +420,145 @@ def test_the_dashboard_groups_kpis_by_the_table_they_read(book):
     assert sections["Ventes"] == "orders_count, revenue, average_basket, revenue_per_contact"
     assert "churn_rate" in sections["Clients"] and "active_rate" in sections["Clients"]
     assert "open_rate" in sections["Campagnes"] and "nps" in sections["Satisfaction"]
+
+
+def test_the_dashboard_leaves_out_kpis_of_tables_the_extract_lacks(book):
+    tables = ["contacts", "orders", "order_lines"]
+
+    page = dashboard_markdown(book.catalog, tables=tables)
+    sections = dict(
+        re.findall(r"## (\w+)\n\n/// kpi-grid\nsparkline: 12\nrows:\n  - \[([^\]]*)\]", page)
+    )
+    shown = {name for names in sections.values() for name in names.split(", ")}
+
+    # Campaign and survey KPIs could only be n/a: gone, and one line says why.
+    assert list(sections) == ["Ventes", "Clients"]
+    assert "\nPas de données de campagnes ni d'enquêtes dans cet extrait.\n" in page
+    expected = {
+        name
+        for name, kpi in book.catalog.kpis.items()
+        if not kpi.params and kpi.tables <= set(tables)
+    }
+    assert shown == expected and "churn_rate" in shown and "revenue_per_contact" in shown
+
+
+def test_a_dashboard_of_every_table_says_nothing_is_missing(book):
+    page = dashboard_markdown(book.catalog, tables=sorted(book.extract.names()))
+
+    assert page == dashboard_markdown(book.catalog) and "Pas de données" not in page
+
+
+def test_an_english_dashboard_names_its_missing_areas_in_english(book):
+    page = dashboard_markdown(book.catalog, "en_US", tables=["contacts", "orders"])
+
+    assert "\nNo campaign or survey data in this extract.\n" in page
+    assert "## Sales" in page and "## Campaigns" not in page
+
+
+# --- What a reader needs without hovering: counts on bars, legends, comparisons -------------
+
+
+def survey_stats(kind: str, by: str, start: str, end: str) -> dict[str, tuple[float | None, int]]:
+    """{member: (sample standard deviation of the scores, answers)} over local days."""
+    found = duckdb.sql(
+        f"""select {by}, stddev_samp(score), count(score) from '{RESPONSES}' r
+        join '{QUESTIONS}' q using (survey_id, question_id)
+        where q.kind = '{kind}' and score is not null
+        and submitted_at >= timezone('Europe/Paris', '{start}'::timestamp)
+        and submitted_at < timezone('Europe/Paris', '{end}'::timestamp)
+        group by {by}"""
+    ).fetchall()
+    return {member: (std, count) for member, std, count in found}
+
+
+def two_decimals(value: float) -> str:
+    rounded = Decimal(str(value)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    return format_decimal(rounded, "#,##0.00", locale="fr_FR")
+
+
+def test_a_deviation_chart_writes_each_bar_s_value_and_count(book):
+    html = convert(
+        book,
+        "/// kpi-chart | csat_responses\nby: respondent_city\nmode: std\ntype: hbars\ntop: 8\n///",
+        "2026-11",
+    )
+    stats = survey_stats("csat", "respondent_city", "2026-11-01", "2026-12-01")
+    chart = figure(html)
+    trace = chart["data"][0]
+
+    texts = dict(zip(trace["y"], trace["text"], strict=True))
+    notes = {note["y"]: note for note in chart["layout"]["annotations"]}
+
+    cities = [city for city in trace["y"] if city != "Autres"]
+    assert len(cities) == 8
+    for city in cities:
+        std, n = stats[city]
+        # A deviation over one answer is n/a: no bar, and "n/a" written where it would be.
+        assert texts[city] == ("" if n < 2 else f"{two_decimals(std)} · n = {n}"), city
+        assert (city in notes) == (n < 2), city
+    assert notes and all(note["text"] == "n/a · n = 1" for note in notes.values())
+    assert {note["hovertext"] for note in notes.values()} == {
+        "n/a : écart type indéfini avec moins de 2 valeurs"
+    }
+    # Those over five answers or more first, then the others, each by their deviation.
+    order = [(stats[c][1] < 5, stats[c][1] < 2, -(stats[c][0] or 0)) for c in cities]
+    assert order == sorted(order) and order[0][0] is False
+    assert '<p class="kpisite-note">Pâle : calculé sur moins de 5 valeurs.</p>' in html
+
+
+def test_a_table_of_means_over_few_values_says_what_its_italics_mean(book):
+    few = convert(book, "/// kpi-table | ces\nby: platform\nmode: mean\n///")
+    many = convert(book, "/// kpi-table | revenue\nby: channel\nmode: mean\n///")
+
+    assert '<p class="kpisite-note">En italique : calculé sur moins de 5 valeurs.</p>' in few
+    assert "kpisite-note" not in many and "kpisite-few" not in many
+
+
+def test_a_missing_comparison_says_so_with_its_reason(book):
+    # The extract starts in December 2023: January 2023 is outside it.
+    html = convert(book, "Sur un an : [[kpi revenue delta=last_year]].", "2024-01")
+    value = convert(book, "Sur un an : [[kpi revenue compare=last_year]].", "2024-01")
+
+    reason = "n/a : période 2023-01 hors des données (du 01/12/2023 au 30/11/2026)"
+    marked = f'class="kpisite-delta kpisite-na" title="{reason}" tabindex="0">pas de comparaison'
+    assert marked in html and marked in value
+    assert re.sub(r"<[^>]+>", "", html) == "Sur un an : pas de comparaison."
+
+
+def test_a_tile_with_no_value_shows_no_change(book):
+    html = convert(book, "/// kpi-tile | nps\n///", "2000-01")
+
+    assert "kpisite-tile__value kpisite-na" in html and "kpisite-tile__delta" not in html
+
+
+# --- CSV downloads say what their numbers are --------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("title", "filename"),
+    [("", "revenue-orders-count-canal-web-store"), ("Ventes", "ventes-canal-web-store")],
+)
+def test_a_filtered_table_s_csv_says_its_filters_in_its_name_and_headers(book, title, filename):
+    source = f"/// kpi-table\nkpis: [revenue, orders_count]\nby: country_code\ntitle: {title}\n"
+    html = convert(book, source + "filters: {channel: [web, store]}\n///")
+
+    assert f'data-filename="{filename}.csv"' in html
+    assert 'data-csv="Chiffre d&#x27;affaires (EUR) · canal\xa0: web, store"' in html
+    assert 'data-csv="Commandes · canal\xa0: web, store"' in html
+    # The country column names what it holds, the rows their members: no filter there.
+    assert '<th scope="col">Pays</th>' in html
+
+
+@pytest.mark.parametrize(
+    ("period", "grain", "keys"),
+    [
+        ("2026-10", "week", ["2026-W43", "2026-W44"]),
+        ("2026-11", "quarter", ["2026-Q3", "2026-Q4"]),
+        ("2026-11", "month", ["2026-10", "2026-11"]),
+        ("2026-11", "year", ["2025", "2026"]),
+    ],
+)
+def test_a_series_gives_the_csv_its_periods_keys(book, period, grain, keys):
+    html = convert(book, f"/// kpi-table | revenue\nover: {grain}\nperiods: 2\n///", period)
+
+    assert re.findall(r'<th scope="row" data-value="\d" data-csv="([^"]+)">', html) == keys

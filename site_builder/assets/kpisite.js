@@ -97,6 +97,31 @@
     return styled;
   }
 
+  /* A colour that reads on `hex`: the palette's dark text on a light bar, white on a
+   * dark one. */
+  function readableOn(hex) {
+    var n = parseInt(hex.slice(1), 16);
+    var light = 0.299 * (n >> 16 & 255) + 0.587 * (n >> 8 & 255) + 0.114 * (n & 255) > 150;
+    return light ? PALETTES.light.font : "#ffffff";
+  }
+
+  /* The numbers written on bars (a mean and its n): inside a bar in a colour that reads
+   * on it, the palette's text colour on a faded bar (few values: the page shows through)
+   * and past a bar's end. */
+  function barTexts(data, p) {
+    return data.map(function (trace, i) {
+      if (!trace.text || trace.type !== "bar") return trace;
+      var faded = (trace.marker && trace.marker.opacity) || [];
+      var inside = readableOn(p.colorway[i % p.colorway.length]);
+      return Object.assign({}, trace, {
+        insidetextfont: { color: trace.text.map(function (_, j) {
+          return faded[j] < 1 ? p.font : inside;
+        }) },
+        outsidetextfont: { color: p.font }
+      });
+    });
+  }
+
   /* Drawn again when the palette or the width changes (text is fitted to the width). */
   function draw(el) {
     var width = Math.round(el.clientWidth / 20) * 20 || 600;
@@ -110,7 +135,10 @@
     });
     layout = Object.assign(layout, fitted(layout, width, kind, figure.narrow));
     delete layout.categories;
-    window.Plotly.react(el, figure.data, themed(layout), {
+    var styled = themed(layout);
+    // Numbers above vertical bars need the room the top margin would not give.
+    if (kind === "bars" && first.text) styled.margin = Object.assign({}, styled.margin, { t: 24 });
+    window.Plotly.react(el, barTexts(figure.data, PALETTES[scheme()]), styled, {
       displaylogo: false, responsive: true,
       modeBarButtonsToRemove: ["select2d", "lasso2d", "toImage"]
     });
