@@ -5,7 +5,9 @@ from __future__ import annotations
 import logging
 import os
 import shutil
+import signal
 import subprocess
+import threading
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -82,10 +84,13 @@ def build_site(
     if request is not None:
         request.read(project)
 
-    with environment(
-        KPISITE_PERIOD=period,
-        KPISITE_PERIOD_SOURCE=request.source if request and period else None,
-        NO_MKDOCS_2_WARNING="1",
+    with (
+        stopped_cleanly(),
+        environment(
+            KPISITE_PERIOD=period,
+            KPISITE_PERIOD_SOURCE=request.source if request and period else None,
+            NO_MKDOCS_2_WARNING="1",
+        ),
     ):
         # mkdocs checks the real site folder (never the docs folder or one holding it).
         config = load_config(str(project.config_file), site_dir=str(target), strict=strict)
@@ -112,14 +117,70 @@ def period_request(project: Project, period: str | None) -> PeriodRequest | None
     return PeriodRequest(period, os.environ.get(PERIOD_SOURCE_VARIABLE) or "--period")
 
 
+@contextmanager
+def stopped_cleanly():
+    """Make SIGTERM (a cancelled CI job, `kill`) and SIGHUP (a closed terminal) raise
+    SystemExit, as Ctrl-C raises KeyboardInterrupt, while the block runs: the finally
+    blocks that remove scratch folders run before the process ends (exit 128 + signal).
+    A signal the process was set to ignore stays ignored; outside the main thread, where
+    no handler can be set, nothing changes."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    names = [name for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name)]
+    wanted = [getattr(signal, name) for name in names]
+    previous = {number: signal.getsignal(number) for number in wanted}
+    for number, handler in previous.items():
+        if handler == signal.SIG_DFL:
+            signal.signal(number, stop)
+    try:
+        yield
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+
+
+def stop(number: int, frame) -> None:
+    """The handler of stopped_cleanly: a second signal must not cut the cleanup short."""
+    signal.signal(number, signal.SIG_IGN)
+    raise SystemExit(128 + number)
+
+
 def scratch_folder(target: Path) -> Path:
     """An empty folder beside `target` (same file system, so the swap is a rename), made
     with the umask's permissions: the swapped-in site must stay readable by a web server."""
+    remove_stale_scratch(target)
     scratch = target.with_name(f".{target.name}.building-{os.getpid()}")
-    shutil.rmtree(scratch, ignore_errors=True)  # left by a build that was killed
+    shutil.rmtree(scratch, ignore_errors=True)
     scratch.parent.mkdir(parents=True, exist_ok=True)
     scratch.mkdir()
     return scratch
+
+
+def remove_stale_scratch(target: Path) -> None:
+    """Remove the scratch folders beside `target` of builds that were killed before they
+    could (SIGKILL, a power cut): each is named with its build's process id, and is left
+    alone while that process runs (a concurrent build)."""
+    for pattern in (f".{target.name}.building-*", f".{target.name}.old-*"):
+        for path in target.parent.glob(pattern):
+            pid = path.name.rpartition("-")[2]
+            if pid.isdigit() and not process_running(int(pid)):
+                log.debug("removing %s, left by a build that was stopped", path)
+                shutil.rmtree(path, ignore_errors=True)
+
+
+def process_running(pid: int) -> bool:
+    """Whether a process of that id runs (ours included; another user's counts too).
+    Signal 0 is sent to no one: it only asks whether the process exists."""
+    if pid <= 0:
+        return True  # not a process id: 0 and -1 would address groups; keep the folder
+    try:
+        os.kill(pid, 0)
+    except (ProcessLookupError, OverflowError):
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def swap_into_place(built: Path, target: Path) -> None:

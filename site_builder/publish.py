@@ -45,6 +45,7 @@ from site_builder.build import (
     environment,
     git_head,
     read_mkdocs_config,
+    stopped_cleanly,
 )
 
 try:
@@ -140,7 +141,7 @@ def publish(
         project.root, branch, remote or DEFAULT_REMOTE, push, remote_given=remote is not None
     )
 
-    with target.session():
+    with stopped_cleanly(), target.session():
         target.check_not_source()
         request = resolve_period(project, period)
         version = describe(project, request.text)
@@ -174,7 +175,9 @@ def publish_to_folder(
     version = describe(project, request.text)
     directory_urls = use_directory_urls(project)
 
+    # Stopped by a signal, the scratch repository is removed and the lock released.
     with (
+        stopped_cleanly(),
         folder_lock(folder),
         tempfile.TemporaryDirectory(prefix="kpisite-folder-") as scratch,
     ):
