@@ -415,8 +415,9 @@ def cache_error(project: Project) -> list[SettingError]:
         return [
             SettingError(
                 "cache",
-                f"{settings.cache} is inside the data folder ({settings.data}): the cache "
-                "would be read with the extract, and change its fingerprint at every build",
+                f"{settings.cache} {relation(project, settings.cache, settings.data)} the data "
+                f"folder ({settings.data}): the cache would be read with the extract, and "
+                "change its fingerprint at every build",
                 f"leave it out for {Settings.cache}, or name a folder outside {settings.data}",
             )
         ]
@@ -430,6 +431,11 @@ def cache_error(project: Project) -> list[SettingError]:
             )
         ]
     return []
+
+
+def relation(project: Project, place: str, folder: str) -> str:
+    """ "is" when the two settings name one folder, else "is inside"."""
+    return "is" if project.path(place) == project.path(folder) else "is inside"
 
 
 def catalog_errors(project: Project) -> list[SettingError]:

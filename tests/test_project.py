@@ -383,3 +383,14 @@ def test_a_missing_catalog_is_named_at_its_line_with_the_closest_file(tmp_path):
     assert problems_of(tmp_path) == [
         "mkdocs.yml:6, plugins.kpisite.catalogs: kpi.yml: no such file (did you mean 'kpis.yml'?)"
     ]
+
+
+def test_a_cache_in_the_data_folder_itself_is_refused(tmp_path):
+    # Its file would be hashed with the extract: a new fingerprint at every build.
+    project_config(tmp_path, "      data: data\n      cache: data\n")
+
+    assert problems_of(tmp_path) == [
+        "mkdocs.yml:6, plugins.kpisite.cache: data is the data folder (data): the cache would "
+        "be read with the extract, and change its fingerprint at every build (leave it out for "
+        ".kpisite-cache, or name a folder outside data)"
+    ]
