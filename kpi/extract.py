@@ -330,10 +330,13 @@ class Extract:
     def fingerprint(self, name: str) -> str:
         """A short hash that changes when any file of the table (or its mapping) changes.
 
-        Size and modification time stand for the content: hashing gigabytes of Parquet
-        at every build would cost more than the queries the cache saves. Each file counts
-        by its path under the extract folder, not its name alone: a hive partition folder
-        renamed (`lead_source=web/` to `lead_source=web_form/`) changes a column's values.
+        The file's stat stands for its content: hashing gigabytes of Parquet at every
+        build would cost more than the queries the cache saves. Size and modification
+        time alone miss a file edited to the same size whose time was put back (`cp -p`,
+        `touch -r`); its change time and inode cannot be put back that way. Each file
+        counts by its path under the extract folder, not its name alone: a hive partition
+        folder renamed (`lead_source=web/` to `lead_source=web_form/`) changes a column's
+        values.
         """
         spec = self.mapping.spec(name)
         if spec is not None and spec.is_mapped:
@@ -342,9 +345,8 @@ class Extract:
         if spec is not None:
             digest.update(spec.definition().encode())
         for path in self.files(name):
-            stat = path.stat()
             where = path.relative_to(self.project.data_dir).as_posix()
-            digest.update(f"{where}:{stat.st_size}:{stat.st_mtime_ns}".encode())
+            digest.update(f"{where}:{file_stamp(path)}".encode())
         return digest.hexdigest()[:16]
 
     @cached_property
@@ -427,6 +429,14 @@ class Extract:
                 for path in [single] if single else self.folder_files(name):
                     moments.append(footer_max(path, columns))
         return max((moment for moment in moments if moment), default=None)
+
+
+def file_stamp(path: Path) -> str:
+    """What stands for a file's content in a fingerprint: its size, modification time,
+    change time and inode. `cp -p` or `touch -r` can put the modification time back, not
+    the change time; a file replaced by another (a rename over it) has a new inode."""
+    stat = path.stat()
+    return f"{stat.st_size}:{stat.st_mtime_ns}:{stat.st_ctime_ns}:{stat.st_ino}"
 
 
 def recorded_at(path: Path) -> datetime | None:

@@ -151,3 +151,24 @@ def test_a_renamed_partition_folder_changes_the_values(tmp_path):
     book = Workbook(project)
     assert by_source(book) == {"web_form": 2, "referral": 2, "ads": 1}
     assert book.stats.queries > 0
+
+
+def test_a_file_edited_to_the_same_size_and_time_is_read_again(tmp_path):
+    # What `cp -p edited.parquet orders.parquet` does: the same size (o1's amount 100.00
+    # becomes 300.00; the file's size is checked below), the old modification time put
+    # back. October revenue: 200.50 - 100.00 + 300.00 = 400.50.
+    project = make_project(tmp_path)
+    orders = tmp_path / "data" / "orders.parquet"
+    assert Workbook(project).value("revenue", "2026-10").raw == Decimal("200.50")
+    before = orders.stat()
+
+    edited = [("o1", *ORDERS[0][1:5], "300.00", *ORDERS[0][6:]), *ORDERS[1:]]
+    write_orders(tmp_path / "copy", edited)
+    orders.write_bytes((tmp_path / "copy" / "orders.parquet").read_bytes())
+    os.utime(orders, ns=(before.st_atime_ns, before.st_mtime_ns))
+    after = orders.stat()
+    assert (after.st_size, after.st_mtime_ns) == (before.st_size, before.st_mtime_ns)
+
+    book = Workbook(project)
+    assert book.value("revenue", "2026-10").raw == Decimal("400.50")
+    assert book.stats.from_cache == 0
