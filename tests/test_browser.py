@@ -107,6 +107,7 @@ def test_charts_after_instant_navigation_look_as_on_a_direct_load(watched, base)
     watched.page.evaluate("window.__kpisiteMarker = 1")
     watched.page.locator("a.md-tabs__link", has_text="Ventes").click()
     watched.page.wait_for_url(base + "ventes/")
+    watched.page.wait_for_selector(".kpisite-chart .main-svg")
     watched.charts_drawn()
     watched.page.wait_for_timeout(300)  # a plot without plotly's styles keeps growing
     after = watched.page.evaluate(PLOTLY_LAYOUT)
@@ -126,6 +127,8 @@ def test_plotly_loads_only_where_a_chart_shows(watched, base):
 
     watched.page.locator("a.md-tabs__link", has_text="Ventes").click()
     watched.page.wait_for_url(base + "ventes/")
+    # The address changes before the new content is in: wait for a chart of the new page.
+    watched.page.wait_for_selector(".kpisite-chart .main-svg")
     assert watched.charts_drawn() == 3
     assert loads == [base + "assets/kpisite/plotly.min.js"]
     assert watched.errors == []
