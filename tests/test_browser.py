@@ -107,7 +107,10 @@ def test_charts_after_instant_navigation_look_as_on_a_direct_load(watched, base)
     watched.page.evaluate("window.__kpisiteMarker = 1")
     watched.page.locator("a.md-tabs__link", has_text="Ventes").click()
     watched.page.wait_for_url(base + "ventes/")
-    watched.page.wait_for_selector(".kpisite-chart .main-svg")
+    # The address changes before the new content is in: wait for the three charts of Ventes.
+    watched.page.wait_for_function(
+        "document.querySelectorAll('.kpisite-chart .main-svg').length === 3"
+    )
     watched.charts_drawn()
     watched.page.wait_for_timeout(300)  # a plot without plotly's styles keeps growing
     after = watched.page.evaluate(PLOTLY_LAYOUT)
