@@ -109,7 +109,8 @@ def test_charts_after_instant_navigation_look_as_on_a_direct_load(watched, base)
     watched.page.wait_for_url(base + "ventes/")
     # The address changes before the new content is in: wait for the three charts of Ventes.
     watched.page.wait_for_function(
-        "document.querySelectorAll('.kpisite-chart .main-svg').length === 3"
+        "[...document.querySelectorAll('.kpisite-chart')]"
+        ".filter(chart => chart.querySelector('.main-svg')).length === 3"
     )
     watched.charts_drawn()
     watched.page.wait_for_timeout(300)  # a plot without plotly's styles keeps growing
