@@ -140,7 +140,9 @@ def standard_names() -> list[str]:
 
 
 def project_for(data: Path, cache: Path | None = None) -> Project:
-    options = {"data": str(data), "cache": str(cache or data / ".no-cache")}
+    # Without `cache`, the Workbooks run with cache=False and never write there; the path
+    # stays outside the data folder all the same, as the settings require.
+    options = {"data": str(data), "cache": str(cache or data.with_name(f".{data.name}-no-cache"))}
     return Project.from_options(data, options)
 
 
