@@ -103,7 +103,7 @@ class Project:
             )
         config = read_config(config_file)
         options = plugin_options(config, config_file)
-        docs = config.get("docs_dir") or DEFAULT_DOCS_DIR
+        docs = str(config.get("docs_dir") or DEFAULT_DOCS_DIR)
         return cls.from_options(root, options, where=str(config_file), docs_dir=docs)
 
     @classmethod
@@ -153,7 +153,7 @@ def configured_docs_dir(config_file: Path) -> str:
     """The docs_dir a mkdocs.yml sets, or mkdocs' default (also when there is no file)."""
     if not config_file.is_file():
         return DEFAULT_DOCS_DIR
-    return read_config(config_file).get("docs_dir") or DEFAULT_DOCS_DIR
+    return str(read_config(config_file).get("docs_dir") or DEFAULT_DOCS_DIR)
 
 
 def plugin_options(config: dict[str, Any], config_file: Path) -> dict[str, Any]:
