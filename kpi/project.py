@@ -401,7 +401,8 @@ def published_error(
     return [
         SettingError(
             key,
-            f"{shown_path(project, plain_path(project, place))} is inside docs_dir ({docs}), and "
+            f"{shown_path(project, plain_path(project, place))} "
+            f"{relation(project, place, project.docs)} docs_dir ({docs}), and "
             f"mkdocs copies every file there into the site: {what} would be published",
             hint,
         )

@@ -276,7 +276,7 @@ def test_every_folder_inside_docs_dir_is_listed_at_once(tmp_path):
     )
 
     assert problems_of(tmp_path) == [
-        "mkdocs.yml:5, plugins.kpisite.data: reports is inside docs_dir (reports), and mkdocs "
+        "mkdocs.yml:5, plugins.kpisite.data: reports is docs_dir (reports), and mkdocs "
         "copies every file there into the site: the extract would be published "
         "(move it out of reports)",
         "mkdocs.yml:6, plugins.kpisite.cache: reports/cache is inside docs_dir (reports), and "
