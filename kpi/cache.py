@@ -20,9 +20,10 @@ from typing import Any
 
 log = logging.getLogger(__name__)
 
-# Bumped when the meaning of a cached result changes (2: members trimmed and blanks merged;
-# 3: members typed, a real value apart from the built-in rows).
-SCHEMA_VERSION = "3"
+# Bumped when the meaning or the form of a cached result changes (2: members trimmed and
+# blanks merged; 3: members typed, a real value apart from the built-in rows; 4: the
+# values of real members as one mapping; n/a reasons in the project's language).
+SCHEMA_VERSION = "4"
 
 
 def cache_key(parts: dict[str, Any]) -> str:

@@ -13,6 +13,7 @@ results are cached in memory and on disk (kpi.cache), keyed by what they depend 
 from __future__ import annotations
 
 import ast
+import heapq
 import logging
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
@@ -49,6 +50,7 @@ from kpi.values import (
     Member,
     Series,
     Value,
+    labeller,
     no_row,
     parse_member,
 )
@@ -140,12 +142,17 @@ class Result:
         return self.members.get(member, self.empty)
 
     def to_json(self) -> dict:
-        members = [
-            [None if m is None else m.to_json(), None if v is None else str(v)]
-            for m, v in self.members.items()
-        ]
+        """The result for the disk cache. The values of real members are a mapping from
+        text to number, the most compact JSON: a dimension may have 100,000 members."""
+        values, others = {}, []
+        for member, value in self.members.items():
+            number = None if value is None else str(value)
+            if member is not None and member.kind == "value":
+                values[member.value] = number
+            else:
+                others.append([None if member is None else member.to_json(), number])
         empty = None if self.empty is None else str(self.empty)
-        return {"members": members, "reason": self.reason, "empty": empty}
+        return {"values": values, "members": others, "reason": self.reason, "empty": empty}
 
     @classmethod
     def from_json(cls, data: dict) -> Result:
@@ -153,8 +160,20 @@ class Result:
             None if m is None else Member.from_json(m): None if v is None else Decimal(v)
             for m, v in data["members"]
         }
+        for text, v in data["values"].items():
+            members[Member("value", text)] = None if v is None else Decimal(v)
         empty = None if data["empty"] is None else Decimal(data["empty"])
         return cls(members, data["reason"], empty)
+
+
+@dataclass
+class Batch:
+    """Leaf results of cells computed together, and the members of each cell: every
+    member of the batch, none for a period outside the data (None without a breakdown)."""
+
+    results: dict[Leaf, Result]
+    members: dict[tuple[Ref, Period], set]
+    outside: dict[Period, str | None]
 
 
 class Workbook:
@@ -185,6 +204,11 @@ class Workbook:
         disconnect = getattr(self.extract.con, "disconnect", None)
         if disconnect is not None:
             disconnect()
+
+    @property
+    def member_labels(self) -> dict[str, str] | None:
+        """The labels of the built-in members (Autres...) in the project's language."""
+        return None
 
     # --- Periods ----------------------------------------------------------------------
 
@@ -502,28 +526,37 @@ class Workbook:
         A period the data does not cover whole is n/a with the reason, and not queried:
         its zeros would look like real values. With a breakdown it has no member.
         """
-        check_mode(mode)
+        batch = self.batch(cells, slice_, [mode])
+        return {
+            cell: {member: self.cell_value(batch, *cell, member, mode) for member in members}
+            for cell, members in batch.members.items()
+        }
+
+    def batch(self, cells: list[tuple[Ref, Period]], slice_: Slice, modes: list[str]) -> Batch:
+        """The leaf results of cells in every mode asked, resolved together (one query per
+        table), and the members each cell has."""
+        for mode in modes:
+            check_mode(mode)
         outside = {period: self.outside_reason(period) for _, period in cells}
         inside = [(ref, period) for ref, period in cells if not outside[period]]
-        results = self.resolve(self.leaves_of(inside, [mode]), slice_)
+        results = self.resolve(self.leaves_of(inside, modes), slice_)
         members = self.members_in(results, slice_)
         found = {}
-        for ref, period in cells:
-            if outside[period]:
-                na = self.make_value(ref, period, None, outside[period], mode)
-                found[(ref, period)] = {} if slice_.by else {None: na}
+        for cell in cells:
+            if outside[cell[1]]:
+                found[cell] = set() if slice_.by else {None}
             else:
-                found[(ref, period)] = {
-                    member: self.make_value(
-                        ref,
-                        period,
-                        *self.raw(ref, period, results, member, mode),
-                        mode=mode,
-                        n=count_of(results, Leaf(ref, period, "n"), member, mode),
-                    )
-                    for member in members
-                }
-        return found
+                found[cell] = members
+        return Batch(results, found, outside)
+
+    def cell_value(self, batch: Batch, ref: Ref, period: Period, member, mode: str) -> Value:
+        """The Value of one cell for one member (None without a breakdown)."""
+        if batch.outside[period]:
+            return self.make_value(ref, period, None, batch.outside[period], mode)
+        results = batch.results
+        raw, reason = self.raw(ref, period, results, member, mode)
+        n = count_of(results, Leaf(ref, period, "n"), member, mode)
+        return self.make_value(ref, period, raw, reason, mode=mode, n=n)
 
     @staticmethod
     def members_in(results: dict[Leaf, Result], slice_: Slice) -> set:
@@ -1144,19 +1177,20 @@ class Workbook:
 
         # Members are ranked by the first KPI's value in every mode, so that a mean or a
         # share shows the same top members as the counts; both in one batch of queries.
-        self.prefetch(cells, slice_, ["count", value_mode])
-        counts = self.cells(cells, slice_, "count")
-        shown = counts if value_mode == "count" else self.cells(cells, slice_, value_mode)
+        batch = self.batch(cells, slice_, ["count", value_mode])
         first = next(iter(refs.values()))
-        members = rank_members(counts[(first, period)])
-        kept = members[:top] if top else members
+        members = batch.members[(first, period)]
+        kept = self.top_members(batch, first, period, top)
 
-        rows = []
-        for member in kept:
-            values = {
-                n: self.member_value(shown, r, period, member, value_mode) for n, r in refs.items()
-            }
-            rows.append((member, values))
+        # Values are made (and formatted) for the members shown only: a dimension may
+        # have a hundred thousand members and a page shows ten.
+        rows = [
+            (
+                member,
+                {n: self.cell_value(batch, r, period, member, value_mode) for n, r in refs.items()},
+            )
+            for member in kept
+        ]
         if other and len(members) > len(kept):
             rest = {**(filters or {}), by: {"not": kept}}
             rows.append((OTHER, self.values(list(refs), period, rest, value_mode)))
@@ -1165,18 +1199,19 @@ class Workbook:
             rows, total = self.shares(rows, total), self.whole(total)
         return Breakdown(by, rows, (TOTAL, total), mode, period)
 
-    def prefetch(self, cells: list[tuple[Ref, Period]], slice_: Slice, modes: list[str]) -> None:
-        """Resolve the leaves of several modes in one batch; cells() then reads them."""
-        inside = [(ref, period) for ref, period in cells if not self.outside_reason(period)]
-        self.resolve(self.leaves_of(inside, modes), slice_)
-
-    def member_value(self, found, ref: Ref, period: Period, member, mode: str) -> Value:
-        """A member's value; a member with no row for a statistic is that KPI's empty."""
-        values = found[(ref, period)]
-        if member in values:
-            return values[member]
-        kpi = self.catalog.kpis[ref.name]
-        return self.make_value(ref, period, None, empty_reason(kpi), mode)
+    def top_members(self, batch: Batch, ref: Ref, period: Period, top: int | None) -> list:
+        """The `top` members with the largest value of a KPI (all of them without `top`),
+        n/a last, ties by label: ranked on the raw numbers, none formatted."""
+        members = batch.members[(ref, period)]
+        if not members:
+            return []  # a period outside the data
+        if self.catalog.kpis[ref.name].kind == "formula":
+            raws = {m: self.raw(ref, period, batch.results, m, "count")[0] for m in members}
+        else:
+            # A leaf's value as evaluate() reads it, for every member at once.
+            result = batch.results[Leaf(ref, period)]
+            raws = dict.fromkeys(members) if result.reason else {m: result.get(m) for m in members}
+        return rank_members(raws, top, self.member_labels)
 
     def shares(self, rows, total: dict[str, Value]):
         """Each row's value as a fraction of the total row's."""
@@ -1499,12 +1534,21 @@ def is_function(node: ast.AST) -> bool:
     return isinstance(node, ast.Call) and node.func.id in ("round", "abs")
 
 
-def rank_members(values: dict[Any, Value]) -> list:
-    """Members by decreasing value, n/a last, then by name for a stable order."""
-    return sorted(
-        values,
-        key=lambda m: (values[m].raw is None, -(values[m].raw or 0), str(m), m.sort_key()),
-    )
+def rank_members(raws: dict[Any, Decimal | None], top: int | None, labels=None) -> list:
+    """Members by decreasing value, n/a last, then by label (one per member); the first
+    `top` of them. A numeric pass finds the value of the last one kept: only members up
+    to it are labelled and sorted, since ties at that value need their labels."""
+    known = {m: raw for m, raw in raws.items() if raw is not None}
+    unknown = [m for m, raw in raws.items() if raw is None]
+    if top is not None and top <= len(known):
+        bound = heapq.nlargest(top, known.values())[-1]
+        known = {m: raw for m, raw in known.items() if raw >= bound}
+        unknown = []
+    label = labeller(labels)
+    if top is not None:
+        ranked = heapq.nsmallest(top, known, key=lambda m: (-known[m], label(m)))
+        return ranked + heapq.nsmallest(top - len(ranked), unknown, key=label)
+    return sorted(known, key=lambda m: (-known[m], label(m))) + sorted(unknown, key=label)
 
 
 def instant_of(kpi: KpiDef, period: Period):

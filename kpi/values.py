@@ -6,7 +6,7 @@ A value is never an exception: an n/a value has `value` None and a `reason` sayi
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -122,10 +122,7 @@ class Member:
 
     def label(self, labels: Mapping[str, str] | None = None) -> str:
         """The member as a reader sees it; `labels` replaces built-in labels by key."""
-        labels = {**MEMBER_LABELS, **(labels or {})}
-        if self.kind != "value":
-            return labels.get(self.key, self.key)
-        return quoted(self.value) if needs_quotes(self.value, labels.values()) else self.value
+        return labeller(labels)(self)
 
     def __str__(self) -> str:
         return self.label()
@@ -160,7 +157,20 @@ def quoted(text: str) -> str:
 def needs_quotes(value: str, built_in) -> bool:
     """A real value that reads as a built-in label, or as a quoted value, is shown quoted:
     labels then map one to one to members, and a filter can name either."""
-    return value in set(built_in) or (len(value) >= 2 and value[0] == value[-1] == '"')
+    return value in built_in or (len(value) >= 2 and value[0] == value[-1] == '"')
+
+
+def labeller(labels: Mapping[str, str] | None = None) -> Callable[[Member], str]:
+    """Member.label with `labels` merged once, to label many members."""
+    merged = {**MEMBER_LABELS, **(labels or {})}
+    built_in = frozenset(merged.values())
+
+    def label(member: Member) -> str:
+        if member.kind != "value":
+            return merged.get(member.key, member.key)
+        return quoted(member.value) if needs_quotes(member.value, built_in) else member.value
+
+    return label
 
 
 def parse_member(text: str, labels: Mapping[str, str] | None = None, blanks=()) -> Member:
