@@ -27,7 +27,17 @@ import yaml
 
 from kpi import schema
 from kpi.errors import CatalogError, Problem, closest, did_you_mean, with_hint
-from kpi.formula import Ref, RowScope, Typed, compile_row, formula_refs, parse
+from kpi.formula import (
+    NAME,
+    Ref,
+    RowScope,
+    Typed,
+    compile_row,
+    formula_refs,
+    name_problem,
+    parse,
+    usable_name,
+)
 
 log = logging.getLogger(__name__)
 
@@ -106,7 +116,7 @@ DIMENSIONS: dict[str, dict[str, tuple[str | None, str]]] = {
     },
 }
 
-REF_TEXT = re.compile(r"^\s*([A-Za-z_]\w*)\s*(?:\((.*)\))?\s*$")
+REF_TEXT = re.compile(rf"^\s*({NAME})\s*(?:\((.*)\))?\s*$")
 
 
 @dataclass
@@ -213,11 +223,52 @@ class Catalog:
             raise CatalogError(with_hint(f"{where or 'catalog'}: unknown KPI {ref.name!r}", hint))
         kpi = self.kpis[ref.name]
         if len(ref.args) != len(kpi.params):
-            wanted = f"{kpi.name}({', '.join(kpi.params)})" if kpi.params else kpi.name
-            raise CatalogError(f"{where or 'catalog'}: KPI {ref.key!r}: expected {wanted}")
+            raise CatalogError(f"{where or 'catalog'}: {self.parameters_problem(kpi, ref)}")
         if ref.args and self.checked:
             self.check_args(ref, where or "catalog")
         return ref
+
+    def parameters_problem(self, kpi: KpiDef, ref: Ref) -> str:
+        """What a reference with the wrong number of arguments should have written:
+        "KPI revenue takes no parameter (write revenue, not revenue(x))", "KPI
+        completeness takes one parameter, field (a column of contacts): write
+        completeness(field)"."""
+        if not kpi.params:
+            return f"KPI {kpi.name} takes no parameter (write {kpi.name}, not {ref.key})"
+        tables = self.parameter_tables(kpi)
+        count = "one parameter" if len(kpi.params) == 1 else f"{len(kpi.params)} parameters"
+        described = ", ".join(
+            f"{param} (a column of {tables[param]})" if param in tables else param
+            for param in kpi.params
+        )
+        wanted = f"{kpi.name}({', '.join(kpi.params)})"
+        written = f", not {ref.key}" if ref.args else ""
+        return f"KPI {kpi.name} takes {count}, {described}: write {wanted}{written}"
+
+    def parameter_tables(self, kpi: KpiDef) -> dict[str, str]:
+        """The table whose column each parameter of a KPI names (completeness: contacts),
+        followed through the formulas it is passed to. Called before cycles and unknown
+        KPIs are reported, so each KPI is visited once and a missing one skipped."""
+        found: dict[str, str] = {}
+        pending, seen = [(kpi, {p: p for p in kpi.params})], set()
+        while pending:
+            current, passed = pending.pop()
+            if current.name in seen:
+                continue
+            seen.add(current.name)
+            if current.kind != "formula" and current.get("table"):
+                for original in passed.values():
+                    found.setdefault(original, current.get("table"))
+            for dep in current.deps:
+                if dep.name in self.kpis:
+                    params = self.kpis[dep.name].params
+                    given = {
+                        own: passed[arg]
+                        for own, arg in zip(params, dep.args, strict=False)
+                        if arg in passed
+                    }
+                    pending.append((self.kpis[dep.name], given))
+        return found
 
     def check(self) -> list[str]:
         """Resolve formula references, then find cycles, arguments, tables, dimensions;
@@ -438,6 +489,11 @@ def read_catalog_file(path: Path, errors: list[str]) -> dict[str, Entry]:
     for key_node, value_node in kpis_node.value if kpis_node else []:
         name = str(key_node.value)
         line = key_node.start_mark.line + 1
+        problem = name_problem(name)
+        if problem:
+            hint = f"did you mean '{usable_name(name)}'?"
+            errors.append(f"{path}:{line}: KPI {name!r}: {problem}; {hint}")
+            continue
         if name in found:
             errors.append(
                 f"{path}:{line}: KPI {name}: declared twice in this file (first on line "

@@ -18,6 +18,9 @@ the construct, so a catalog cannot run arbitrary code.
 from __future__ import annotations
 
 import ast
+import keyword
+import re
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, DivisionByZero, InvalidOperation
@@ -401,6 +404,34 @@ class Ref:
 
 
 FORMULA_FUNCTIONS = ("round", "abs")
+
+# What a formula, a page and `kpisite query` can name: ASCII letters, digits and _, not
+# starting with a digit (Python's own names also take "é", which no page reader does),
+# and neither a word of the language (and, not, None...) nor a formula function.
+NAME = r"[A-Za-z_][A-Za-z0-9_]*"
+NAME_TEXT = re.compile(rf"^{NAME}$")
+
+
+def name_problem(name: str) -> str | None:
+    """Why `name` cannot name a KPI, or None when it can."""
+    if not NAME_TEXT.match(name):
+        return (
+            "not a usable name (expected ASCII letters, digits and _, not starting with a "
+            "digit, as formulas and pages write KPI names)"
+        )
+    if keyword.iskeyword(name) or name in FORMULA_FUNCTIONS:
+        return "not a usable name (a word of the formula language: a formula could not name it)"
+    return None
+
+
+def usable_name(name: str) -> str:
+    """A name close to `name` that can name a KPI: "Chiffre d'affaires" -> "chiffre_d_affaires",
+    "1bad" -> "kpi_1bad", "if" -> "if_kpi"."""
+    ascii_text = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    text = re.sub(r"[^A-Za-z0-9_]+", "_", ascii_text).strip("_").lower() or "kpi"
+    if text[0].isdigit():
+        text = "kpi_" + text
+    return text + "_kpi" if name_problem(text) else text
 
 
 def formula_refs(source: str, params: tuple[str, ...], where: str) -> list[tuple[Ref, int]]:

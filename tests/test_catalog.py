@@ -324,3 +324,65 @@ def test_a_misspelt_field_suggests_a_field_of_its_kind(tmp_path, fields, line, h
         Catalog.load([path])
     key = fields.splitlines()[-1].strip().split(":")[0]
     assert str(error.value) == f"{path}:{line}: KPI a: unknown field '{key}' ({hint})"
+
+
+@pytest.mark.parametrize(
+    ("name", "suggestion"),
+    [
+        ('"my kpi"', "my_kpi"),
+        ('"1bad"', "kpi_1bad"),
+        ("éà", "ea"),
+        ("Chiffre d'affaires", "chiffre_d_affaires"),
+        ("if", "if_kpi"),
+        ("round", "round_kpi"),
+    ],
+)
+def test_a_kpi_name_a_formula_cannot_write_is_an_error_at_its_line(tmp_path, name, suggestion):
+    path = write(tmp_path, f"kpis:\n  ok:\n    formula: revenue\n  {name}:\n    formula: revenue\n")
+    with pytest.raises(CatalogError) as caught:
+        Catalog.load([path])
+    shown = name.strip('"')
+    assert str(caught.value).startswith(f"{path}:4: KPI {shown!r}: not a usable name (")
+    assert str(caught.value).endswith(f"; did you mean '{suggestion}'?")
+
+
+def test_every_usable_kpi_name_is_read_by_formulas_and_references(tmp_path):
+    path = write(
+        tmp_path,
+        "kpis:\n  _Big2:\n    formula: revenue * 2\n  twice:\n    formula: _Big2 + 0\n",
+    )
+    catalog = Catalog.load([path])
+    assert catalog.ref("_Big2").name == "_Big2"
+    assert [ref.name for ref in catalog.get("twice").deps] == ["_Big2"]
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("revenue(x)", "catalog: KPI revenue takes no parameter (write revenue, not revenue(x))"),
+        ("nps(1)", "catalog: KPI nps takes no parameter (write nps, not nps(1))"),
+        (
+            "completeness",
+            "catalog: KPI completeness takes one parameter, field (a column of contacts): "
+            "write completeness(field)",
+        ),
+        (
+            "completeness(email, phone)",
+            "catalog: KPI completeness takes one parameter, field (a column of contacts): "
+            "write completeness(field), not completeness(email, phone)",
+        ),
+    ],
+)
+def test_a_reference_with_the_wrong_arguments_says_which_parameters(text, message):
+    with pytest.raises(CatalogError) as caught:
+        Catalog.load().ref(text)
+    assert str(caught.value) == message
+
+
+def test_a_formula_passing_an_argument_to_a_kpi_without_parameters(tmp_path):
+    path = write(tmp_path, "kpis:\n  a:\n    formula: revenue(email) / 2\n")
+    with pytest.raises(CatalogError) as caught:
+        Catalog.load([path])
+    assert str(caught.value) == (
+        f"{path}:3: KPI a: KPI revenue takes no parameter (write revenue, not revenue(email))"
+    )

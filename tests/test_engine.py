@@ -307,7 +307,7 @@ def test_unknown_names_raise_with_a_hint(book):
         book.value("revenu", "2026-10")
     with pytest.raises(CatalogError, match="did you mean 'channel'"):
         book.value("revenue", "2026-10", filters={"chanel": "web"})
-    with pytest.raises(CatalogError, match="expected completeness\\(field\\)"):
+    with pytest.raises(CatalogError, match="write completeness\\(field\\)"):
         book.value("completeness", "2026-10")
 
 
