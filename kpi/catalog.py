@@ -192,7 +192,7 @@ class Catalog:
         catalog = cls(kpis, [str(path) for path in files], broken)
         errors.extend(catalog.check())
         if errors:
-            raise catalog_error(errors)
+            raise catalog_error(errors, catalog.files)
         catalog.checked = True
         log.debug("catalog: %d KPIs from %d files", len(kpis), len(files))
         return catalog
@@ -412,9 +412,10 @@ def is_function(node: ast.AST) -> bool:
     return isinstance(node, ast.Call) and node.func.id in ("round", "abs")
 
 
-def catalog_error(errors: list[str]) -> CatalogError:
-    """One CatalogError for every error found: the message alone when there is one."""
-    errors = list(dict.fromkeys(errors))
+def catalog_error(errors: list[str], files: list[str]) -> CatalogError:
+    """One CatalogError for every error found, in the order of the files (as loaded),
+    then of their lines; the message alone when there is one."""
+    errors = sorted(dict.fromkeys(errors), key=lambda text: error_place(text, files))
     if len(errors) == 1:
         return CatalogError(errors[0])
     problems = []
@@ -422,6 +423,16 @@ def catalog_error(errors: list[str]) -> CatalogError:
         where, _, message = text.partition(": ")
         problems.append(Problem(where, message))
     return CatalogError(f"{len(errors)} errors in the KPI catalogs", problems)
+
+
+def error_place(text: str, files: list[str]) -> tuple[int, int]:
+    """(index of the file, line) of an error written `file:line: ...` or `file: ...`;
+    an error of no file comes last."""
+    for index, name in enumerate(files):
+        if text.startswith(name + ":"):
+            line = text[len(name) + 1 :].partition(":")[0]
+            return index, int(line) if line.isdigit() else 0
+    return len(files), 0
 
 
 def compile_parts(kpi: KpiDef, scope: RowScope) -> dict[str, Typed]:

@@ -102,6 +102,7 @@ def build_site(
                 build(config)
             except (Abort, PluginError) as failure:
                 raise build_failure(plugin, failure) from None
+            check_stopped()  # a query the signal interrupted left n/a values in the pages
             swap_into_place(scratch, target)
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
@@ -123,27 +124,51 @@ def stopped_cleanly():
     SystemExit, as Ctrl-C raises KeyboardInterrupt, while the block runs: the finally
     blocks that remove scratch folders run before the process ends (exit 128 + signal).
     A signal the process was set to ignore stays ignored; outside the main thread, where
-    no handler can be set, nothing changes."""
+    no handler can be set, nothing changes.
+
+    A signal that lands while DuckDB runs a query does not reach the block as SystemExit:
+    DuckDB turns it into its own "Query interrupted" error, which the KPI layer shows as
+    an n/a value. The signal is remembered instead: `check_stopped` ends a build before
+    its site is swapped in, and any error leaving the block becomes the signal's exit.
+    """
     if threading.current_thread() is not threading.main_thread():
         yield
         return
     names = [name for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name)]
     wanted = [getattr(signal, name) for name in names]
     previous = {number: signal.getsignal(number) for number in wanted}
+    outermost = stop not in previous.values()
+    if outermost:
+        STOPPED.clear()
     for number, handler in previous.items():
         if handler == signal.SIG_DFL:
             signal.signal(number, stop)
     try:
         yield
+        check_stopped()
+    except Exception:
+        check_stopped()  # an error caused by the signal: the signal's exit, not the error
+        raise
     finally:
         for number, handler in previous.items():
             signal.signal(number, handler)
 
 
+# The signal that stopped the current build or publish, if one did.
+STOPPED: list[int] = []
+
+
 def stop(number: int, frame) -> None:
     """The handler of stopped_cleanly: a second signal must not cut the cleanup short."""
     signal.signal(number, signal.SIG_IGN)
+    STOPPED.append(number)
     raise SystemExit(128 + number)
+
+
+def check_stopped() -> None:
+    """SystemExit when a signal stopped the work, even one that DuckDB swallowed."""
+    if STOPPED:
+        raise SystemExit(128 + STOPPED[0]) from None
 
 
 def scratch_folder(target: Path) -> Path:

@@ -117,7 +117,13 @@ class KpiSitePlugin(BasePlugin):
     def open_project(self, config) -> None:
         """The project, its extract checked, one engine and the period: KpisiteError when
         the settings, the catalog, the extract or the period are wrong."""
-        self.project = self.load_project(config)
+        try:
+            self.project = self.load_project(config)
+        except KpisiteError:
+            # A catalog named but not written yet is a settings error: its folder is
+            # watched all the same, so that writing it rebuilds the preview.
+            self.watch_named_catalogs(config)
+            raise
         self.watch_new_paths()
 
         self.book = open_workbook(self.project)  # a bad catalog fails here; no file read yet
@@ -221,6 +227,19 @@ class KpiSitePlugin(BasePlugin):
             if path not in self.watched:
                 self.watched.add(path)
                 self.server.watch(str(path), recursive=recursive)
+
+    def watch_named_catalogs(self, config) -> None:
+        if self.server is None:
+            return
+        root = Path(config.config_file_path or ".").parent
+        named = self.config.get("catalogs")
+        names = named if isinstance(named, list) else [named]
+        for name in names:
+            if isinstance(name, str) and name.strip():
+                folder = (root / name).parent.resolve()
+                if folder.is_dir() and folder not in self.watched:
+                    self.watched.add(folder)
+                    self.server.watch(str(folder), recursive=False)
 
     def on_post_build(self, *, config):
         if self.book is None:

@@ -15,7 +15,7 @@ import pytest
 from conftest import ROOT
 from kpisite_sites import copy_project
 
-from site_builder.build import build_site, process_running
+from site_builder.build import build_site, process_running, stopped_cleanly
 
 pytestmark = pytest.mark.slow
 
@@ -102,3 +102,51 @@ def test_a_build_removes_the_scratch_folders_of_killed_builds_only(tmp_path):
     finally:
         running.kill()
         running.wait()
+
+
+def swallowed_sigterm() -> None:
+    """A SIGTERM that lands inside a query: DuckDB catches the handler's SystemExit and
+    answers "Query interrupted", which the KPI layer shows as an n/a value."""
+    try:
+        os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(1)  # the handler runs here, at the latest
+    except SystemExit:
+        pass
+
+
+def test_a_signal_a_query_swallowed_still_stops_the_work():
+    with pytest.raises(SystemExit) as stopped, stopped_cleanly():
+        swallowed_sigterm()
+        # The work would go on to the end (and swap its site in) were it not checked.
+
+    assert stopped.value.code == 128 + signal.SIGTERM
+    assert signal.getsignal(signal.SIGTERM) == signal.SIG_DFL
+
+
+def test_an_error_caused_by_a_swallowed_signal_is_the_signal_exit_not_a_bug():
+    with pytest.raises(SystemExit) as stopped, stopped_cleanly():
+        swallowed_sigterm()
+        raise RuntimeError("Query interrupted")
+
+    assert stopped.value.code == 128 + signal.SIGTERM
+
+
+def test_a_build_stopped_during_its_queries_keeps_the_last_site(tmp_path, monkeypatch):
+    project = copy_project(PAGES, tmp_path / "project")
+    build_site(project, period="2026-10")
+    before = (project.root / "site" / "index.html").read_text(encoding="utf-8")
+    from kpi.engine import Workbook
+
+    values = Workbook.values
+
+    def interrupted(self, *args, **kwargs):
+        swallowed_sigterm()
+        return values(self, *args, **kwargs)
+
+    monkeypatch.setattr(Workbook, "values", interrupted)
+    with pytest.raises(SystemExit) as stopped:
+        build_site(project, period="2026-09")
+
+    assert stopped.value.code == 128 + signal.SIGTERM
+    assert (project.root / "site" / "index.html").read_text(encoding="utf-8") == before
+    assert list(project.root.glob(".site.*")) == []

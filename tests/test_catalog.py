@@ -268,11 +268,12 @@ def test_every_error_of_every_catalog_file_is_reported_together(tmp_path):
     with pytest.raises(CatalogError) as error:
         Catalog.load([first, second])
     assert str(error.value) == "4 errors in the KPI catalogs"
+    # In the order of the files, then of their lines, whichever check found them.
     assert [str(problem) for problem in error.value.problems] == [
+        f"{first}:3: KPI a: unknown KPI 'revenu' (did you mean 'revenue'?)",
         f"{first}:4: KPI a: unit: 'euros' is not one of count, percent, currency, score, number",
         f"{first}:6: KPI b: unknown field 'formla' (did you mean 'formula'?)",
         f"{second}:4: KPI c: window: expected a number of days, 1 or more, got 0",
-        f"{first}:3: KPI a: unknown KPI 'revenu' (did you mean 'revenue'?)",
     ]
 
 

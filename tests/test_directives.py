@@ -217,7 +217,11 @@ ERRORS = [
         "/// KPI-tile | revenue\n///",
         "page.md:1: malformed directive 'KPI-tile | revenue': unknown kind 'KPI-tile' (did you mean 'kpi-tile'?)",
     ),
-    ("[[kpi completeness]]", "page.md:1: KPI 'completeness': expected completeness(field)"),
+    (
+        "[[kpi completeness]]",
+        "page.md:1: KPI completeness takes one parameter, field (a column of contacts): "
+        "write completeness(field)",
+    ),
     (
         "[[kpi revenue channel=wbe]]",
         "page.md:1: unknown value 'wbe' for channel (did you mean 'web'?)",

@@ -281,7 +281,12 @@ def test_no_complete_period_of_the_grain_is_said(tmp_path, capsys):
     (tmp_path / "mkdocs.yml").write_text("site_name: t\n")
     code, out, err = run(capsys, "query", "revenue", "--project", str(tmp_path))
     assert (code, out) == (1, "")
-    assert err.endswith("Error: no complete month in the data (from 2026-03-03 to 2026-03-20)\n")
+    # 3 March 2026 is a Tuesday: week 11 (9-15 March) is the last whole week.
+    assert err.endswith(
+        "Error: no complete month in the data (from 2026-03-03 to 2026-03-20): ask for "
+        "--grain week (last complete: 2026-W11), --grain day (last complete: 2026-03-20) "
+        "or a --period within the data\n"
+    )
 
 
 def test_repeated_filters_on_a_dimension_are_alternatives(tmp_path, capsys):
@@ -457,3 +462,75 @@ def test_a_filter_on_the_guest_orders_member(tmp_path, capsys):
     )  # fmt: skip
     assert code == 1
     assert "--filter city=(sans contact): unknown value '(sans contact)' for city" in err
+
+
+@pytest.mark.parametrize("empty", ["", " "])
+def test_an_empty_by_is_a_malformed_command_line(tmp_path, capsys, empty):
+    make_project(tmp_path)
+    code, out, err = run(
+        capsys, "query", "revenue", "--period", "2026-10", "--by", empty, "--project",
+        str(tmp_path),
+    )  # fmt: skip
+    assert (code, out) == (2, "")
+    assert "Invalid value for '--by': empty; give a dimension such as channel" in err
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ["--by", "week"],
+            "Invalid value for --top: keeps the first members of a dimension; --by week "
+            "lists every week of the period (leave --top out)",
+        ),
+        ([], "Invalid value for --top: keeps the first members of a breakdown: give --by too"),
+    ],
+)
+def test_a_top_that_would_be_ignored_is_refused(tmp_path, capsys, args, message):
+    make_project(tmp_path)
+    code, out, err = run(
+        capsys, "query", "revenue", "--period", "2026-10", "--top", "3", *args, "--project",
+        str(tmp_path),
+    )  # fmt: skip
+    assert (code, out) == (2, "")
+    assert message in " ".join(err.split())
+
+
+def test_a_filter_on_the_other_row_says_no_filter_selects_it(tmp_path, capsys):
+    make_project(tmp_path)
+    code, out, err = run(
+        capsys, "query", "contacts_existing", "--period", "2026-10", "--filter",
+        "city=Autres", "--project", str(tmp_path),
+    )  # fmt: skip
+    assert (code, out) == (1, "")
+    assert err == (
+        "Error: --filter city=Autres: 'Autres' is the row of a breakdown's other members, "
+        "which no filter selects, and city has no such value (filter on the members it "
+        "stands for, as the breakdown shows them)\n"
+    )
+
+
+def test_a_filter_on_the_other_row_lists_the_close_members(tmp_path, capsys):
+    from kpi_fixture import CONTACTS, write_contacts
+
+    make_project(tmp_path)
+    cities = {"c1": "Autrans", "c2": "Autre"}
+    rows = [(c[0], c[1], c[2], cities.get(c[0], c[3]), *c[4:]) for c in CONTACTS]
+    write_contacts(tmp_path / "data", rows)
+    code, _, err = run(
+        capsys, "query", "contacts_existing", "--period", "2026-10", "--filter",
+        "city=Autres", "--project", str(tmp_path),
+    )  # fmt: skip
+    assert code == 1
+    assert err.endswith("city has no such value (close members: 'Autre', 'Autrans')\n")
+    # The real value "Autres", once in the data, is a member the filter selects.
+    cities["c3"] = "Autres"
+    write_contacts(
+        tmp_path / "data", [(c[0], c[1], c[2], cities.get(c[0], c[3]), *c[4:]) for c in CONTACTS]
+    )
+    code, out, _ = run(
+        capsys, "query", "contacts_existing", "--period", "2026-10", "--filter",
+        "city=Autres", "--json", "--project", str(tmp_path),
+    )  # fmt: skip
+    assert code == 0
+    assert json.loads(out)["values"]["contacts_existing"]["value"] == 1  # c3

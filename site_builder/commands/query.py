@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import json
 import logging
 
@@ -31,13 +32,18 @@ log = logging.getLogger(__name__)
     help="Without a period (--period, KPISITE_PERIOD or the period setting): the grain of "
     "the last complete period to report (default month). With one, it must be its grain.",
 )
-@click.option("--by", "by", help="Break the values down by this dimension (or a grain).")
+@click.option(
+    "--by",
+    "by",
+    callback=lambda ctx, param, value: breakdown_axis(value),
+    help="Break the values down by this dimension (or a grain).",
+)
 @click.option(
     "--top",
     type=click.IntRange(min=1),
     default=10,
     show_default=True,
-    help="Members kept with --by (1 or more).",
+    help="Members kept with --by a dimension (1 or more); a grain lists every bucket.",
 )
 @click.option(
     "--compare",
@@ -65,6 +71,7 @@ def query(kpis, period_text, grain, by, top, compare, filters, as_json, project_
     from kpi.engine import Workbook
 
     chosen = parse_filters(filters)
+    check_top(by, click.get_current_context())
     project = load_project(project_dir)
     book = Workbook(project)
     try:
@@ -85,6 +92,33 @@ def query(kpis, period_text, grain, by, top, compare, filters, as_json, project_
     return 1 if failures else 0
 
 
+def breakdown_axis(value: str | None) -> str | None:
+    """`--by` as given: an empty one is a mistake (an unset variable in a script), not
+    "no breakdown"."""
+    if value is not None and not value.strip():
+        raise click.BadParameter(
+            "empty; give a dimension such as channel or a grain such as week, or leave the "
+            "option out"
+        )
+    return value.strip() if value else value
+
+
+def check_top(by: str | None, ctx: click.Context) -> None:
+    """A --top written for a breakdown by time would be silently ignored: every bucket of
+    the period is a row, in order, so that the rows add up to the total."""
+    given = ctx.get_parameter_source("top") is not click.core.ParameterSource.DEFAULT
+    if given and by in GRAINS:
+        raise click.BadParameter(
+            f"keeps the first members of a dimension; --by {by} lists every {by} of the "
+            "period (leave --top out)",
+            param_hint="--top",
+        )
+    if given and by is None:
+        raise click.BadParameter(
+            "keeps the first members of a breakdown: give --by too", param_hint="--top"
+        )
+
+
 def choose_period(book, project, period_text: str | None, grain: str | None):
     """The period a build would report, in the same order: --period, KPISITE_PERIOD, the
     period setting (each checked against the data), else the last complete period of
@@ -94,7 +128,7 @@ def choose_period(book, project, period_text: str | None, grain: str | None):
 
     request = requested_period(project, period_text)
     if request is None:
-        return book.default_period(grain or "month")
+        return default_period(book, grain or "month")
     period = request.read(project)
     if grain and grain != period.grain:
         raise click.BadParameter(
@@ -103,6 +137,23 @@ def choose_period(book, project, period_text: str | None, grain: str | None):
             param_hint="--grain",
         )
     return request.check(book, period)
+
+
+def default_period(book, grain: str):
+    """The last complete period of `grain`; when the data holds none, the error says what
+    to ask instead: a finer grain that has one, or a --period within the data."""
+    from kpi.periods import GRAINS as ORDER
+    from kpi.periods import PeriodError
+
+    try:
+        return book.default_period(grain)
+    except PeriodError as error:
+        coverage = book.data_coverage(required=True)
+        finer = [(g, coverage.last_complete(g)) for g in reversed(ORDER[: ORDER.index(grain)])]
+        options = [f"--grain {g} (last complete: {p.key})" for g, p in finer if p]
+        options.append("a --period within the data")
+        hint = ", ".join(options[:-1]) + " or " + options[-1] if len(options) > 1 else options[0]
+        raise PeriodError(f"{error}: ask for {hint}") from None
 
 
 def make_report(book, kpis, period, by, top, compare, chosen) -> dict:
@@ -147,10 +198,31 @@ def check_filter_values(book, kpis: list[str], chosen: dict[str, list[str]]) -> 
             member = book.filter_member(wanted)
             if known is None or member.kind == "blank" or member in known:
                 continue
-            labels = {m.label() for m in known}
-            hint = did_you_mean(wanted, labels)
-            message = f"--filter {dimension}={wanted}: unknown value '{wanted}' for {dimension}"
-            raise KpisiteError(with_hint(message, hint))
+            raise KpisiteError(unknown_value(book, dimension, wanted, known))
+
+
+def unknown_value(book, dimension: str, wanted: str, known: set) -> str:
+    """Why a filter value selects nothing, with the members it may mean. The label of a
+    breakdown's other members ("Autres") is not a member: those rows change with the
+    top N and the filters, so no filter selects them."""
+    from kpi.values import OTHER
+
+    labels = {m.label(book.member_labels) for m in known}
+    where = f"--filter {dimension}={wanted}"
+    if wanted.strip() != OTHER.label(book.member_labels):
+        hint = did_you_mean(wanted, labels)
+        return with_hint(f"{where}: unknown value '{wanted}' for {dimension}", hint)
+    close = difflib.get_close_matches(wanted, sorted(labels), n=5, cutoff=0.5)
+    hint = (
+        "close members: " + ", ".join(f"'{label}'" for label in close)
+        if close
+        else "filter on the members it stands for, as the breakdown shows them"
+    )
+    message = (
+        f"{where}: '{wanted}' is the row of a breakdown's other members, which no filter "
+        f"selects, and {dimension} has no such value"
+    )
+    return with_hint(message, hint)
 
 
 def known_members(book, kpis: list[str], dimension: str):
