@@ -9,6 +9,8 @@ from babel import Locale
 from babel.dates import format_datetime, format_skeleton
 from babel.numbers import format_compact_decimal, format_decimal, get_decimal_symbol
 
+from kpi.values import MEMBER_LABELS as FRENCH_MEMBER_LABELS
+
 # The site's own words, by language: one table for the pages, the footer, the banner and
 # the scripts. The language is the one of the project's `locale`; French is the default
 # and stands in for a language missing here.
@@ -124,14 +126,7 @@ WORDS = {
 
 # The rows a breakdown adds to a dimension's values, by the engine's key (kpi.values).
 MEMBER_LABELS = {
-    "fr": {
-        "other": "Autres",
-        "blank": "(non renseigné)",
-        "no_row:contacts": "(sans contact)",
-        "no_row:orders": "(sans commande)",
-        "no_row:campaigns": "(sans campagne)",
-        "no_row:survey_questions": "(sans question)",
-    },
+    "fr": FRENCH_MEMBER_LABELS,  # the engine's own
     "en": {
         "other": "Other",
         "blank": "(not given)",
