@@ -2,8 +2,9 @@
 
 A key is a hash of everything a result depends on: the KPI definition (and the
 definitions it reads), the period, the slice (filters, breakdown dimension, mode), the
-settings that change its meaning (time zone, activity window, placeholders) and the
-fingerprint of each extract table it reads. A page edit changes none of these, so a
+settings that change its meaning (time zone, activity window, placeholders), the
+language of the n/a reason it may carry, and the fingerprint of each extract table it
+reads. A page edit changes none of these, so a
 rebuild reads every value from here; a new orders file changes only the keys of the
 KPIs that read orders.
 """

@@ -19,13 +19,13 @@ import ast
 import builtins
 import logging
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from kpi import schema
+from kpi import reasons, schema
 from kpi.errors import CatalogError, Problem, closest, did_you_mean, with_hint
 from kpi.formula import (
     NAME,
@@ -39,9 +39,15 @@ from kpi.formula import (
     usable_name,
 )
 
+if TYPE_CHECKING:
+    from kpi.project import Project
+
 log = logging.getLogger(__name__)
 
 STANDARD = Path(__file__).with_name("catalog.yml")
+# The standard catalog's words (label, description, empty) in other languages than its
+# French, read over it for a project in that language (the `locale` setting).
+TRANSLATIONS = {"en": Path(__file__).with_name("catalog.en.yml")}
 
 KINDS = ("measure", "state", "activity", "formula")
 UNITS = ("count", "percent", "currency", "score", "number")
@@ -165,23 +171,21 @@ class Catalog:
         self.broken = set(broken)
 
     @classmethod
-    def load(cls, paths: list[Path] | None = None, standard: bool = True) -> Catalog:
-        """Read catalog files in order (later ones override), then check them all.
+    def load(
+        cls, paths: list[Path] | None = None, standard: bool = True, language: str = "fr"
+    ) -> Catalog:
+        """Read catalog files in order (later ones override), then check them all: the
+        standard catalog, its words in `language` if it has them, then `paths`.
 
         Every error of every file is collected and reported in one CatalogError, like
         the directive errors of the pages: one run shows all there is to fix.
         """
-        files = ([STANDARD] if standard else []) + [Path(p) for p in paths or []]
+        translation = TRANSLATIONS.get(language) if standard else None
+        files = ([STANDARD] if standard else []) + ([translation] if translation else [])
+        files += [Path(p) for p in paths or []]
         errors: list[str] = []
-        raw: dict[str, Entry] = {}
         kpis, broken = {}, set()
-        for path in files:
-            for name, entry in read_catalog_file(path, errors).items():
-                if name not in raw and undefined(entry):
-                    errors.append(undefined_error(name, entry, raw))
-                    broken.add(name)
-                    continue
-                raw[name] = merge(raw.get(name), entry)
+        raw = read_entries(files, translation, errors, broken)
 
         for name, entry in raw.items():
             kpi = build_kpi(name, entry, errors)
@@ -196,6 +200,13 @@ class Catalog:
         catalog.checked = True
         log.debug("catalog: %d KPIs from %d files", len(kpis), len(files))
         return catalog
+
+    @classmethod
+    def of_project(cls, project: Project) -> Catalog:
+        """The catalog a project's KPIs are computed with: the standard one, in the
+        project's language when it has it, then the project's files (`catalogs`)."""
+        paths = [project.path(p) for p in project.settings.catalogs]
+        return cls.load(paths, language=reasons.language(project.settings.locale))
 
     def names(self) -> list[str]:
         return sorted(self.kpis)
@@ -480,6 +491,27 @@ class Entry:
     file: str
     line: int
     lines: dict[str, str]  # field -> "file:line"
+
+
+def read_entries(
+    files: list[Path], translation: Path | None, errors: list[str], broken: set[str]
+) -> dict[str, Entry]:
+    """Each KPI's entry, its files merged in order; an entry that defines nothing is an
+    error (appended to `errors`, its name to `broken`)."""
+    raw: dict[str, Entry] = {}
+    for path in files:
+        for name, entry in read_catalog_file(path, errors).items():
+            if name not in raw and undefined(entry):
+                errors.append(undefined_error(name, entry, raw))
+                broken.add(name)
+                continue
+            base = raw.get(name)
+            merged = merge(base, entry)
+            if path == translation and base is not None:
+                # Words only: the KPI is still where catalog.yml defines it.
+                merged = replace(merged, file=base.file, line=base.line)
+            raw[name] = merged
+    return raw
 
 
 def read_catalog_file(path: Path, errors: list[str]) -> dict[str, Entry]:

@@ -140,7 +140,7 @@ def check_catalog(project: Project, tables: list[str]) -> list[Problem]:
     from kpi.catalog import Catalog
 
     try:
-        catalog = Catalog.load([project.path(p) for p in project.settings.catalogs])
+        catalog = Catalog.of_project(project)
     except CatalogError as error:
         # Catalog.load reports every error of the catalogs, each a problem of its own.
         texts = [str(problem) for problem in error.problems] or [str(error)]
@@ -916,8 +916,7 @@ class Readers:
 
         if self._catalog is None:
             try:
-                paths = [self.project.path(p) for p in self.project.settings.catalogs]
-                self._catalog = Catalog.load(paths)
+                self._catalog = Catalog.of_project(self.project)
             except CatalogError:
                 self._catalog = Catalog.load()
         return self._catalog

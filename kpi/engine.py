@@ -25,7 +25,7 @@ from zoneinfo import ZoneInfo
 import ibis
 from ibis.common.exceptions import IbisError
 
-from kpi import schema
+from kpi import reasons, schema
 from kpi.cache import DiskCache, cache_key
 from kpi.catalog import CONTACT_DIMENSIONS, DIMENSIONS, JOINS, Catalog, KpiDef
 from kpi.errors import CatalogError, ExtractError, did_you_mean, with_hint
@@ -58,7 +58,6 @@ from kpi.values import (
 log = logging.getLogger(__name__)
 
 MODES = ("count", "percent", "mean", "std", "cumulative_mean")
-NA = "n/a : "
 TOTAL = "Total"
 # In a query, the member column holds a value trimmed, null for a blank one, and this
 # prefix and the joined table for rows a dimension's join finds nothing for (a guest
@@ -189,8 +188,9 @@ class Workbook:
         self.project = project
         self.settings = project.settings
         self.extract = extract or Extract(project)
-        paths = [project.path(p) for p in self.settings.catalogs]
-        self.catalog = catalog or Catalog.load(paths)
+        # The language of the n/a reasons, and of the standard catalog's labels.
+        self.language = reasons.language(self.settings.locale)
+        self.catalog = catalog or Catalog.of_project(project)
         self.cache = DiskCache(project.cache_dir if cache else None)
         self.stats = Stats()
         self._memo: dict[str, Result] = {}
@@ -581,7 +581,23 @@ class Workbook:
         """The n/a reason of a period the data does not cover whole, else None."""
         coverage = self.data_coverage()
         reason = None if coverage is None else coverage.outside_reason(period)
-        return f"{NA}{reason}" if reason else None
+        return reasons.prefixed(self.language, reason) if reason else None
+
+    def na(self, key: str, **params) -> str:
+        """An n/a reason of the engine in the project's language (kpi.reasons)."""
+        return reasons.reason(self.language, key, **params)
+
+    def empty_reason(self, kpi: KpiDef) -> str:
+        """Why a KPI with no rows is n/a: its catalog's `empty`, else a generic reason."""
+        if kpi.empty:
+            return reasons.prefixed(self.language, kpi.empty)
+        return self.na("no_data", label=reasons.mid_sentence(kpi.label))
+
+    def missing_reason(self, missing: MissingTable) -> str:
+        """The n/a reason of the KPIs of a missing or unusable table."""
+        if missing.detail:
+            return reasons.prefixed(self.language, missing.detail)
+        return self.na("missing_table", table=missing.table)
 
     def raw(self, ref: Ref, period: Period, results, member, mode: str):
         """(Decimal or None, reason) of one cell for one breakdown member."""
@@ -595,14 +611,14 @@ class Workbook:
 
     def raw_statistic(self, kpi: KpiDef, ref: Ref, period: Period, results, member, mode):
         if kpi.kind != "measure" or not kpi.get("mean_of"):
-            return None, f"{NA}{kpi.name} n'a pas de colonne de valeur (mean_of) pour ce mode"
+            return None, self.na("no_mean_of", kpi=kpi.name)
         result = results[Leaf(ref, period, "mean" if mode == "mean" else "std")]
         if result.reason:
             return None, result.reason
         if mode == "std" and (results[Leaf(ref, period, "n")].get(member) or 0) < 2:
-            return None, f"{NA}écart type indéfini avec moins de 2 valeurs"
+            return None, self.na("std_few_values")
         value = result.get(member)
-        return (value, None) if value is not None else (None, empty_reason(kpi))
+        return (value, None) if value is not None else (None, self.empty_reason(kpi))
 
     def evaluate(self, ref: Ref, period: Period, results, member) -> Decimal:
         kpi = self.catalog.kpis[ref.name]
@@ -612,7 +628,7 @@ class Workbook:
                 raise NotAvailable(result.reason)
             value = result.get(member)
             if value is None:
-                raise NotAvailable(empty_reason(kpi))
+                raise NotAvailable(self.empty_reason(kpi))
             return value
 
         bound = dict(zip(kpi.params, ref.args, strict=True))
@@ -625,8 +641,10 @@ class Workbook:
             if isinstance(node, ast.Name | ast.Call) and not is_function(node):
                 name = node.id if isinstance(node, ast.Name) else node.func.id
                 dep = self.catalog.kpis[name]
-                return empty_reason(dep) if dep.empty else f"{NA}{dep.label.lower()} nul"
-            return f"{NA}dénominateur nul"
+                if dep.empty:
+                    return self.empty_reason(dep)
+                return self.na("zero_kpi", label=reasons.mid_sentence(dep.label))
+            return self.na("zero_denominator")
 
         return evaluate_formula(str(kpi.get("formula")), lookup, zero_reason)
 
@@ -692,6 +710,8 @@ class Workbook:
                 "window": self.settings.activity_window,
                 "interactions": self.settings.activity_includes_interactions,
                 "placeholders": list(self.settings.placeholders),
+                # A cached result may carry an n/a reason, written in this language.
+                "language": self.language,
                 "tables": {name: self.fingerprint(name) for name in sorted(tables)},
             }
         )
@@ -731,7 +751,7 @@ class Workbook:
                 return self.compute_states(leaves, slice_)
             return self.compute_activity(leaves, slice_)
         except MissingTable as missing:
-            return {leaf: Result(reason=missing_reason(missing)) for leaf in leaves}
+            return {leaf: Result(reason=self.missing_reason(missing)) for leaf in leaves}
         except (IbisError, QueryError) as error:
             # The engine refused the query (a value the contract cannot see, a backend
             # limit): these KPIs are n/a with the reason, the other tables' KPIs are still
@@ -739,7 +759,7 @@ class Workbook:
             names = ", ".join(sorted({leaf.ref.key for leaf in leaves}))
             self.stats.failures.append(f"KPIs {names}: the query failed: {first_line(error)}")
             log.debug("KPIs %s: the query failed", names, exc_info=True)
-            reason = f"{NA}erreur de calcul ({type(error).__name__}: {first_line(error)})"
+            reason = self.na("query_error", error=f"{type(error).__name__}: {first_line(error)}")
             return {leaf: Result(reason=reason) for leaf in leaves}
 
     def execute(self, expr) -> Any:
@@ -973,7 +993,7 @@ class Workbook:
 
     def state_result(self, rows: dict, column: str, leaf: Leaf) -> Result:
         if leaf.stat != "value":
-            return Result(reason=f"{NA}mode non applicable à un état")
+            return Result(reason=self.na("mode_of_state"))
         return self.leaf_result(rows, column, Decimal(0))
 
     # --- Activity ---------------------------------------------------------------------------
@@ -1027,11 +1047,11 @@ class Workbook:
         if min(start for start, _ in windows) >= first_day:
             return None
         start = coverage.start_label("day")
-        return f"{NA}la fenêtre d'activité commence avant les données (début : {start})"
+        return self.na("window_before_data", start=start)
 
     def activity_result(self, rows: dict, column: str, leaf: Leaf) -> Result:
         if leaf.stat != "value":
-            return Result(reason=f"{NA}mode non applicable à un état")
+            return Result(reason=self.na("mode_of_state"))
         return self.leaf_result(rows, column, Decimal(0))
 
     def activity_events(self, include_interactions: bool):
@@ -1134,15 +1154,13 @@ class Workbook:
         kpi = self.catalog.kpis[ref.name]
         for period in periods:
             if not measured or outside[period]:
-                reason = outside[period] or (
-                    f"{NA}{kpi.name} n'a pas de colonne de valeur (mean_of) pour ce mode"
-                )
+                reason = outside[period] or (self.na("no_mean_of", kpi=kpi.name))
                 values.append(self.make_value(ref, period, None, reason, "cumulative_mean"))
                 continue
             total += results[Leaf(ref, period, "sum")].get(None) or 0
             count += results[Leaf(ref, period, "n")].get(None) or 0
             raw = total / count if count else None
-            reason = None if count else empty_reason(kpi)
+            reason = None if count else self.empty_reason(kpi)
             values.append(
                 self.make_value(ref, period, raw, reason, "cumulative_mean", n=int(count))
             )
@@ -1221,7 +1239,7 @@ class Workbook:
             for name, value in values.items():
                 whole = total[name].raw
                 raw = value.raw / whole if value.raw is not None and whole else None
-                reason = value.reason or total[name].reason or f"{NA}total nul"
+                reason = value.reason or total[name].reason or self.na("zero_total")
                 cells[name] = self.share_value(value, raw, None if raw is not None else reason)
             shared.append((label, cells))
         return shared
@@ -1231,7 +1249,7 @@ class Workbook:
         found = {}
         for name, value in total.items():
             raw = Decimal(1) if value.raw else None
-            reason = None if raw else value.reason or f"{NA}total nul"
+            reason = None if raw else value.reason or self.na("zero_total")
             found[name] = self.share_value(value, raw, reason)
         return found
 
@@ -1244,13 +1262,6 @@ class Workbook:
 
 
 # --- Helpers ----------------------------------------------------------------------------------
-
-
-def missing_reason(missing: MissingTable) -> str:
-    """The n/a reason of the KPIs of a missing or unusable table."""
-    if missing.detail:
-        return f"{NA}{missing.detail}"
-    return f"{NA}pas de table {missing.table} dans l'extrait"
 
 
 def first_line(error: Exception) -> str:
@@ -1468,10 +1479,6 @@ def to_decimal(value) -> Decimal | None:
             return None
         return Decimal(repr(value))
     return Decimal(value) if not isinstance(value, Decimal) else value
-
-
-def empty_reason(kpi: KpiDef) -> str:
-    return f"{NA}{kpi.empty}" if kpi.empty else f"{NA}aucune donnée pour {kpi.label.lower()}"
 
 
 def period_identity(period: Period, zone: str) -> list:

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from kpi import reasons
 from kpi.errors import KpisiteError
 
 GRAINS = ("day", "week", "month", "quarter", "year")
@@ -360,19 +361,24 @@ class Coverage:
         return self.first_day <= period.first and last_day_of(period) <= self.last_day
 
     def outside_reason(self, period: Period) -> str | None:
-        """Why the data cannot give a value for `period` (a French n/a reason), or None.
+        """Why the data cannot give a value for `period` (an n/a reason in the locale's
+        language, kpi.reasons), or None.
 
         A period partly or wholly outside the data would show zeros (nothing sold before
         the extract starts or after it ends) that look like real values.
         """
         if self.covers(period):
             return None
-        span = f"du {self.day_label(self.first_day)} au {self.day_label(self.last_day)}"
+        language = reasons.language(self.locale)
+        first, last = self.day_label(self.first_day), self.day_label(self.last_day)
+        span = reasons.text(language, "data_span", first=first, last=last)
         if period.end_date <= self.first_day or period.first > self.last_day:
-            return f"période {period.key} hors des données ({span})"
-        if period.first < self.first_day:
-            return f"période {period.key} commencée avant les données ({span})"
-        return f"période {period.key} pas finie dans les données ({span})"
+            key = "period_outside"
+        elif period.first < self.first_day:
+            key = "period_started_before"
+        else:
+            key = "period_unfinished"
+        return reasons.text(language, key, period=period.key, span=span)
 
     def day_label(self, day: date) -> str:
         from babel.dates import format_date
