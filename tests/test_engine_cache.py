@@ -172,3 +172,19 @@ def test_a_file_edited_to_the_same_size_and_time_is_read_again(tmp_path):
     book = Workbook(project)
     assert book.value("revenue", "2026-10").raw == Decimal("400.50")
     assert book.stats.from_cache == 0
+
+
+def test_cached_reasons_are_in_the_language_of_the_project(tmp_path):
+    make_project(tmp_path)
+    (tmp_path / "data" / "campaign_events.parquet").unlink()
+    french = Project.from_options(tmp_path, {})
+    english = Project.from_options(tmp_path, {"locale": "en_US"})
+
+    # The same cache folder, in turn: neither language is served the other's reasons.
+    for project, reason, label in (
+        (french, "n/a : pas de table campaign_events dans l'extrait", "Taux d'ouverture"),
+        (english, "n/a: no campaign_events table in the extract", "Open rate"),
+        (french, "n/a : pas de table campaign_events dans l'extrait", "Taux d'ouverture"),
+    ):
+        value = Workbook(project).value("open_rate", "2026-10")
+        assert (value.raw, value.reason, value.label) == (None, reason, label)
