@@ -44,6 +44,7 @@ from kpi.periods import (
 from kpi.project import Project
 from kpi.values import (
     BLANK,
+    MEMBER_LABELS_BY_LANGUAGE,
     OTHER,
     Breakdown,
     Comparison,
@@ -208,7 +209,7 @@ class Workbook:
     @property
     def member_labels(self) -> dict[str, str] | None:
         """The labels of the built-in members (Autres...) in the project's language."""
-        return None
+        return MEMBER_LABELS_BY_LANGUAGE[self.language]
 
     # --- Periods ----------------------------------------------------------------------
 
@@ -331,7 +332,9 @@ class Workbook:
         members = self.members(name, dimension)
         if members is None:
             return None
-        return {m.label() for m in members} | {m.value for m in members if m.value}
+        return {m.label(self.member_labels) for m in members} | {
+            m.value for m in members if m.value
+        }
 
     def members(self, name: str, dimension: str) -> set[Member] | None:
         """The members a dimension of a KPI has in the extract, as breakdowns find them
@@ -368,7 +371,7 @@ class Workbook:
             return value
         if value is None:
             return BLANK
-        return parse_member(str(value), blanks=self.settings.placeholders)
+        return parse_member(str(value), self.member_labels, self.settings.placeholders)
 
     # --- Public API -------------------------------------------------------------------
 

@@ -97,6 +97,16 @@ MEMBER_LABELS = {
     "no_row:campaigns": "(sans campagne)",
     "no_row:survey_questions": "(sans question)",
 }
+# The same rows for a site in English (locale en_*).
+ENGLISH_MEMBER_LABELS = {
+    "other": "Other",
+    "blank": "(not given)",
+    "no_row:contacts": "(no contact)",
+    "no_row:orders": "(no order)",
+    "no_row:campaigns": "(no campaign)",
+    "no_row:survey_questions": "(no question)",
+}
+MEMBER_LABELS_BY_LANGUAGE = {"fr": MEMBER_LABELS, "en": ENGLISH_MEMBER_LABELS}
 MEMBER_KINDS = ("value", "other", "blank", "no_row")
 
 

@@ -9,7 +9,7 @@ from babel import Locale
 from babel.dates import format_datetime, format_skeleton
 from babel.numbers import format_compact_decimal, format_decimal, get_decimal_symbol
 
-from kpi.values import MEMBER_LABELS as FRENCH_MEMBER_LABELS
+from kpi.values import MEMBER_LABELS_BY_LANGUAGE
 
 # The site's own words, by language: one table for the pages, the footer, the banner and
 # the scripts. The language is the one of the project's `locale`; French is the default
@@ -125,17 +125,7 @@ WORDS = {
 }
 
 # The rows a breakdown adds to a dimension's values, by the engine's key (kpi.values).
-MEMBER_LABELS = {
-    "fr": FRENCH_MEMBER_LABELS,  # the engine's own
-    "en": {
-        "other": "Other",
-        "blank": "(not given)",
-        "no_row:contacts": "(no contact)",
-        "no_row:orders": "(no order)",
-        "no_row:campaigns": "(no campaign)",
-        "no_row:survey_questions": "(no question)",
-    },
-}
+MEMBER_LABELS = MEMBER_LABELS_BY_LANGUAGE
 
 # The dashboard's sections: a KPI's area is the table it reads (site_builder.dashboard).
 AREA_LABELS = {

@@ -209,3 +209,30 @@ def test_query_on_an_english_project_is_in_english(tmp_path, capsys):
         "Average basket",
         "n/a: no completed order in the period",
     )
+
+
+def test_query_names_a_breakdowns_added_rows_in_english(tmp_path, capsys):
+    # Contacts existing at the end of October (kpi_fixture): c1 c8 in Paris, c2 Lyon, c3
+    # Liège, c5 Bruxelles, c9 with no city. Top 1 keeps Paris; the other four are "Other".
+    make_project(tmp_path)
+    config = "site_name: test\nplugins:\n  - kpisite:\n      locale: en_US\n"
+    (tmp_path / "mkdocs.yml").write_text(config, encoding="utf-8")
+    query = ["query", "contacts_existing", "--period", "2026-10", "--json", "--project"]
+    code = main([*query, str(tmp_path), "--by", "city", "--top", "1"])
+    rows = json.loads(capsys.readouterr().out)["values"]["contacts_existing"]["by"]
+
+    assert code == 0
+    assert [(row["kind"], row["label"], row["value"]) for row in rows] == [
+        ("value", "Paris", 2),
+        ("other", "Other", 4),
+    ]
+
+    code = main([*query, str(tmp_path), "--by", "city", "--top", "4"])
+    rows = json.loads(capsys.readouterr().out)["values"]["contacts_existing"]["by"]
+
+    assert code == 0
+    assert ("blank", "(not given)", 1) in [(r["kind"], r["label"], r["value"]) for r in rows]
+
+    code = main([*query, str(tmp_path), "--filter", "city=(not given)"])
+    assert code == 0
+    assert json.loads(capsys.readouterr().out)["values"]["contacts_existing"]["value"] == 1

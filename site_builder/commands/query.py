@@ -244,7 +244,10 @@ def add_breakdown(book, report, kpis, period, by, top, filters) -> None:
     label as shown, then the value as elsewhere."""
     breakdown = book.breakdown(kpis, period, by=by, top=top, filters=filters or None)
     report["by"] = by
-    rows = [row_identity(key, breakdown, index) for index, (key, _) in enumerate(breakdown.rows)]
+    rows = [
+        row_identity(key, breakdown, index, book.member_labels)
+        for index, (key, _) in enumerate(breakdown.rows)
+    ]
     for name in kpis:
         report["values"][name]["by"] = [
             {**identity, **without_label(values[name].to_dict())}
@@ -252,11 +255,11 @@ def add_breakdown(book, report, kpis, period, by, top, filters) -> None:
         ]
 
 
-def row_identity(key, breakdown, index: int) -> dict:
+def row_identity(key, breakdown, index: int, labels: dict[str, str]) -> dict:
     from kpi.values import Member
 
     if isinstance(key, Member):
-        return key.to_dict()
+        return key.to_dict(labels)
     bucket = breakdown.period.buckets(breakdown.by)[index]
     return {"member": bucket.key, "kind": "period", "label": bucket.label}
 
