@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -354,6 +355,18 @@ def raw_data_in_site(project: Project, files, extract_files=()) -> KpisiteError 
     )
 
 
+# Text exports a spreadsheet or a script writes: published as they are, unless they hold
+# contacts' details (holds_contact_details), which no page of aggregates needs.
+TEXT_DATA_FILES = ("*.csv", "*.tsv", "*.txt", "*.json", "*.jsonl", "*.ndjson")
+# The contract's columns of personal details (kpi/schema.py, table contacts); "email" is
+# also a channel's name in aggregates, so an email column is known by its addresses.
+PERSONAL_COLUMNS = frozenset({"phone", "first_name", "last_name"})
+EMAIL = re.compile(rb"[\w.+-]+@[\w-]+(\.[\w-]+)+")
+HEADER_NAME = re.compile(r"[\w-]+")
+# Enough of a file to see its header and first rows.
+SNIFFED_BYTES = 65_536
+
+
 def is_raw_data(file, read: set[str]) -> bool:
     """Whether mkdocs would publish this file and it holds raw data (`read`: the real
     paths of the extract's files)."""
@@ -362,7 +375,30 @@ def is_raw_data(file, read: set[str]) -> bool:
     name = file.src_uri.rpartition("/")[2].lower()
     if any(fnmatch(name, pattern) for pattern in RAW_DATA_FILES):
         return True
-    return bool(file.abs_src_path) and os.path.realpath(file.abs_src_path) in read
+    if not file.abs_src_path:
+        return False
+    if os.path.realpath(file.abs_src_path) in read:
+        return True
+    return any(fnmatch(name, pattern) for pattern in TEXT_DATA_FILES) and holds_contact_details(
+        Path(file.abs_src_path)
+    )
+
+
+def holds_contact_details(path: Path) -> bool:
+    """Whether a text export names a column of personal details in its first line (a CSV
+    header) or its keys (JSON), or lists email addresses (three or more in its first
+    64 KiB): an export of contacts, not an aggregate."""
+    try:
+        with path.open("rb") as stream:
+            head = stream.read(SNIFFED_BYTES)
+    except OSError:
+        return False
+    first_line = head.split(b"\n", 1)[0].decode("utf-8", "replace").lower()
+    names = set(HEADER_NAME.findall(first_line.replace('"', " ")))
+    keys = {name.decode().lower() for name in re.findall(rb'"([\w-]+)"\s*:', head)}
+    if (names | keys) & PERSONAL_COLUMNS:
+        return True
+    return len({match.group(0).lower() for match in EMAIL.finditer(head)}) >= 3
 
 
 def build_failure(plugin, failure: Exception) -> KpisiteError:

@@ -13,7 +13,7 @@ directive's error; it never stops the page.
 from __future__ import annotations
 
 import logging
-from html import escape
+from html import escape, unescape
 
 from markdown import Extension
 from markdown.inlinepatterns import InlineProcessor
@@ -127,14 +127,17 @@ class KpiExtension(Extension):
         # Repeated identical directives: each use takes the next recorded line.
         return lines.pop(0) if len(lines) > 1 else lines[0]
 
-    def line_of_text(self, text: str) -> int:
-        """The source line of the first line outside code holding `text` (its start),
-        else the first: the same text in a code example above is not the leftover."""
-        probe = " ".join(text.split())[:12]
+    def leftover_places(self) -> list[tuple[int, str]]:
+        """(source line, text) of each piece of directive text in the page's prose that
+        no inline directive or code span covers, in page order: where leftovers come from.
+        A well-formed `[[kpi average_basket]]` above a broken `[[kpi average_basket` is
+        not the broken one's place."""
+        places = []
         for index, line in enumerate(self.prose):
-            if probe and probe in " ".join(line.split()):
-                return index + 1 + self.offset
-        return self.offset + 1
+            bare = directives.INLINE.sub(" ", directives.CODE_SPAN.sub(" ", line))
+            for match in directives.LEFTOVER.finditer(bare):
+                places.append((index + 1 + self.offset, " ".join(match.group(0).split())))
+        return places
 
 
 class KpiBlockProcessor(Preprocessor):
@@ -205,8 +208,9 @@ class LeftoverCheck(Postprocessor):
 
     def run(self, text: str) -> str:
         ext = self.extension
+        places = ext.leftover_places()
         for leftover in directives.leftovers(text):
-            line = ext.line_of_text(leftover)
+            line = take_place(places, leftover, ext.offset + 1)
             message = (
                 f"directive text left as is: '{leftover}' (a directive goes on lines of its "
                 "own, in a paragraph, a blockquote, an admonition or a list item; "
@@ -216,6 +220,18 @@ class LeftoverCheck(Postprocessor):
             marked = f"{error_span(shown)}{escape(leftover)}"
             text = text.replace(escape(leftover, quote=False), marked, 1)
         return text
+
+
+def take_place(places: list[tuple[int, str]], leftover: str, default: int) -> int:
+    """The line of the first place not taken yet whose text starts as `leftover` does
+    (the same broken text twice is two places), taken. Markdown may have changed the text
+    (emphasis): then the first place not taken, as both come in page order; else
+    `default`."""
+    probe = " ".join(unescape(leftover).split())[:12]
+    matching = [index for index, (_, text) in enumerate(places) if text.startswith(probe)]
+    if not places:
+        return default
+    return places.pop(matching[0] if matching else 0)[0]
 
 
 def error_span(message: str) -> str:

@@ -1,6 +1,7 @@
 """Raw data never reaches a built site: mkdocs copies every file of docs_dir into it, so a
-Parquet file, a database (the KPI cache) or a file the extract reads found there stops the
-build, whatever the settings say (they refuse the extract, raw and cache folders there)."""
+Parquet file, a database (the KPI cache), a file the extract reads or a text export of
+contacts found there stops the build, whatever the settings say (they refuse the extract,
+raw and cache folders there)."""
 
 from __future__ import annotations
 
@@ -67,3 +68,37 @@ def test_files_left_out_with_exclude_docs_are_not_published(tmp_path):
 
     assert (result.site_dir / "index.html").is_file()
     assert not (result.site_dir / "notes.parquet").exists()
+
+
+CONTACTS_CSV = (
+    "contact_id;email;city\nc1;ana@example.com;Lyon\nc2;bo@example.com;Nice\n"
+    "c3;cy@example.com;Paris\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "refused"),
+    [
+        # An export of contacts: by their addresses, or by a column of personal details.
+        ("contacts.csv", CONTACTS_CSV, True),
+        ("contacts.json", '[{"id": "c1", "first_name": "Ana"}]', True),
+        ("people.tsv", "id\tphone\nc1\t+33 6 00 00 00 00\n", True),
+        # Aggregates: a column named email (the channel) is not an address.
+        ("channels.csv", "month;email;sms\n2026-10;1204;88\n", False),
+    ],
+)
+def test_a_text_export_of_contacts_in_docs_dir_stops_the_build(tmp_path, name, text, refused):
+    project = copy_project(PAGES, tmp_path / "project")
+    (project.root / "reports" / name).write_text(text, encoding="utf-8")
+
+    if not refused:
+        build_site(project, period="2026-10")
+        assert (project.root / "site" / name).read_text(encoding="utf-8") == text
+        return
+    with pytest.raises(ConfigError) as error:
+        build_site(project, period="2026-10")
+    assert str(error.value).startswith(
+        "reports: 1 file of raw data would be published with the site (mkdocs copies every "
+        f"file of docs_dir into it): {name} (move it out of reports"
+    )
+    assert not (project.root / "site").exists()

@@ -427,6 +427,22 @@ def test_leftover_text_is_located_at_its_line_not_in_code_above(book):
     assert [problem.split(": directive")[0] for problem in problems] == ["page.md:12"]
 
 
+def test_leftover_text_is_located_at_its_own_line_not_at_a_valid_directive_above(book):
+    # Line 3 holds a valid inline directive that starts like the broken text of line 5;
+    # the same broken text twice (lines 5 and 7) is two places.
+    source = (
+        "# T\n\nPanier : [[kpi average_basket compare=previous]].\n\n[[kpi average_basket\n"
+        "\nEncore [[kpi average_basket\n"
+    )
+
+    _, problems = convert(book, source)
+
+    assert [problem.split(": directive")[0] for problem in problems] == [
+        "page.md:5",
+        "page.md:7",
+    ]
+
+
 LEFTOVERS = [
     ("# T\n\nVoir /// kpi-tile | revenue\n", "page.md:3", "/// kpi-tile | revenue"),
     ("Le CA : [[kpi]].\n", "page.md:1", "[[kpi]]"),

@@ -284,12 +284,16 @@
 
   window.kpisite = { csvOf: csvOf, drawAll: drawAll };
 
-  if (window.document$ && typeof window.document$.subscribe === "function") {
-    window.document$.subscribe(onPage);
-  } else if (document.readyState === "loading") {
+  /* The first page on its own: opened from disk (file://), mkdocs-material's document$
+   * never emits. Pages reached by instant navigation come through document$; binding
+   * twice is guarded, and a second draw before plotly has loaded waits for it. */
+  if (document.readyState === "loading") {
     document.addEventListener("DOMContentLoaded", onPage);
   } else {
     onPage();
+  }
+  if (window.document$ && typeof window.document$.subscribe === "function") {
+    window.document$.subscribe(onPage);
   }
 
   // The palette toggle sets data-md-color-scheme on <body>: restyle the charts.
