@@ -164,15 +164,23 @@ def test_means_show_two_decimals_in_every_cell(book):
 
 def survey_means(kind: str, by: str) -> dict[str, tuple[float, int]]:
     """{member: (mean score, answers)} of one kind of question in October 2026."""
+    return survey_scores("avg", kind, by, "2026-10-01", "2026-11-01")
+
+
+def survey_scores(
+    aggregate: str, kind: str, by: str, start: str, end: str
+) -> dict[str, tuple[float | None, int]]:
+    """{member: (aggregate of the scores, answers)} of one kind of question over local
+    days [start, end), by plain DuckDB SQL on the extract."""
     found = duckdb.sql(
-        f"""select {by}, avg(score), count(score) from '{RESPONSES}' r
+        f"""select {by}, {aggregate}(score), count(score) from '{RESPONSES}' r
         join '{QUESTIONS}' q using (survey_id, question_id)
         where q.kind = '{kind}' and score is not null
-        and submitted_at >= timezone('Europe/Paris', '2026-10-01'::timestamp)
-        and submitted_at < timezone('Europe/Paris', '2026-11-01'::timestamp)
+        and submitted_at >= timezone('Europe/Paris', '{start}'::timestamp)
+        and submitted_at < timezone('Europe/Paris', '{end}'::timestamp)
         group by {by}"""
     ).fetchall()
-    return {member: (mean, count) for member, mean, count in found}
+    return {member: (value, count) for member, value, count in found}
 
 
 def test_a_mean_says_how_many_answers_it_is_over_and_rows_follow_the_means(book):
@@ -458,19 +466,6 @@ def test_an_english_dashboard_names_its_missing_areas_in_english(book):
 # --- What a reader needs without hovering: counts on bars, legends, comparisons -------------
 
 
-def survey_stats(kind: str, by: str, start: str, end: str) -> dict[str, tuple[float | None, int]]:
-    """{member: (sample standard deviation of the scores, answers)} over local days."""
-    found = duckdb.sql(
-        f"""select {by}, stddev_samp(score), count(score) from '{RESPONSES}' r
-        join '{QUESTIONS}' q using (survey_id, question_id)
-        where q.kind = '{kind}' and score is not null
-        and submitted_at >= timezone('Europe/Paris', '{start}'::timestamp)
-        and submitted_at < timezone('Europe/Paris', '{end}'::timestamp)
-        group by {by}"""
-    ).fetchall()
-    return {member: (std, count) for member, std, count in found}
-
-
 def two_decimals(value: float) -> str:
     rounded = Decimal(str(value)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
     return format_decimal(rounded, "#,##0.00", locale="fr_FR")
@@ -482,7 +477,7 @@ def test_a_deviation_chart_writes_each_bar_s_value_and_count(book):
         "/// kpi-chart | csat_responses\nby: respondent_city\nmode: std\ntype: hbars\ntop: 8\n///",
         "2026-11",
     )
-    stats = survey_stats("csat", "respondent_city", "2026-11-01", "2026-12-01")
+    stats = survey_scores("stddev_samp", "csat", "respondent_city", "2026-11-01", "2026-12-01")
     chart = figure(html)
     trace = chart["data"][0]
 
