@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import math
 from datetime import timedelta
+from functools import cache
 
 from babel import Locale
 from babel.dates import format_datetime, format_skeleton
 from babel.numbers import format_compact_decimal, format_decimal, get_decimal_symbol
 
+from kpi.reasons import mid_sentence
 from kpi.values import MEMBER_LABELS_BY_LANGUAGE
 
 # The site's own words, by language: one table for the pages, the footer, the banner and
@@ -124,9 +126,6 @@ WORDS = {
     },
 }
 
-# The rows a breakdown adds to a dimension's values, by the engine's key (kpi.values).
-MEMBER_LABELS = MEMBER_LABELS_BY_LANGUAGE
-
 # The dashboard's sections: a KPI's area is the table it reads (site_builder.dashboard).
 AREA_LABELS = {
     "fr": {
@@ -237,7 +236,8 @@ def words(locale: str) -> dict[str, str]:
 
 
 def member_labels(locale: str) -> dict[str, str]:
-    return MEMBER_LABELS[language(locale)]
+    """The rows a breakdown adds to a dimension's values, by the engine's key (kpi.values)."""
+    return MEMBER_LABELS_BY_LANGUAGE[language(locale)]
 
 
 def area_label(area: str, locale: str) -> str:
@@ -256,11 +256,6 @@ def absent_areas(areas: list[str], locale: str) -> str:
 def dimension_label(name: str, locale: str) -> str:
     labels = DIMENSION_LABELS.get(language(locale), {})
     return labels.get(name, name.replace("_", " ").capitalize())
-
-
-def mid_sentence(label: str) -> str:
-    """A label as written inside a sentence: "Canal" -> "canal"; "CES", "NPS" stay."""
-    return label if label[:2].isupper() else label[:1].lower() + label[1:]
 
 
 def filters_text(filters: dict | None, locale: str) -> str:
@@ -301,10 +296,8 @@ def amount_label(kpidef, locale: str) -> str | None:
     label = AMOUNT_LABELS.get(language(locale), {}).get(key)
     if label is None:
         return None
-    name = kpidef.label or kpidef.name
     # "Réponses CSAT" reads "réponses CSAT" mid-sentence; an acronym ("CES") stays.
-    inline = name if name[:2].isupper() else name[:1].lower() + name[1:]
-    return label.format(kpi=inline)
+    return label.format(kpi=mid_sentence(kpidef.label or kpidef.name))
 
 
 def number(
@@ -434,11 +427,17 @@ def sentence_period(period, locale: str) -> str:
 def machine_number(text: str, locale: str) -> str:
     """A formatted number as a machine reads it, to the digit shown: "1 912,97 €" ->
     "1912.97", "9,3 %" -> "9.3", "+15" -> "15"; "" for text that holds no number."""
-    from babel.numbers import get_group_symbol, get_minus_sign_symbol
-
-    text = text.replace(get_group_symbol(locale), "").replace("\u2212", "-")
-    text = text.replace(get_minus_sign_symbol(locale), "-")
-    decimal = get_decimal_symbol(locale)
+    group, minus, decimal = number_symbols(locale)
+    text = text.replace(group, "").replace("\u2212", "-").replace(minus, "-")
     kept = "".join(c for c in text if c.isdigit() or c in (decimal, "-"))
     kept = kept.replace(decimal, ".")
     return kept if any(c.isdigit() for c in kept) else ""
+
+
+@cache
+def number_symbols(locale: str) -> tuple[str, str, str]:
+    """The locale's group, minus and decimal signs, looked up once: machine_number reads
+    every cell of every table."""
+    from babel.numbers import get_group_symbol, get_minus_sign_symbol
+
+    return get_group_symbol(locale), get_minus_sign_symbol(locale), get_decimal_symbol(locale)

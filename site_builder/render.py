@@ -14,6 +14,7 @@ from html import escape
 from typing import NamedTuple
 
 from kpi.formatting import shows_digit
+from kpi.values import OTHER
 from site_builder import formats
 from site_builder.directives import AMOUNT_MODES, Spec
 
@@ -411,12 +412,8 @@ def member_labels(result, ctx: RenderContext) -> list[str]:
 
 
 def is_other(member) -> bool:
-    """The row of the members after the top N."""
-    from kpi import engine
-
-    return getattr(member, "kind", None) == "other" or (
-        isinstance(member, str) and member == getattr(engine, "OTHER", None)
-    )
+    """The row of the members after the top N (a time bucket's label is a string)."""
+    return member == OTHER
 
 
 def ranked_by_value(rows: list, name: str) -> list:
@@ -467,22 +464,24 @@ def table_html(
     apart (a line each) so that the search index reads them as words."""
     # No class: mkdocs-material styles `table:not([class])` and wraps it to scroll.
     sort = ' data-sortable="true"' if sortable else ""
+    counted = data.counted  # once per table: it looks at every cell
     head = [f'<th scope="col">{escape(data.heading)}</th>']
     for name in data.columns:
         head.append(header_html(data.titles[name], data.units.get(name), ctx, about))
-        if data.counted:
+        if counted:
             head.append(count_header(data, name, ctx))
 
     body = []
     for index, label in enumerate(data.labels):
-        cells = "\n".join(row_cells(data, {n: data.cells[n][index] for n in data.columns}, ctx))
+        row = {n: data.cells[n][index] for n in data.columns}
+        cells = "\n".join(row_cells(data, row, counted, ctx))
         order = f' data-value="{index}"' if data.in_time else ""
         key = f' data-csv="{escape(data.keys[index], quote=True)}"' if data.keys else ""
         body.append(f'<tr><th scope="row"{order}{key}>{escape(label)}</th>\n{cells}</tr>')
 
     foot = ""
     if data.total:
-        cells = "\n".join(row_cells(data, data.total, ctx))
+        cells = "\n".join(row_cells(data, data.total, counted, ctx))
         total = escape(ctx.words["total"])
         foot = f'\n<tfoot><tr><th scope="row">{total}</th>\n{cells}</tr></tfoot>'
     # The caption's text in a box of its own, which stays in view while the table scrolls.
@@ -513,12 +512,12 @@ def count_header(data: Frame, name: str, ctx: RenderContext) -> str:
     return f'<th scope="col" title="{help_text}">{escape(text)}</th>'
 
 
-def row_cells(data: Frame, row: dict[str, Cell], ctx: RenderContext) -> list[str]:
+def row_cells(data: Frame, row: dict[str, Cell], counted: bool, ctx: RenderContext) -> list[str]:
     cells = []
     for name in data.columns:
         cell = row.get(name, Cell(None, ""))
         cells.append(cell_html(cell, ctx))
-        if data.counted:
+        if counted:
             cells.append(count_html(cell.n, ctx))
     return cells
 
@@ -648,8 +647,9 @@ def figure_of(spec: Spec, data: Frame, ctx: RenderContext) -> dict:
         layout["xaxis"], layout["yaxis"] = value_axis, {**category_axis, "autorange": "reversed"}
     else:
         layout["yaxis"], layout["xaxis"] = value_axis, category_axis
-    if kind in ("bars", "hbars") and missing_bars(kind, data, ctx):
-        layout["annotations"] = missing_bars(kind, data, ctx)
+    notes = missing_bars(kind, data, ctx) if kind in ("bars", "hbars") else []
+    if notes:
+        layout["annotations"] = notes
     # Fewer ticks, for kpisite.js to use where the value axis's labels would not fit side
     # by side (bars along a phone's width).
     narrow = axis_format(numbers, unit, ctx, count=3)

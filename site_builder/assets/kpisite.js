@@ -39,14 +39,13 @@
    * "Complétude (téléphone)" would leave the bars no room, "transactional" would be
    * tilted), and a value axis along the width keeps fewer ticks while its labels would
    * overlap (plotly would tilt them, then cut them at the bottom). Periods under a line
-   * are left to plotly, which tilts them when they are many. */
-  function fitted(layout, width, kind, narrow) {
+   * are left to plotly, which tilts them when they are many. `labels` are the bars'. */
+  function fitted(layout, width, kind, narrow, labels) {
     var fit = {}, hbars = kind === "hbars";
     var values = hbars ? "xaxis" : "yaxis", categories = hbars ? "yaxis" : "xaxis";
     if (layout[values] && layout[values].tickvals) {
       fit[values] = thinned(layout[values], width, hbars, narrow);
     }
-    var labels = layout.categories || [];
     if (layout[categories] && (hbars || (kind === "bars" && labels.length <= 6))) {
       var room = hbars ? width * 0.35 : (width - 60) / labels.length;
       var max = Math.max(8, Math.floor(room / CHAR));
@@ -130,12 +129,9 @@
     var figure = JSON.parse(el.getAttribute("data-figure"));
     var first = figure.data[0] || {};
     var kind = first.orientation === "h" ? "hbars" : first.type === "bar" ? "bars" : first.type;
-    var layout = Object.assign({}, figure.layout, {
-      categories: kind === "hbars" ? first.y : first.x
-    });
-    layout = Object.assign(layout, fitted(layout, width, kind, figure.narrow));
-    delete layout.categories;
-    var styled = themed(layout);
+    var labels = (kind === "hbars" ? first.y : first.x) || [];
+    var fit = fitted(figure.layout, width, kind, figure.narrow, labels);
+    var styled = themed(Object.assign({}, figure.layout, fit));
     // Numbers above vertical bars need the room the top margin would not give.
     if (kind === "bars" && first.text) styled.margin = Object.assign({}, styled.margin, { t: 24 });
     window.Plotly.react(el, barTexts(figure.data, PALETTES[scheme()]), styled, {
