@@ -391,8 +391,7 @@ def partition_layout(extract: Extract, name: str) -> list[Problem]:
     valid = [keys for keys in layouts if keys is not None]
     usual = max(valid, key=lambda keys: len(layouts[keys])) if valid else None
     odd = sorted(path for keys, paths in layouts.items() if keys != usual for path in paths)
-    shown = ", ".join(extract.shown(path) for path in odd[:EXAMPLES])
-    shown += ", ..." if len(odd) > EXAMPLES else ""
+    shown = shown_names([extract.shown(path) for path in odd])
     others = plural(len(folders) - len(odd), "other file")
     if usual is None:
         message = f"{plural(len(odd), 'file')} under folders that are not all key=value"

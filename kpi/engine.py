@@ -15,6 +15,7 @@ from __future__ import annotations
 import ast
 import heapq
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from datetime import time as clock
@@ -207,7 +208,7 @@ class Workbook:
             disconnect()
 
     @property
-    def member_labels(self) -> dict[str, str] | None:
+    def member_labels(self) -> dict[str, str]:
         """The labels of the built-in members (Autres...) in the project's language."""
         return MEMBER_LABELS_BY_LANGUAGE[self.language]
 
@@ -332,9 +333,8 @@ class Workbook:
         members = self.members(name, dimension)
         if members is None:
             return None
-        return {m.label(self.member_labels) for m in members} | {
-            m.value for m in members if m.value
-        }
+        label = labeller(self.member_labels)  # merged once: a dimension may have 100,000
+        return {label(m) for m in members} | {m.value for m in members if m.value}
 
     def members(self, name: str, dimension: str) -> set[Member] | None:
         """The members a dimension of a KPI has in the extract, as breakdowns find them
@@ -1286,9 +1286,11 @@ def reference_period(period: Period, against: str) -> Period:
     )
 
 
-def filter_entry(dimension: str, wanted, member=parse_member) -> tuple[str, tuple, bool]:
+def filter_entry(
+    dimension: str, wanted, member: Callable[[Any], Member]
+) -> tuple[str, tuple, bool]:
     """A filter as (dimension, members, exclude): "FR", ["FR", "BE"] or {"not": [...]};
-    `member(value)` turns a value into the Member it selects."""
+    `member(value)` turns a value (a Member, None, a label) into the Member it selects."""
     exclude = False
     if isinstance(wanted, dict):
         if set(wanted) != {"not"}:
@@ -1296,7 +1298,7 @@ def filter_entry(dimension: str, wanted, member=parse_member) -> tuple[str, tupl
         wanted, exclude = wanted["not"], True
     if not isinstance(wanted, list | tuple | set):
         wanted = [wanted]
-    members = {w if isinstance(w, Member) else BLANK if w is None else member(w) for w in wanted}
+    members = {member(w) for w in wanted}
     return dimension, tuple(sorted(members, key=Member.sort_key)), exclude
 
 

@@ -25,7 +25,7 @@ import pyarrow.parquet as pq
 from kpi import mapping
 from kpi.errors import ExtractError
 from kpi.mapping import identifier, quote
-from kpi.project import Project
+from kpi.project import Project, shown_path
 from kpi.schema import TABLES, fits
 
 log = logging.getLogger(__name__)
@@ -132,6 +132,7 @@ class Extract:
         self.mapping = mapping.load(project)
         self._tables: dict[str, ibis.Table] = {}
         self._sources: set[str] = set()
+        self._recorded: dict[Path, tuple[datetime | None, ExtractionTimeError | None]] = {}
 
     def files(self, name: str) -> list[Path]:
         """The files a table is read from (Parquet, or a mapping's raw files), sorted.
@@ -305,10 +306,7 @@ class Extract:
 
     def shown(self, path: Path) -> str:
         """A path as the user reads it: relative to the project when it is inside."""
-        try:
-            return str(path.relative_to(self.project.root))
-        except ValueError:
-            return str(path)
+        return shown_path(self.project, path)
 
     def unreadable_file(self, name: str) -> tuple[Path, str] | None:
         """The first Parquet file of a data/ table DuckDB cannot read whole, and why.
@@ -392,30 +390,29 @@ class Extract:
     def extraction_time_errors(self, name: str) -> list[ExtractionTimeError]:
         """The files of table `name` whose recorded extraction time cannot be read, or
         lies in the future."""
-        errors = []
-        for path in self.files(name):
-            try:
-                self.checked_recorded_at(path)
-            except ExtractionTimeError as error:
-                errors.append(error)
-        return errors
+        errors = (self.recorded_time(path)[1] for path in self.files(name))
+        return [error for error in errors if error]
 
     def usable_recorded_at(self, path: Path) -> datetime | None:
         """The recorded extraction time of a file, or None when it records none or one
         the contract refuses (it reports those files)."""
-        try:
-            return self.checked_recorded_at(path)
-        except ExtractionTimeError:
-            return None
+        return self.recorded_time(path)[0]
 
-    def checked_recorded_at(self, path: Path) -> datetime | None:
-        """The recorded extraction time of a file, or None; ExtractionTimeError when it
-        cannot be read, or lies in the future."""
-        moment = recorded_at(path)
-        now = datetime.now(UTC)
-        if moment is not None and moment > now + CLOCK_MARGIN:
-            check_future(path, moment, now, self.newest_event)
-        return moment
+    def recorded_time(self, path: Path) -> tuple[datetime | None, ExtractionTimeError | None]:
+        """(recorded extraction time or None, None) of a file, or (None, the error) when
+        it cannot be read, or lies in the future. Each footer is read once: the contract,
+        the time bounds and the footer all ask, and an Extract lives one build (as the
+        cached newest_event)."""
+        if path not in self._recorded:
+            try:
+                moment = recorded_at(path)
+                now = datetime.now(UTC)
+                if moment is not None and moment > now + CLOCK_MARGIN:
+                    check_future(path, moment, now, self.newest_event)
+                self._recorded[path] = (moment, None)
+            except ExtractionTimeError as error:
+                self._recorded[path] = (None, error)
+        return self._recorded[path]
 
     @cached_property
     def newest_event(self) -> datetime | None:

@@ -216,7 +216,8 @@ class Breakdown:
 
     def labels(self, labels: Mapping[str, str] | None = None) -> list[str]:
         """The rows' labels, one per row, never two alike (see Member.label)."""
-        return [key.label(labels) if isinstance(key, Member) else str(key) for key, _ in self.rows]
+        label = labeller(labels)
+        return [label(key) if isinstance(key, Member) else str(key) for key, _ in self.rows]
 
 
 def json_number(raw: Decimal | None, unit: str, number: float | None = None) -> float | int | None:
