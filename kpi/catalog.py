@@ -523,7 +523,7 @@ def read_catalog_file(path: Path, errors: list[str]) -> dict[str, Entry]:
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.YAMLError as error:
-        errors.append(yaml_problem(path, error))
+        errors.append(yaml_problem(path, error, text))
         return {}
     if root is None:
         return {}
@@ -551,13 +551,23 @@ def read_catalog_file(path: Path, errors: list[str]) -> dict[str, Entry]:
     return found
 
 
-def yaml_problem(path: Path, error: yaml.YAMLError) -> str:
-    """`file:line: not valid YAML: problem (column n)`, not PyYAML's "<unicode string>"."""
+def yaml_problem(path: Path, error: yaml.YAMLError, text: str) -> str:
+    """`file:line: not valid YAML: problem (column n)`, not PyYAML's "<unicode string>".
+
+    A problem found at the end of the file (a quote or a bracket never closed) is said
+    where what was left open starts: the end of the file is past its last line."""
     mark = getattr(error, "problem_mark", None)
     if mark is None:
         return f"{path}: not valid YAML: {error}"
     problem = getattr(error, "problem", None) or "cannot read this line"
     context = getattr(error, "context", None)
+    opened = getattr(error, "context_mark", None)
+    end = len(text.rstrip())
+    if mark.index >= end and opened is not None:
+        mark = opened
+    if mark.index >= end:
+        last = text[:end].count("\n") + 1
+        return f"{path}:{last}: not valid YAML: {problem} (the file ends after this line)"
     message = f"{path}:{mark.line + 1}: not valid YAML: {problem}"
     if context:
         message += f" ({context.rstrip()}, column {mark.column + 1})"

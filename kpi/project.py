@@ -9,6 +9,7 @@ Every setting is checked at once, so one run lists every mistake, each at its li
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -157,19 +158,25 @@ def configured_docs_dir(config_file: Path) -> str:
 
 
 def plugin_options(config: dict[str, Any], config_file: Path) -> dict[str, Any]:
+    """The options of the `kpisite` entry under `plugins:` (none when it has none)."""
+    return plugin_entry(config, config_file) or {}
+
+
+def plugin_entry(config: dict[str, Any], config_file: Path) -> dict[str, Any] | None:
     """The options of the `kpisite` entry under `plugins:`, in either form mkdocs takes:
-    a list of names and one-key mappings, or a mapping of names to options. mkdocs' own
-    parser reads the entries, so that `check` and `query` see what `build` sees."""
+    a list of names and one-key mappings, or a mapping of names to options; None when no
+    entry names the plugin. mkdocs' own parser reads the entries, so that `check` and
+    `query` see what `build` sees."""
     from mkdocs.config.base import ValidationError
     from mkdocs.config.config_options import Plugins
 
     plugins = config.get("plugins")
     if not plugins:
-        return {}
+        return None
     try:
         entries = list(Plugins._parse_configs(plugins))
     except (ValidationError, TypeError, AttributeError) as error:
-        raise ConfigError(f"{config_file}: plugins: {error}") from None
+        raise plugins_error(config_file, error) from None
     for name, options in entries:
         # "/kpisite" asks mkdocs not to look for a theme's plugin of that name.
         if name.removeprefix("/") != PLUGIN_NAME:
@@ -180,7 +187,61 @@ def plugin_options(config: dict[str, Any], config_file: Path) -> dict[str, Any]:
                 f"got {options!r}"
             )
         return options or {}
-    return {}
+    return None
+
+
+def plugins_error(config_file: Path, error: Exception) -> ConfigError:
+    """mkdocs' words for a `plugins:` it cannot read, at its line, or the usual cause: an
+    option of `- kpisite:` indented as far as the plugin's name, which YAML reads as a
+    second key of the list entry, beside the plugin instead of under it."""
+    key, plugins = item(compose(config_file), "plugins") or (None, None)
+    entries = plugins.value if isinstance(plugins, yaml.SequenceNode) else []
+    for entry in entries:
+        names = [key for key, _ in entry.value] if isinstance(entry, yaml.MappingNode) else []
+        if len(names) > 1 and any(key.value.removeprefix("/") == PLUGIN_NAME for key in names):
+            beside = [key for key in names if key.value.removeprefix("/") != PLUGIN_NAME]
+            listed = ", ".join(key.value for key in beside)
+            return ConfigError(
+                f"{config_file}:{beside[0].start_mark.line + 1}: plugins: {listed} "
+                f"{'is' if len(beside) == 1 else 'are'} in the list entry of {PLUGIN_NAME}: "
+                f"its options go under its name, indented further than it (e.g. 4 spaces "
+                "more than the dash), another plugin in an entry of its own"
+            )
+    line = f":{key.start_mark.line + 1}" if key is not None else ""
+    return ConfigError(f"{config_file}{line}: plugins: {error}")
+
+
+def compose(config_file: Path) -> yaml.Node | None:
+    """The YAML nodes of `config_file`, with their marks; None when it cannot be read.
+    Composed, not loaded: tags such as mkdocs' `!ENV` need no constructor."""
+    try:
+        return yaml.compose(config_file.read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return None
+
+
+def check_plugin_named(config_file: Path) -> None:
+    """ConfigError unless mkdocs.yml names the kpisite plugin: without it mkdocs would
+    publish the directives as written, and `check` or `query` would read settings that
+    no build uses. A second `plugins:` key is the usual cause: YAML keeps the last one."""
+    if plugin_entry(read_config(config_file), config_file) is not None:
+        return
+
+    text = config_file.read_text(encoding="utf-8", errors="replace")
+    keys = [number for number, line in enumerate(text.splitlines(), 1) if PLUGINS_KEY.match(line)]
+    where = f"{config_file}:{keys[-1]}" if keys else str(config_file)
+    twice = ""
+    if len(keys) > 1:
+        lines = ", ".join(str(number) for number in keys)
+        twice = f" (plugins: is written {len(keys)} times, lines {lines}, and YAML keeps the last)"
+    raise ConfigError(
+        f"{where}: the {PLUGIN_NAME} plugin is not in plugins{twice}, so no directive would be "
+        f"resolved (add `- {PLUGIN_NAME}` to plugins, after `- search`)"
+    )
+
+
+# A top-level `plugins:` key, as mkdocs.yml writes it.
+PLUGINS_KEY = re.compile(r"plugins\s*:")
 
 
 # --- every setting, checked at once ------------------------------------------------------
@@ -590,11 +651,7 @@ class ConfigLines:
         The YAML is composed, not loaded: nodes keep their marks, and tags such as
         mkdocs' `!ENV` need no constructor.
         """
-        try:
-            root = yaml.compose(config_file.read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
-        except (OSError, UnicodeDecodeError, yaml.YAMLError):
-            return cls({}, {})
-        options = plugin_node(root)
+        options = plugin_node(compose(config_file))
         keys: dict[str, int] = {}
         sql: dict[str, int] = {}
         if options is not None:
@@ -615,9 +672,16 @@ def plugin_node(root) -> yaml.Node | None:
 
 
 def child(node, key: str) -> yaml.Node | None:
+    found = item(node, key)
+    return found[1] if found else None
+
+
+def item(node, key: str) -> tuple[yaml.Node, yaml.Node] | None:
+    """The key node and the value node of `key` in a mapping node; of a key written
+    twice, the last, as the YAML loader keeps it."""
     if not isinstance(node, yaml.MappingNode):
         return None
-    return next((value for name, value in node.value if name.value == key), None)
+    return next(((name, value) for name, value in reversed(node.value) if name.value == key), None)
 
 
 def walk_options(node, prefix: str, keys: dict[str, int], sql: dict[str, int]) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import os
-import re
 import shutil
 import signal
 import subprocess
@@ -12,7 +11,6 @@ import threading
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from fnmatch import fnmatch
 from pathlib import Path
 
 from kpi.errors import ConfigError, DirectiveError, KpisiteError, Problem
@@ -20,6 +18,7 @@ from kpi.project import (
     PERIOD_SOURCE_VARIABLE,
     PeriodRequest,
     Project,
+    check_plugin_named,
     read_config,
     requested_period,
 )
@@ -75,10 +74,12 @@ def build_site(
     from mkdocs.exceptions import Abort, PluginError
 
     started = time.monotonic()
+    check_plugin_named(project.config_file)
     target = (Path(site_dir) if site_dir else project.root / "site").resolve()
     check_output_folder(
         project, target, "the site folder", "a build replaces what it holds", "site"
     )
+    check_site_folder(target)
     # A period that cannot be read is said here, naming where it was written, before
     # mkdocs starts. The plugin checks it against the data.
     request = period_request(project, period)
@@ -96,9 +97,11 @@ def build_site(
         # mkdocs checks the real site folder (never the docs folder or one holding it).
         config = load_config(str(project.config_file), site_dir=str(target), strict=strict)
         plugin = config.plugins["kpisite"]
-        scratch = scratch_folder(target)
-        config.site_dir = str(scratch)
+        scratch = scratch_path(target)
         try:
+            # Made inside the try: a signal right after it still has the folder removed.
+            make_empty_folder(scratch)
+            config.site_dir = str(scratch)
             try:
                 build(config)
             except (Abort, PluginError) as failure:
@@ -172,15 +175,19 @@ def check_stopped() -> None:
         raise SystemExit(128 + STOPPED[0]) from None
 
 
-def scratch_folder(target: Path) -> Path:
-    """An empty folder beside `target` (same file system, so the swap is a rename), made
-    with the umask's permissions: the swapped-in site must stay readable by a web server."""
+def scratch_path(target: Path) -> Path:
+    """The scratch folder of this build: beside `target` (same file system, so the swap is
+    a rename), named with the process id so that a concurrent build keeps its own."""
     remove_stale_scratch(target)
-    scratch = target.with_name(f".{target.name}.building-{os.getpid()}")
+    return target.with_name(f".{target.name}.building-{os.getpid()}")
+
+
+def make_empty_folder(scratch: Path) -> None:
+    """Made with the umask's permissions: the swapped-in site must stay readable by a web
+    server."""
     shutil.rmtree(scratch, ignore_errors=True)
     scratch.parent.mkdir(parents=True, exist_ok=True)
     scratch.mkdir()
-    return scratch
 
 
 def remove_stale_scratch(target: Path) -> None:
@@ -282,6 +289,30 @@ def check_output_folder(project: Project, folder: Path, role: str, harm: str, us
         )
 
 
+def check_site_folder(target: Path) -> None:
+    """Refuse a site folder holding files no kpisite build wrote: a build replaces every
+    entry of it but the dot entries, so a folder named by mistake (a folder of published
+    versions, someone's documents) would be emptied. An empty folder, or the site of an
+    earlier build (its kpisite script is the mark), is rebuilt."""
+    from site_builder.plugin import ASSET_DIR
+
+    if not target.is_dir() or (target / ASSET_DIR / "kpisite.js").is_file():
+        return
+    entries = sorted(entry.name for entry in target.iterdir() if not entry.name.startswith("."))
+    if not entries:
+        return
+
+    if "versions.json" in entries:
+        what = "it holds versions.json, so it is a folder of published versions"
+    else:
+        listed = ", ".join(entries[:5]) + (", ..." if len(entries) > 5 else "")
+        what = f"it holds files no kpisite build wrote ({listed})"
+    raise ConfigError(
+        f"{target}: cannot be the site folder: {what}, and a build replaces what it holds "
+        "(name an empty folder, or empty this one first)"
+    )
+
+
 def free_folder(project: Project, usual: str) -> Path:
     """A folder for the output that keeps clear of the project's own, for a hint."""
     places = clear_of(project)
@@ -316,89 +347,6 @@ def clear_of(project: Project) -> list[tuple[str, Path, bool]]:
 
 def read_mkdocs_config(project: Project) -> dict:
     return read_config(project.config_file)
-
-
-# Files no report site serves: Parquet extracts, and databases such as kpisite's own cache
-# (SQLite, with its journal files) or a DuckDB file. CSV and JSON files stay publishable
-# (a download offered on purpose); a mapped raw export is refused by path instead.
-RAW_DATA_FILES = (
-    "*.parquet",
-    "*.sqlite",
-    "*.sqlite3",
-    "*.sqlite-*",
-    "*.sqlite3-*",
-    "*.duckdb",
-    "*.duckdb.wal",
-)
-
-
-def raw_data_in_site(project: Project, files, extract_files=()) -> KpisiteError | None:
-    """The error to stop a build with when mkdocs is about to copy raw data into the site:
-    a file of docs_dir shaped like an extract or a database, or one the extract reads
-    (through a symbolic link, say). `files` are mkdocs' Files; those excluded with
-    `exclude_docs` are not published, so they pass. A safety net under the settings
-    check (kpi.project.folder_errors), for what it cannot see."""
-    read = {os.path.realpath(path) for path in extract_files}
-    found = [file.src_uri for file in files if is_raw_data(file, read)]
-    if not found:
-        return None
-
-    docs = project.docs_dir
-    shown = docs.relative_to(project.root) if docs.is_relative_to(project.root) else docs
-    listed = ", ".join(sorted(found)[:5]) + (", ..." if len(found) > 5 else "")
-    count = "1 file of raw data" if len(found) == 1 else f"{len(found)} files of raw data"
-    return ConfigError(
-        f"{shown}: {count} would be published with the site (mkdocs copies every file of "
-        f"docs_dir into it): {listed} (move {'it' if len(found) == 1 else 'them'} out of "
-        f"{shown}, or leave {'it' if len(found) == 1 else 'them'} out with exclude_docs in "
-        "mkdocs.yml)"
-    )
-
-
-# Text exports a spreadsheet or a script writes: published as they are, unless they hold
-# contacts' details (holds_contact_details), which no page of aggregates needs.
-TEXT_DATA_FILES = ("*.csv", "*.tsv", "*.txt", "*.json", "*.jsonl", "*.ndjson")
-# The contract's columns of personal details (kpi/schema.py, table contacts); "email" is
-# also a channel's name in aggregates, so an email column is known by its addresses.
-PERSONAL_COLUMNS = frozenset({"phone", "first_name", "last_name"})
-EMAIL = re.compile(rb"[\w.+-]+@[\w-]+(\.[\w-]+)+")
-HEADER_NAME = re.compile(r"[\w-]+")
-# Enough of a file to see its header and first rows.
-SNIFFED_BYTES = 65_536
-
-
-def is_raw_data(file, read: set[str]) -> bool:
-    """Whether mkdocs would publish this file and it holds raw data (`read`: the real
-    paths of the extract's files)."""
-    if not file.inclusion.is_included():
-        return False
-    name = file.src_uri.rpartition("/")[2].lower()
-    if any(fnmatch(name, pattern) for pattern in RAW_DATA_FILES):
-        return True
-    if not file.abs_src_path:
-        return False
-    if os.path.realpath(file.abs_src_path) in read:
-        return True
-    return any(fnmatch(name, pattern) for pattern in TEXT_DATA_FILES) and holds_contact_details(
-        Path(file.abs_src_path)
-    )
-
-
-def holds_contact_details(path: Path) -> bool:
-    """Whether a text export names a column of personal details in its first line (a CSV
-    header) or its keys (JSON), or lists email addresses (three or more in its first
-    64 KiB): an export of contacts, not an aggregate."""
-    try:
-        with path.open("rb") as stream:
-            head = stream.read(SNIFFED_BYTES)
-    except OSError:
-        return False
-    first_line = head.split(b"\n", 1)[0].decode("utf-8", "replace").lower()
-    names = set(HEADER_NAME.findall(first_line.replace('"', " ")))
-    keys = {name.decode().lower() for name in re.findall(rb'"([\w-]+)"\s*:', head)}
-    if (names | keys) & PERSONAL_COLUMNS:
-        return True
-    return len({match.group(0).lower() for match in EMAIL.finditer(head)}) >= 3
 
 
 def build_failure(plugin, failure: Exception) -> KpisiteError:

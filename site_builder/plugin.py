@@ -24,9 +24,10 @@ from mkdocs.structure.files import File, Files
 from kpi.errors import KpisiteError
 from kpi.project import Project, Settings
 from site_builder import extract_wait, formats
-from site_builder.build import git_head, raw_data_in_site
+from site_builder.build import git_head
 from site_builder.dashboard import DASHBOARD_PAGE, dashboard_markdown
 from site_builder.markdown import KpiExtension
+from site_builder.raw_data import raw_data_in_site
 from site_builder.render import RenderContext
 
 log = logging.getLogger("mkdocs.plugins.kpisite")

@@ -218,3 +218,70 @@ def test_a_site_folder_holding_a_catalog_is_refused(tmp_path):
         build_site(Project.load(root), period="2026-10", site_dir=root / "catalogs")
 
     assert (root / "catalogs" / "extra.yml").read_text(encoding="utf-8") == "kpis: {}\n"
+
+
+@pytest.mark.parametrize(
+    ("files", "refusal"),
+    [
+        (
+            {"versions.json": "[]", "2026-09/index.html": "<p>Septembre</p>"},
+            "it holds versions.json, so it is a folder of published versions",
+        ),
+        (
+            {"thesis.docx": "chapter one", "notes/a.txt": "a", ".hidden": "h"},
+            "it holds files no kpisite build wrote (notes, thesis.docx)",
+        ),
+    ],
+    ids=["published-versions", "documents"],
+)
+def test_a_site_folder_holding_other_files_is_refused_and_left_whole(
+    tmp_path, capsys, files, refusal
+):
+    project = copy_project(GOOD, tmp_path / "project")
+    folder = tmp_path / "elsewhere"
+    for name, text in files.items():
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_text(text, encoding="utf-8")
+    before = snapshot(folder)
+
+    code = main(
+        ["build", "--period", "2026-10", "--site-dir", str(folder), "--project", str(project.root)]
+    )
+
+    assert code == 1
+    assert capsys.readouterr().err.strip() == (
+        f"Error: {folder}: cannot be the site folder: {refusal}, and a build replaces what it "
+        "holds (name an empty folder, or empty this one first)"
+    )
+    assert snapshot(folder) == before
+
+
+def test_an_empty_site_folder_or_one_with_dot_entries_only_is_built(tmp_path):
+    project = copy_project(GOOD, tmp_path / "project")
+    folder = tmp_path / "deploy"
+    (folder / ".git").mkdir(parents=True)
+    (folder / ".git" / "HEAD").write_bytes(DOT_ENTRIES[".git/HEAD"])
+
+    build_site(project, period="2026-10", site_dir=folder)
+
+    assert "Ventes" in (folder / "index.html").read_text(encoding="utf-8")
+    assert (folder / ".git" / "HEAD").read_bytes() == DOT_ENTRIES[".git/HEAD"]
+
+
+def test_a_build_stopped_as_its_scratch_folder_is_made_removes_it(tmp_path, monkeypatch):
+    import site_builder.build as build
+
+    project = copy_project(GOOD, tmp_path / "project")
+    made = build.make_empty_folder
+
+    def stopped_right_after(scratch):
+        made(scratch)
+        raise SystemExit(143)  # SIGTERM between the folder's creation and anything else
+
+    monkeypatch.setattr(build, "make_empty_folder", stopped_right_after)
+
+    with pytest.raises(SystemExit):
+        build_site(project, period="2026-10")
+
+    assert leftovers(project) == []
+    assert not (project.root / "site").exists()

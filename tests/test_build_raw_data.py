@@ -5,6 +5,12 @@ raw and cache folders there)."""
 
 from __future__ import annotations
 
+import gzip
+import io
+import zipfile
+from pathlib import Path
+
+import duckdb
 import pytest
 from conftest import ROOT
 from kpisite_sites import copy_project
@@ -13,12 +19,12 @@ from kpi.errors import ConfigError
 from kpi.project import Project
 from site_builder.build import build_site
 from site_builder.cli import main
-
-pytestmark = pytest.mark.slow
+from site_builder.raw_data import holds_raw_data
 
 PAGES = {"index.md": "# Ventes\n\n[[kpi revenue]]\n"}
 
 
+@pytest.mark.slow
 def test_parquet_and_sqlite_files_in_docs_dir_stop_the_build(tmp_path, capsys):
     project = copy_project(PAGES, tmp_path / "project")
     reports = project.root / "reports"
@@ -43,6 +49,7 @@ def test_parquet_and_sqlite_files_in_docs_dir_stop_the_build(tmp_path, capsys):
     assert [p.name for p in project.root.iterdir() if p.name.startswith(".site")] == []
 
 
+@pytest.mark.slow
 def test_a_link_to_a_file_the_extract_reads_stops_the_build(tmp_path):
     project = copy_project(PAGES, tmp_path / "project")
     (project.root / "reports" / "clients.bin").symlink_to(ROOT / "data" / "contacts.parquet")
@@ -56,6 +63,7 @@ def test_a_link_to_a_file_the_extract_reads_stops_the_build(tmp_path):
     )
 
 
+@pytest.mark.slow
 def test_files_left_out_with_exclude_docs_are_not_published(tmp_path):
     project = copy_project(PAGES, tmp_path / "project")
     (project.root / "reports" / "notes.parquet").write_bytes(b"PAR1")
@@ -76,6 +84,7 @@ CONTACTS_CSV = (
 )
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("name", "text", "refused"),
     [
@@ -100,5 +109,80 @@ def test_a_text_export_of_contacts_in_docs_dir_stops_the_build(tmp_path, name, t
     assert str(error.value).startswith(
         "reports: 1 file of raw data would be published with the site (mkdocs copies every "
         f"file of docs_dir into it): {name} (move it out of reports"
+    )
+    assert not (project.root / "site").exists()
+
+
+def zipped(members: dict[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    return buffer.getvalue()
+
+
+def duckdb_file(folder: Path) -> bytes:
+    path = folder / "made.duckdb"
+    with duckdb.connect(str(path)) as connection:
+        connection.execute("create table contacts as select 'c1' as contact_id")
+    return path.read_bytes()
+
+
+PARQUET = (ROOT / "data" / "contacts.parquet").read_bytes()
+AGGREGATES = "month;email;sms\n2026-10;1204;88\n"
+PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4
+
+
+SNIFFED = [
+    # Extracts and databases under any name: known by their magic bytes.
+    ("contacts.bak", PARQUET, True),
+    ("extract", PARQUET, True),
+    ("crm.backup", b"SQLite format 3\0" + bytes(100), True),
+    ("warehouse.db", "duckdb", True),
+    # Archives: by what they pack.
+    ("contacts.csv.gz", gzip.compress(CONTACTS_CSV.encode(), mtime=0), True),
+    ("export.zip", zipped({"export/contacts.csv": CONTACTS_CSV.encode()}), True),
+    ("backup.zip", zipped({"orders.parquet": b"not even Parquet"}), True),
+    ("monthly.csv.gz", gzip.compress(AGGREGATES.encode(), mtime=0), False),
+    ("figures.zip", zipped({"channels.csv": AGGREGATES.encode(), "logo.png": PNG}), False),
+    # Exports of contacts in other encodings and other words.
+    ("clients.csv", "Prénom;Nom;Ville\nAna;Lopez;Lyon\n".encode("utf-16"), True),
+    ("clients.txt", "Prénom;Nom;Courriel;Téléphone\n".encode(), True),
+    ("people.csv", b'"First Name","Last Name"\n"Ana","Lopez"\n', True),
+    ("leads.csv", b"id,firstname,lastname\n", True),
+    ("sms.csv", b"id|Mobile\n1|0600000000\n", True),
+    ("people.json", b'[{"id": 1, "Given-Name": "Ana"}]', True),
+    # What a site serves on purpose, and aggregates.
+    ("notes.txt", "Une note.\n".encode("utf-16"), False),
+    ("channels.csv", AGGREGATES.encode(), False),
+    ("authors.md", b"a@example.com, b@example.com, c@example.com\n", False),
+    ("team.html", b"<p>a@example.com b@example.com c@example.com</p>", False),
+    ("chart.png", PNG, False),
+    ("empty.csv", b"", False),
+    ("broken.gz", b"\x1f\x8bnot gzip at all", False),
+]
+
+
+@pytest.mark.parametrize(("name", "data", "raw"), SNIFFED, ids=[case[0] for case in SNIFFED])
+def test_raw_data_is_known_by_what_it_holds(tmp_path, name, data, raw):
+    path = tmp_path / name
+    path.write_bytes(duckdb_file(tmp_path) if data == "duckdb" else data)
+
+    assert holds_raw_data(path, name) is raw
+
+
+@pytest.mark.slow
+def test_a_renamed_extract_and_a_utf16_export_of_contacts_stop_the_build(tmp_path):
+    project = copy_project(PAGES, tmp_path / "project")
+    (project.root / "reports" / "contacts.bak").write_bytes(PARQUET)
+    (project.root / "reports" / "clients.csv").write_bytes("Prénom;Ville\n".encode("utf-16"))
+
+    with pytest.raises(ConfigError) as error:
+        build_site(project, period="2026-10")
+
+    assert str(error.value) == (
+        "reports: 2 files of raw data would be published with the site (mkdocs copies every "
+        "file of docs_dir into it): clients.csv, contacts.bak (move them out of reports, or "
+        "leave them out with exclude_docs in mkdocs.yml)"
     )
     assert not (project.root / "site").exists()

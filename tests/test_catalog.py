@@ -152,6 +152,31 @@ def test_broken_yaml_names_the_file_and_line(tmp_path):
     assert "<unicode string>" not in str(error.value)
 
 
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            'kpis:\n  a:\n    label: "A\n',
+            ":3: not valid YAML: found unexpected end of stream (while scanning a quoted scalar, "
+            "column 12)",
+        ),
+        (
+            "kpis:\n  a: [\n\n",
+            ":2: not valid YAML: expected the node content, but found '<stream end>' (the file "
+            "ends after this line)",
+        ),
+    ],
+    ids=["quote", "bracket"],
+)
+def test_yaml_left_open_is_said_where_it_opens_not_past_the_last_line(tmp_path, text, message):
+    path = write(tmp_path, text)
+
+    with pytest.raises(CatalogError) as error:
+        Catalog.load([path])
+
+    assert str(error.value) == f"{path}{message}"
+
+
 def test_unknown_column_without_a_close_name_prints_no_none(tmp_path):
     path = write(
         tmp_path,

@@ -127,3 +127,62 @@ def test_counts_are_said_in_the_singular_or_plural():
         "2 queries",
     ]
     assert plural(1, "directive error") == "1 directive error"
+
+
+@pytest.mark.parametrize(
+    "command", [["check"], ["build", "--period", "2026-10"], ["query", "revenue"]]
+)
+def test_a_project_whose_plugins_leave_kpisite_out_is_refused(tmp_path, capsys, command):
+    # A second `plugins:` key replaces the first: YAML keeps the last one.
+    config = tmp_path / "mkdocs.yml"
+    config.write_text(
+        "site_name: T\nplugins:\n  - search\n  - kpisite\ntheme: material\nplugins:\n  - search\n",
+        encoding="utf-8",
+    )
+
+    code, output = run(capsys, *command, "--project", str(tmp_path))
+
+    assert code == 1
+    assert output.strip() == (
+        f"Error: {config}:6: the kpisite plugin is not in plugins (plugins: is written 2 times, "
+        "lines 2, 6, and YAML keeps the last), so no directive would be resolved (add "
+        "`- kpisite` to plugins, after `- search`)"
+    )
+    assert not (tmp_path / "site").exists()
+
+
+def test_a_project_with_no_plugins_at_all_is_refused(tmp_path, capsys):
+    config = tmp_path / "mkdocs.yml"
+    config.write_text("site_name: T\n", encoding="utf-8")
+
+    code, output = run(capsys, "check", "--project", str(tmp_path))
+
+    assert code == 1
+    assert output.strip() == (
+        f"Error: {config}: the kpisite plugin is not in plugins, so no directive would be "
+        "resolved (add `- kpisite` to plugins, after `- search`)"
+    )
+
+
+@pytest.mark.parametrize(
+    ("plugins", "message"),
+    [
+        (
+            "plugins:\n  - search\n  - kpisite:\n    data: data\n    locale: fr_FR\n",
+            ":5: plugins: data, locale are in the list entry of kpisite: its options go under "
+            "its name, indented further than it (e.g. 4 spaces more than the dash), another "
+            "plugin in an entry of its own",
+        ),
+        ("\nplugins:\n\n  - search\n  - 3\n", ":3: plugins: '3' is not a valid plugin name."),
+    ],
+    ids=["options-beside-the-name", "not-a-name"],
+)
+def test_a_plugins_list_mkdocs_cannot_read_is_said_at_its_line(tmp_path, capsys, plugins, message):
+    config = tmp_path / "mkdocs.yml"
+    config.write_text(f"site_name: T\n{plugins}", encoding="utf-8")
+
+    code, output = run(capsys, "build", "--project", str(tmp_path))
+
+    assert code == 1
+    assert output.strip() == f"Error: {config}{message}"
+    assert not (tmp_path / "site").exists()

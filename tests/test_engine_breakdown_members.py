@@ -53,7 +53,7 @@ REAL_OTHER = Member("value", "Autres")
 def project(tmp_path) -> Project:
     write_contacts(tmp_path / "data", CONTACTS)
     write_orders(tmp_path / "data", ORDERS)
-    (tmp_path / "mkdocs.yml").write_text("site_name: t\n")
+    (tmp_path / "mkdocs.yml").write_text("site_name: t\nplugins:\n  - kpisite\n")
     return Project.from_options(tmp_path, {})
 
 
@@ -220,9 +220,15 @@ def test_query_text_and_filters_on_built_in_members(project, capsys):
     assert code == 0
     assert out.splitlines()[2:] == ['      "Autres": 2', "      Autres: 4"]
     code, out, _ = query(capsys, project, "revenue", "--filter", "city=(sans contact)")
-    assert (code, out.splitlines()[1]) == (0, "  Chiffre d'affaires [revenue]: 20,00\xa0€")
+    assert (code, out.splitlines()[1:]) == (
+        0,
+        ["  filtered on city = (sans contact)", "  Chiffre d'affaires [revenue]: 20,00\xa0€"],
+    )
     code, out, _ = query(capsys, project, "revenue", "--filter", 'city="(non renseigné)"')
-    assert (code, out.splitlines()[1]) == (0, "  Chiffre d'affaires [revenue]: 30,00\xa0€")
+    assert (code, out.splitlines()[1:]) == (
+        0,
+        ['  filtered on city = "(non renseigné)"', "  Chiffre d'affaires [revenue]: 30,00\xa0€"],
+    )
 
 
 def test_breakdown_rows_match_independent_sql_on_the_bundled_extract():

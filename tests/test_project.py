@@ -232,8 +232,14 @@ def test_a_malformed_plugins_list_is_a_clean_error(tmp_path):
         "site_name: T\nplugins:\n  - {search: {}, kpisite: {}}\n", encoding="utf-8"
     )
 
-    with pytest.raises(ConfigError, match=r"mkdocs.yml: plugins: Invalid Plugins configuration"):
+    with pytest.raises(ConfigError) as error:
         Project.load(tmp_path)
+
+    assert str(error.value) == (
+        f"{tmp_path / 'mkdocs.yml'}:3: plugins: search is in the list entry of kpisite: its "
+        "options go under its name, indented further than it (e.g. 4 spaces more than the "
+        "dash), another plugin in an entry of its own"
+    )
 
 
 # --- folders the project reads: never inside docs_dir --------------------------------------

@@ -278,7 +278,7 @@ def test_no_complete_period_of_the_grain_is_said(tmp_path, capsys):
     path = tmp_path / "data" / "orders.parquet"
     extracted = {EXTRACTED_AT_KEY: b"2026-03-21T06:00:00+00:00"}
     pq.write_table(pq.read_table(path).replace_schema_metadata(extracted), path)
-    (tmp_path / "mkdocs.yml").write_text("site_name: t\n")
+    (tmp_path / "mkdocs.yml").write_text("site_name: t\nplugins:\n  - kpisite\n")
     code, out, err = run(capsys, "query", "revenue", "--project", str(tmp_path))
     assert (code, out) == (1, "")
     # 3 March 2026 is a Tuesday: week 11 (9-15 March) is the last whole week.
@@ -299,6 +299,23 @@ def test_repeated_filters_on_a_dimension_are_alternatives(tmp_path, capsys):
     )  # fmt: skip
     assert code == 0
     assert json.loads(out)["values"]["revenue"]["value"] == 180.5
+    assert json.loads(out)["filters"] == {"channel": ["web", "store"]}
+
+
+def test_the_filters_are_said_with_the_values(tmp_path, capsys):
+    # October, web or store, bought by a contact of Paris: c1's o1 100.00 (web) and o2
+    # 50.50 (store).
+    make_project(tmp_path)
+    code, out, _ = run(
+        capsys, "query", "revenue", "--period", "2026-10", "--filter", "channel=web",
+        "--filter", "channel=store", "--filter", "city=Paris", "--project", str(tmp_path),
+    )  # fmt: skip
+    assert code == 0
+    assert out.splitlines()[:3] == [
+        "Octobre 2026 (2026-10)",
+        "  filtered on channel = web or store; city = Paris",
+        "  Chiffre d'affaires [revenue]: 150,50\u00a0€",
+    ]
 
 
 def test_a_filter_on_the_blank_member(tmp_path, capsys):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from kpi.project import Project
+from kpi.project import Project, check_plugin_named
 
 project_option = click.option(
     "--project",
@@ -18,7 +18,9 @@ project_option = click.option(
 
 def load_project(project_dir: str) -> Project:
     """The project at `project_dir`, or a clean error naming what is missing."""
-    return Project.load(project_dir)
+    project = Project.load(project_dir)
+    check_plugin_named(project.config_file)
+    return project
 
 
 def period_text(value: str | None) -> str | None:

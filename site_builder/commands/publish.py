@@ -62,10 +62,10 @@ def publish(
     """
     from site_builder import publish as publishing
 
+    if folder is not None and push:
+        raise click.UsageError("--push publishes a git branch; it has no meaning with --folder")
     project = load_project(project_dir)
     if folder is not None:
-        if push:
-            raise click.UsageError("--push publishes a git branch; it has no meaning with --folder")
         outcome = publishing.publish_to_folder(project, folder, period)
         where = folder
     else:

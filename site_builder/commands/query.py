@@ -158,6 +158,8 @@ def default_period(book, grain: str):
 
 def make_report(book, kpis, period, by, top, compare, chosen) -> dict:
     report = {"period": period.key, "period_label": period.label, "grain": period.grain}
+    if chosen:
+        report["filters"] = chosen  # said with the values: without it they mislead
     values = book.values(kpis, period, chosen or None)
     report["values"] = {name: value.to_dict() for name, value in values.items()}
     if compare:
@@ -274,6 +276,9 @@ def echo_report(report: dict, as_json: bool) -> None:
         click.echo(json.dumps(report, ensure_ascii=False, indent=2))
         return
     click.echo(f"{report['period_label']} ({report['period']})")
+    if report.get("filters"):
+        wanted = [f"{name} = {' or '.join(values)}" for name, values in report["filters"].items()]
+        click.echo(f"  filtered on {'; '.join(wanted)}")
     for name, value in report["values"].items():
         line = f"  {value['label']} [{name}]: {value['formatted']}"
         if value.get("reason"):
