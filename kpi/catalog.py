@@ -36,6 +36,7 @@ from kpi.formula import (
     formula_refs,
     name_problem,
     parse,
+    referenced_kpi,
     usable_name,
 )
 
@@ -403,9 +404,8 @@ class Catalog:
             return self.additive_formula(node.left) and self.additive_formula(node.right)
         if isinstance(node, ast.UnaryOp):
             return self.additive_formula(node.operand)
-        if isinstance(node, ast.Name | ast.Call) and not is_function(node):
-            return self.additive(node.id if isinstance(node, ast.Name) else node.func.id)
-        return False
+        name = referenced_kpi(node)
+        return name is not None and self.additive(name)
 
     def row_scope(self, kpi: KpiDef, args: tuple[str, ...] = (), where: str = "") -> RowScope:
         table = kpi.get("table")
@@ -417,10 +417,6 @@ class Catalog:
         kpi = self.kpis[ref.name]
         scope = self.row_scope(kpi, ref.args, f"{kpi.where}: KPI {ref.key}")
         return compile_parts(kpi, scope)
-
-
-def is_function(node: ast.AST) -> bool:
-    return isinstance(node, ast.Call) and node.func.id in ("round", "abs")
 
 
 def catalog_error(errors: list[str], files: list[str]) -> CatalogError:

@@ -32,7 +32,7 @@ from kpi.catalog import CONTACT_DIMENSIONS, DIMENSIONS, JOINS, Catalog, KpiDef
 from kpi.errors import CatalogError, ExtractError, did_you_mean, with_hint
 from kpi.extract import Extract, MissingTable, QueryError
 from kpi.formatting import format_delta, format_ratio, format_value
-from kpi.formula import NotAvailable, Ref, RowEnv, evaluate_formula
+from kpi.formula import NotAvailable, Ref, RowEnv, evaluate_formula, referenced_kpi
 from kpi.periods import (
     GRAINS,
     Coverage,
@@ -641,8 +641,8 @@ class Workbook:
             return self.evaluate(Ref(dep.name, args), period, results, member)
 
         def zero_reason(node: ast.AST) -> str:
-            if isinstance(node, ast.Name | ast.Call) and not is_function(node):
-                name = node.id if isinstance(node, ast.Name) else node.func.id
+            name = referenced_kpi(node)
+            if name is not None:
                 dep = self.catalog.kpis[name]
                 if dep.empty:
                     return self.empty_reason(dep)
@@ -1540,10 +1540,6 @@ def dimension_source(kpidef: KpiDef, dimension: str) -> tuple[str, str] | None:
             joined, column = found
             return joined or table, column
     return None
-
-
-def is_function(node: ast.AST) -> bool:
-    return isinstance(node, ast.Call) and node.func.id in ("round", "abs")
 
 
 def rank_members(raws: dict[Any, Decimal | None], top: int | None, labels=None) -> list:

@@ -347,14 +347,6 @@ class Extract:
             digest.update(f"{where}:{file_stamp(path)}".encode())
         return digest.hexdigest()[:16]
 
-    @cached_property
-    def fingerprint_all(self) -> str:
-        """One hash over every table of the extract, recorded with each site version."""
-        digest = hashlib.sha256()
-        for name in self.names():
-            digest.update(f"{name}={self.fingerprint(name)};".encode())
-        return digest.hexdigest()[:16]
-
     def execute(self, expr: ibis.Expr):
         """Run an ibis expression over the extract and return a pyarrow result.
 

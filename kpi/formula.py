@@ -405,6 +405,17 @@ class Ref:
 
 FORMULA_FUNCTIONS = ("round", "abs")
 
+
+def referenced_kpi(node: ast.AST) -> str | None:
+    """The KPI a node of a checked formula names: a name, or the call of a parameterised
+    KPI; None for anything else, round() and abs() included."""
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Call) and node.func.id not in FORMULA_FUNCTIONS:
+        return node.func.id
+    return None
+
+
 # What a formula, a page and `kpisite query` can name: ASCII letters, digits and _, not
 # starting with a digit (Python's own names also take "é", which no page reader does),
 # and neither a word of the language (and, not, None...) nor a formula function.

@@ -130,20 +130,27 @@ def test_a_chart_s_last_bucket_is_labelled_as_partial(book):
 # --- Tables: shares, means, sorting keys -----------------------------------------------------
 
 
+def october_revenue_by_channel() -> dict[str, Decimal]:
+    """Revenue by channel in October 2026 (Paris), by plain DuckDB SQL on the extract."""
+    return dict(
+        duckdb.sql(
+            f"""select channel, sum(total_amount) from '{ORDERS}'
+            where status = 'completed' and not is_test
+            and ordered_at >= timezone('Europe/Paris', '2026-10-01'::timestamp)
+            and ordered_at < timezone('Europe/Paris', '2026-11-01'::timestamp)
+            group by channel"""
+        ).fetchall()
+    )
+
+
 def test_shares_add_up_to_a_total_of_100_percent(book):
     html = convert(book, "/// kpi-table | revenue\nby: channel\nmode: percent\n///")
-    channels = duckdb.sql(
-        f"""select channel, sum(total_amount) from '{ORDERS}'
-        where status = 'completed' and not is_test
-        and ordered_at >= timezone('Europe/Paris', '2026-10-01'::timestamp)
-        and ordered_at < timezone('Europe/Paris', '2026-11-01'::timestamp)
-        group by channel"""
-    ).fetchall()
-    total = sum(amount for _, amount in channels)
+    channels = october_revenue_by_channel()
+    total = sum(channels.values())
 
     shown = dict(rows(html))
 
-    for channel, amount in channels:
+    for channel, amount in channels.items():
         assert shown[channel] == [format_value(amount / total, "percent")]
     assert re.search('<tfoot><tr><th scope="row">Total</th>\\s*<td[^>]*>100,0\xa0%</td>', html)
 
@@ -293,15 +300,7 @@ def test_a_chart_title_is_page_text_above_the_plot_with_its_filters(book):
 def test_table_cells_carry_the_numbers_shown_for_the_csv(book):
     html = convert(book, "/// kpi-table\nkpis: [revenue, orders_count]\nby: channel\n///")
     share = convert(book, "/// kpi-table | revenue\nby: channel\nmode: percent\n///")
-    channels = dict(
-        duckdb.sql(
-            f"""select channel, sum(total_amount) from '{ORDERS}'
-            where status = 'completed' and not is_test
-            and ordered_at >= timezone('Europe/Paris', '2026-10-01'::timestamp)
-            and ordered_at < timezone('Europe/Paris', '2026-11-01'::timestamp)
-            group by channel"""
-        ).fetchall()
-    )
+    channels = october_revenue_by_channel()
     total = sum(channels.values())
 
     cell = r'<th scope="row">([^<]*)</th>\s*<td[^>]*data-csv="([^"]*)"'

@@ -207,11 +207,12 @@ def unknown_value(book, dimension: str, wanted: str, known: set) -> str:
     """Why a filter value selects nothing, with the members it may mean. The label of a
     breakdown's other members ("Autres") is not a member: those rows change with the
     top N and the filters, so no filter selects them."""
-    from kpi.values import OTHER
+    from kpi.values import OTHER, labeller
 
-    labels = {m.label(book.member_labels) for m in known}
+    label = labeller(book.member_labels)  # merged once: a dimension may have 100,000 members
+    labels = {label(member) for member in known}
     where = f"--filter {dimension}={wanted}"
-    if wanted.strip() != OTHER.label(book.member_labels):
+    if wanted.strip() != label(OTHER):
         hint = did_you_mean(wanted, labels)
         return with_hint(f"{where}: unknown value '{wanted}' for {dimension}", hint)
     close = difflib.get_close_matches(wanted, sorted(labels), n=5, cutoff=0.5)
