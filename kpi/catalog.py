@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from kpi import reasons, schema
-from kpi.errors import CatalogError, Problem, closest, did_you_mean, with_hint
+from kpi.errors import CatalogError, Problem, closest, did_you_mean, utf8_problem, with_hint
 from kpi.formula import (
     NAME,
     Ref,
@@ -515,7 +515,12 @@ def read_catalog_file(path: Path, errors: list[str]) -> dict[str, Entry]:
     if not path.is_file():
         errors.append(f"{path}: no such catalog file (named in the catalogs setting)")
         return {}
-    text = path.read_text(encoding="utf-8")
+    data = path.read_bytes()
+    problem = utf8_problem(data)
+    if problem:
+        errors.append(f"{path}:{problem}")
+        return {}
+    text = data.decode("utf-8-sig")
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.YAMLError as error:

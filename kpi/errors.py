@@ -71,3 +71,19 @@ def did_you_mean(name: str, candidates) -> str | None:
     if candidates and len(candidates) <= 20:
         return "expected one of: " + ", ".join(candidates)
     return None
+
+
+def utf8_problem(data: bytes) -> str | None:
+    """`LINE: not UTF-8 (...)` for bytes that do not decode as UTF-8 (a byte order mark
+    allowed), else None: a file saved as Latin-1 or Windows-1252, as older editors and
+    spreadsheets do, said at its first bad byte with what to do."""
+    try:
+        data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = data.count(b"\n", 0, error.start) + 1
+        column = error.start - (data.rfind(b"\n", 0, error.start) + 1) + 1
+        return (
+            f"{line}: not UTF-8 (byte 0x{data[error.start]:02x} at column {column}; saved as "
+            "Latin-1 or Windows-1252, perhaps: save the file as UTF-8)"
+        )
+    return None

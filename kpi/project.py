@@ -17,7 +17,15 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 import yaml
 
-from kpi.errors import ConfigError, KpisiteError, Problem, closest, did_you_mean, with_hint
+from kpi.errors import (
+    ConfigError,
+    KpisiteError,
+    Problem,
+    closest,
+    did_you_mean,
+    utf8_problem,
+    with_hint,
+)
 
 CONFIG_FILE = "mkdocs.yml"
 PLUGIN_NAME = "kpisite"
@@ -123,6 +131,15 @@ class Project:
         """
         root = Path(root).resolve()
         values, errors = check_options(options)
+        for key, lines in ConfigLines.read(root / where).twice.items():
+            listed = ", ".join(map(str, lines))
+            errors.append(
+                SettingError(
+                    key,
+                    f"written {len(lines)} times (lines {listed}), and YAML keeps the last",
+                    "keep one",
+                )
+            )
         docs = str(docs_dir if docs_dir is not None else configured_docs_dir(root / where))
         project = cls(root=root, settings=Settings(**values), docs=docs)
 
@@ -146,7 +163,11 @@ def read_config(config_file: Path) -> dict[str, Any]:
     from mkdocs.utils.yaml import yaml_load
 
     with open(config_file, "rb") as stream:
-        config = yaml_load(stream)
+        problem = utf8_problem(stream.read())
+        if problem:
+            raise ConfigError(f"{config_file}:{problem}")
+        stream.seek(0)
+        config = yaml_load(stream)  # a file: INHERIT is relative to its name
     return config if isinstance(config, dict) else {}
 
 
@@ -507,17 +528,34 @@ def catalog_errors(project: Project) -> list[SettingError]:
         path = project.path(catalog)
         if path.is_file():
             continue
+        if path.is_dir():
+            inside = sorted(p.name for p in yaml_files(path))
+            hint = (
+                "name its YAML files: " + ", ".join(str(Path(catalog) / n) for n in inside[:5])
+                if inside
+                else "name a YAML file of KPIs"
+            )
+            errors.append(SettingError("catalogs", f"{catalog}: a folder, not a file", hint))
+            continue
+        # The closest YAML file beside it: a catalog is never pyproject.toml or mkdocs.yml.
         folder = path.parent
-        names = [p.name for p in folder.iterdir() if p.is_file()] if folder.is_dir() else []
+        names = (
+            [p.name for p in yaml_files(folder) if p.name != CONFIG_FILE] if folder.is_dir() else []
+        )
         match = closest(path.name, names)
         hint = (
             f"did you mean '{Path(catalog).parent / match}'?"
             if match
             else "write it, or remove it from the list"
         )
-        what = "a folder, not a file" if path.is_dir() else "no such file"
-        errors.append(SettingError("catalogs", f"{catalog}: {what}", hint))
+        errors.append(SettingError("catalogs", f"{catalog}: no such file", hint))
     return errors
+
+
+def yaml_files(folder: Path) -> list[Path]:
+    return [
+        path for path in folder.iterdir() if path.suffix in (".yml", ".yaml") and path.is_file()
+    ]
 
 
 def within(project: Project, place: str | os.PathLike, folder: str | os.PathLike) -> bool:
@@ -615,7 +653,8 @@ def setting_where(config_file: Path | None, lines: ConfigLines, key: str, line: 
     """`mkdocs.yml:57, plugins.kpisite.tables.orders.sql`: an option and its line (`line`
     when the caller knows a better one, else the key's, else its closest parent's)."""
     line = line or lines.line(key)
-    name = config_file.name if config_file else CONFIG_FILE
+    written = lines.file or config_file
+    name = written.name if written else CONFIG_FILE
     where = f"{name}:{line}" if line else name
     return f"{where}, plugins.{PLUGIN_NAME}.{key}"
 
@@ -626,11 +665,15 @@ class ConfigLines:
 
     `keys` maps a dotted option ("data", "sources.retail", "tables.orders.sql") to the
     1-based line of its key; `sql` maps a table's SQL option to the line of its first SQL
-    line, when the SQL is a literal block (`sql: |`) whose lines are the file's.
+    line, when the SQL is a literal block (`sql: |`) whose lines are the file's. `file` is
+    the file they are written in: mkdocs.yml, or the file it inherits them from.
     """
 
     keys: dict[str, int]
     sql: dict[str, int]
+    file: Path | None = None
+    # The options written more than once, with their lines: YAML keeps the last silently.
+    twice: dict[str, list[int]] = field(default_factory=dict)
 
     def line(self, key: str) -> int | None:
         """The line of `key`, else of its closest parent written in the file."""
@@ -646,17 +689,28 @@ class ConfigLines:
 
     @classmethod
     def read(cls, config_file: Path) -> ConfigLines:
-        """The lines of the options in `config_file`; none when it cannot be read.
+        """The lines of the options in `config_file`, or in the file it inherits them from
+        (mkdocs' INHERIT, followed as far as it goes); none when they cannot be read.
 
         The YAML is composed, not loaded: nodes keep their marks, and tags such as
         mkdocs' `!ENV` need no constructor.
         """
-        options = plugin_node(compose(config_file))
-        keys: dict[str, int] = {}
-        sql: dict[str, int] = {}
-        if options is not None:
-            walk_options(options, "", keys, sql)
-        return cls(keys, sql)
+        seen = set()
+        while config_file not in seen:
+            seen.add(config_file)
+            root = compose(config_file)
+            options = plugin_node(root)
+            if options is not None:
+                keys: dict[str, int] = {}
+                sql: dict[str, int] = {}
+                twice: dict[str, list[int]] = {}
+                walk_options(options, "", keys, sql, twice)
+                return cls(keys, sql, config_file, twice)
+            parent = child(root, "INHERIT")
+            if not isinstance(parent, yaml.ScalarNode):
+                break
+            config_file = (config_file.parent / parent.value).resolve()
+        return cls({}, {})
 
 
 def plugin_node(root) -> yaml.Node | None:
@@ -684,17 +738,21 @@ def item(node, key: str) -> tuple[yaml.Node, yaml.Node] | None:
     return next(((name, value) for name, value in reversed(node.value) if name.value == key), None)
 
 
-def walk_options(node, prefix: str, keys: dict[str, int], sql: dict[str, int]) -> None:
+def walk_options(
+    node, prefix: str, keys: dict[str, int], sql: dict[str, int], twice: dict[str, list[int]]
+) -> None:
     """Record the line of every key under `node`, four levels deep at most
-    (`tables.orders.columns.email`)."""
+    (`tables.orders.columns.email`), and the lines of the keys written more than once."""
     if not isinstance(node, yaml.MappingNode) or prefix.count(".") >= 4:
         return
     for name, value in node.value:
         key = f"{prefix}{name.value}"
+        if key in keys:
+            twice.setdefault(key, [keys[key]]).append(name.start_mark.line + 1)
         keys[key] = name.start_mark.line + 1
         if name.value == "sql" and isinstance(value, yaml.ScalarNode) and value.style == "|":
             # The block's content starts on the line after `|`, less the blank lines
             # that mapping.sql_spec strips.
             skipped = value.value[: len(value.value) - len(value.value.lstrip())].count("\n")
             sql[key] = value.start_mark.line + 2 + skipped
-        walk_options(value, f"{key}.", keys, sql)
+        walk_options(value, f"{key}.", keys, sql, twice)

@@ -290,12 +290,22 @@ def check_output_folder(project: Project, folder: Path, role: str, harm: str, us
 
 
 def check_site_folder(target: Path) -> None:
-    """Refuse a site folder holding files no kpisite build wrote: a build replaces every
-    entry of it but the dot entries, so a folder named by mistake (a folder of published
-    versions, someone's documents) would be emptied. An empty folder, or the site of an
-    earlier build (its kpisite script is the mark), is rebuilt."""
+    """Refuse a site folder that holds files but no site of a kpisite build: a build
+    replaces every entry of it but the dot entries, so a folder named by mistake (a folder
+    of published versions or one of its versions, someone's documents) would be emptied.
+    An empty folder, or the site of an earlier build (its kpisite script is the mark), is
+    rebuilt whole, as mkdocs rebuilds its site_dir."""
     from site_builder.plugin import ASSET_DIR
 
+    # A version of a folder of published versions holds a kpisite site too, but it is
+    # `kpisite publish`'s: rebuilt for another period, its versions.json would lie.
+    published = next((f for f in target.parents if (f / "versions.json").is_file()), None)
+    if published is not None:
+        raise ConfigError(
+            f"{target}: cannot be the site folder: it is inside a folder of published "
+            f"versions ({published}, which holds versions.json), which `kpisite publish "
+            f"--folder {published}` writes (name a folder of its own)"
+        )
     if not target.is_dir() or (target / ASSET_DIR / "kpisite.js").is_file():
         return
     entries = sorted(entry.name for entry in target.iterdir() if not entry.name.startswith("."))

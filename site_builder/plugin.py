@@ -21,7 +21,7 @@ from mkdocs.exceptions import PluginError
 from mkdocs.plugins import BasePlugin, event_priority
 from mkdocs.structure.files import File, Files
 
-from kpi.errors import KpisiteError
+from kpi.errors import ConfigError, KpisiteError, utf8_problem
 from kpi.project import Project, Settings
 from site_builder import extract_wait, formats
 from site_builder.build import git_head
@@ -168,6 +168,7 @@ class KpiSitePlugin(BasePlugin):
 
     def on_files(self, files: Files, *, config) -> Files:
         self.refuse_raw_data(files)
+        self.refuse_pages_not_in_utf8(files)
         shipped = [
             (plotly_js(), "plotly.min.js"),
             (ASSETS / "kpisite.js", None),
@@ -201,6 +202,27 @@ class KpiSitePlugin(BasePlugin):
             return
         self.user_error = error
         raise PluginError(str(error))
+
+    def refuse_pages_not_in_utf8(self, files: Files) -> None:
+        """mkdocs reads pages as UTF-8 and stops at the first that is not with a bare
+        UnicodeDecodeError: every such page is said here, at its line. A preview leaves
+        them out and goes on with the others."""
+        problems = []
+        for file in list(files.documentation_pages()):
+            problem = utf8_problem(file.content_bytes) if file.abs_src_path else None
+            if problem:
+                problems.append(f"{file.src_uri}:{problem}")
+                if self.serving:
+                    files.remove(file)
+        if not problems:
+            return
+        listing = "".join(f"\n  {problem}" for problem in problems)
+        message = f"{plural(len(problems), 'page')} not in UTF-8:{listing}"
+        if self.serving:
+            log.error("%s", message)
+            return
+        self.user_error = ConfigError(message)
+        raise PluginError(message)
 
     def on_page_markdown(self, markdown, *, page, config, files):
         if self.user_error is not None:

@@ -285,3 +285,26 @@ def test_a_build_stopped_as_its_scratch_folder_is_made_removes_it(tmp_path, monk
 
     assert leftovers(project) == []
     assert not (project.root / "site").exists()
+
+
+def test_a_version_of_a_folder_of_published_versions_is_refused(tmp_path, capsys):
+    project = copy_project(GOOD, tmp_path / "project")
+    published = tmp_path / "www"
+    version = published / "2026-10"
+    (version / "assets" / "kpisite").mkdir(parents=True)
+    (version / "assets" / "kpisite" / "kpisite.js").write_text("// built", encoding="utf-8")
+    (version / "index.html").write_text("<p>Octobre</p>", encoding="utf-8")
+    (published / "versions.json").write_text('[{"version": "2026-10"}]', encoding="utf-8")
+    before = snapshot(published)
+
+    code = main(
+        ["build", "--period", "2026-09", "--site-dir", str(version), "--project", str(project.root)]
+    )
+
+    assert code == 1
+    assert capsys.readouterr().err.strip() == (
+        f"Error: {version}: cannot be the site folder: it is inside a folder of published "
+        f"versions ({published}, which holds versions.json), which `kpisite publish --folder "
+        f"{published}` writes (name a folder of its own)"
+    )
+    assert snapshot(published) == before

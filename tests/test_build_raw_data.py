@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import gzip
 import io
+import tarfile
 import zipfile
 from pathlib import Path
 
@@ -128,7 +129,20 @@ def duckdb_file(folder: Path) -> bytes:
     return path.read_bytes()
 
 
+def tar_gz(members: dict[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as archive:
+        for name, data in members.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            archive.addfile(info, io.BytesIO(data))
+    return buffer.getvalue()
+
+
 PARQUET = (ROOT / "data" / "contacts.parquet").read_bytes()
+PEOPLE = "Prénom;Nom\nJean;Dupont\n".encode()
+TAR_GZ = tar_gz({"export/contacts.csv": PEOPLE})
+SHARED_STRINGS = "<sst><si><t>Prénom</t></si><si><t>Nom</t></si></sst>".encode()
 AGGREGATES = "month;email;sms\n2026-10;1204;88\n"
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4
 
@@ -152,7 +166,24 @@ SNIFFED = [
     ("leads.csv", b"id,firstname,lastname\n", True),
     ("sms.csv", b"id|Mobile\n1|0600000000\n", True),
     ("people.json", b'[{"id": 1, "Given-Name": "Ana"}]', True),
+    ("excel.csv", "Prénom;Nom;Téléphone\nJean;Dupont;0601020304\n".encode("cp1252"), True),
+    ("no-bom.csv", "Prénom;Nom\nJean;Dupont\n".encode("utf-16-le"), True),
+    ("excel-sep.csv", "sep=;\nPrénom;Nom\nJean;Dupont\n".encode(), True),
+    ("fr.csv", "Civilité;Adresse e-mail;Portable\nM.;j@ex.fr;06 01 02 03 04\n".encode(), True),
+    ("contacts.yml", b"- first_name: Jean\n  phone: '0601020304'\n", True),
+    ("mobiles.yaml", b"- id: c1\n  mobile: +33 6 01 02 03 04\n", True),
+    ("contacts.tar.gz", TAR_GZ, True),
+    ("contacts.xlsx", zipped({"xl/sharedStrings.xml": SHARED_STRINGS}), True),
+    ("nested.zip", zipped({"contacts.csv.gz": gzip.compress(PEOPLE, mtime=0)}), True),
     # What a site serves on purpose, and aggregates.
+    (
+        "by-channel.csv",
+        b"mois;marketplace;phone;store;web\n2026-10;3964.95;1306.24;52.3;11.8\n",
+        False,
+    ),
+    ("devices.csv", b"month,mobile,desktop\n2026-10-01,12345,67890\n", False),
+    ("humans.txt", b"Team: a@example.com\nb@example.com\nc@example.com\n", False),
+    ("figures.xlsx", zipped({"xl/sharedStrings.xml": b"<sst><si><t>Canal</t></si></sst>"}), False),
     ("notes.txt", "Une note.\n".encode("utf-16"), False),
     ("channels.csv", AGGREGATES.encode(), False),
     ("authors.md", b"a@example.com, b@example.com, c@example.com\n", False),

@@ -412,3 +412,16 @@ def test_a_formula_passing_an_argument_to_a_kpi_without_parameters(tmp_path):
     assert str(caught.value) == (
         f"{path}:3: KPI a: KPI revenue takes no parameter (write revenue, not revenue(email))"
     )
+
+
+def test_a_catalog_saved_as_latin_1_is_said_at_its_first_bad_byte(tmp_path):
+    path = tmp_path / "kpis.yml"
+    path.write_bytes("kpis:\n  a:\n    label: Été\n    formula: revenue\n".encode("latin-1"))
+
+    with pytest.raises(CatalogError) as error:
+        Catalog.load([path])
+
+    assert str(error.value) == (
+        f"{path}:3: not UTF-8 (byte 0xc9 at column 12; saved as Latin-1 or Windows-1252, "
+        "perhaps: save the file as UTF-8)"
+    )

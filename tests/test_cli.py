@@ -118,6 +118,18 @@ def test_an_empty_period_is_refused(tmp_path, capsys, command):
     assert "Invalid value for '--period': empty; give a period such as 2026-10" in output
 
 
+@pytest.mark.parametrize("empty", ["", " "])
+def test_an_empty_site_dir_is_refused_not_read_as_site(tmp_path, capsys, empty):
+    code, output = run(capsys, "build", "--site-dir", empty, "--project", empty_project(tmp_path))
+
+    assert code == 2
+    assert output.strip().endswith(
+        "Error: Invalid value for '--site-dir': empty; give a folder such as site, or leave "
+        "the option out"
+    )
+    assert not (tmp_path / "site").exists()
+
+
 def test_counts_are_said_in_the_singular_or_plural():
     from site_builder.plugin import plural
 
@@ -186,3 +198,38 @@ def test_a_plugins_list_mkdocs_cannot_read_is_said_at_its_line(tmp_path, capsys,
     assert code == 1
     assert output.strip() == f"Error: {config}{message}"
     assert not (tmp_path / "site").exists()
+
+
+def test_a_mkdocs_yml_saved_as_latin_1_is_said_at_its_line(tmp_path, capsys):
+    config = tmp_path / "mkdocs.yml"
+    config.write_bytes("site_name: Ventes\nsite_description: Été\n".encode("cp1252"))
+
+    code, output = run(capsys, "check", "--project", str(tmp_path))
+
+    assert code == 1
+    assert output.strip() == (
+        f"Error: {config}:2: not UTF-8 (byte 0xc9 at column 19; saved as Latin-1 or "
+        "Windows-1252, perhaps: save the file as UTF-8)"
+    )
+
+
+@pytest.mark.slow
+def test_pages_saved_as_latin_1_are_each_said_at_their_line(tmp_path, capsys):
+    pages = {"index.md": "# Ventes\n\n[[kpi revenue]]\n", "b.md": "# B\n", "c.md": "# C\n"}
+    project = copy_project(pages, tmp_path / "project")
+    reports = project.root / "reports"
+    (reports / "b.md").write_bytes("# Bilan\n\nUn été chaud.\n".encode("cp1252"))
+    (reports / "c.md").write_bytes("# Côtes\n".encode("latin-1"))
+
+    code, output = run(capsys, "build", "--period", "2026-10", "--project", str(project.root))
+
+    assert code == 1
+    assert (
+        "2 pages not in UTF-8:\n"
+        "  b.md:3: not UTF-8 (byte 0xe9 at column 4; saved as Latin-1 or Windows-1252, "
+        "perhaps: save the file as UTF-8)\n"
+        "  c.md:1: not UTF-8 (byte 0xf4 at column 4; saved as Latin-1 or Windows-1252, "
+        "perhaps: save the file as UTF-8)"
+    ) in output
+    assert "Internal error" not in output
+    assert not (project.root / "site").exists()

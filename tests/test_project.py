@@ -227,6 +227,37 @@ def test_options_inherited_from_a_parent_config_are_read(tmp_path):
     assert Project.load(tmp_path).settings.timezone == "America/New_York"
 
 
+def test_an_inherited_options_error_is_said_in_the_file_it_is_written_in(tmp_path):
+    (tmp_path / "base.yml").write_text(
+        "site_name: Base\nplugins:\n  - search\n  - kpisite:\n      curency: EUR\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "mkdocs.yml").write_text("INHERIT: base.yml\nsite_name: T\n", encoding="utf-8")
+
+    with pytest.raises(ConfigError) as error:
+        Project.load(tmp_path)
+
+    assert listed(error.value) == [
+        "base.yml:5, plugins.kpisite.curency: unknown option (did you mean 'currency'?)"
+    ]
+
+
+def test_an_option_written_twice_is_said_with_both_lines(tmp_path):
+    (tmp_path / "mkdocs.yml").write_text(
+        "site_name: T\nplugins:\n  - kpisite:\n      currency: EUR\n      locale: fr_FR\n"
+        "      currency: USD\n",
+        encoding="utf-8",
+    )
+
+    with pytest.raises(ConfigError) as error:
+        Project.load(tmp_path)
+
+    assert listed(error.value) == [
+        "mkdocs.yml:6, plugins.kpisite.currency: written 2 times (lines 4, 6), and YAML keeps "
+        "the last (keep one)"
+    ]
+
+
 def test_a_malformed_plugins_list_is_a_clean_error(tmp_path):
     (tmp_path / "mkdocs.yml").write_text(
         "site_name: T\nplugins:\n  - {search: {}, kpisite: {}}\n", encoding="utf-8"
@@ -388,6 +419,21 @@ def test_a_missing_catalog_is_named_at_its_line_with_the_closest_file(tmp_path):
 
     assert problems_of(tmp_path) == [
         "mkdocs.yml:6, plugins.kpisite.catalogs: kpi.yml: no such file (did you mean 'kpis.yml'?)"
+    ]
+
+
+def test_a_catalog_that_is_a_folder_names_the_yaml_files_in_it(tmp_path):
+    (tmp_path / "catalogs").mkdir()
+    for name in ("sales.yml", "notes.txt", "base.yaml"):
+        (tmp_path / "catalogs" / name).write_text("kpis: {}\n", encoding="utf-8")
+    (tmp_path / "pyproject.toml").write_text("", encoding="utf-8")
+    write_config(tmp_path, "  - kpisite:\n      catalogs: [catalogs, catalog.yml]\n")
+
+    assert problems_of(tmp_path) == [
+        "mkdocs.yml:5, plugins.kpisite.catalogs: catalogs: a folder, not a file (name its YAML "
+        "files: catalogs/base.yaml, catalogs/sales.yml)",
+        "mkdocs.yml:5, plugins.kpisite.catalogs: catalog.yml: no such file (write it, or "
+        "remove it from the list)",
     ]
 
 

@@ -39,3 +39,15 @@ def period_text(value: str | None) -> str | None:
         message = str(error)
         raise click.BadParameter(message.removeprefix("period ")) from None
     return value
+
+
+def given(example: str):
+    """A click callback refusing an empty value (an unset variable in a script): it would
+    otherwise quietly mean the default, e.g. an empty --folder the local git branch."""
+
+    def check(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+        if value is not None and not value.strip():
+            raise click.BadParameter(f"empty; give {example}, or leave the option out")
+        return value
+
+    return check

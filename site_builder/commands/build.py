@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from site_builder.commands import load_project, period_text, project_option
+from site_builder.commands import given, load_project, period_text, project_option
 
 
 @click.command()
@@ -15,7 +15,11 @@ from site_builder.commands import load_project, period_text, project_option
     help="The report period, e.g. 2026-10 (default: last complete month).",
 )
 @click.option(
-    "--site-dir", default=None, type=click.Path(file_okay=False), help="Where to write the site."
+    "--site-dir",
+    default=None,
+    type=click.Path(file_okay=False),
+    callback=given("a folder such as site"),
+    help="Where to write the site (default: site/ in the project).",
 )
 @project_option
 def build(period: str | None, site_dir: str | None, project_dir: str) -> int:

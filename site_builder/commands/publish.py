@@ -4,19 +4,7 @@ from __future__ import annotations
 
 import click
 
-from site_builder.commands import load_project, period_text, project_option
-
-
-def given(example: str):
-    """A click callback refusing an empty value (an unset variable in a script): it would
-    otherwise quietly mean the default, e.g. an empty --folder the local git branch."""
-
-    def check(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
-        if value is not None and not value.strip():
-            raise click.BadParameter(f"empty; give {example}, or leave the option out")
-        return value
-
-    return check
+from site_builder.commands import given, load_project, period_text, project_option
 
 
 @click.command("publish")
