@@ -220,6 +220,13 @@ def test_a_site_folder_holding_a_catalog_is_refused(tmp_path):
     assert (root / "catalogs" / "extra.yml").read_text(encoding="utf-8") == "kpis: {}\n"
 
 
+def build_into(capsys, project, folder: Path) -> tuple[int, str]:
+    """`kpisite build --site-dir folder`: its exit code and what it said."""
+    args = ["--period", "2026-10", "--site-dir", str(folder), "--project", str(project.root)]
+    code = main(["build", *args])
+    return code, capsys.readouterr().err.strip()
+
+
 @pytest.mark.parametrize(
     ("files", "refusal"),
     [
@@ -244,14 +251,10 @@ def test_a_site_folder_holding_other_files_is_refused_and_left_whole(
         (folder / name).write_text(text, encoding="utf-8")
     before = snapshot(folder)
 
-    code = main(
-        ["build", "--period", "2026-10", "--site-dir", str(folder), "--project", str(project.root)]
-    )
-
-    assert code == 1
-    assert capsys.readouterr().err.strip() == (
+    assert build_into(capsys, project, folder) == (
+        1,
         f"Error: {folder}: cannot be the site folder: {refusal}, and a build replaces what it "
-        "holds (name an empty folder, or empty this one first)"
+        "holds (name an empty folder, or empty this one first)",
     )
     assert snapshot(folder) == before
 
@@ -297,14 +300,10 @@ def test_a_version_of_a_folder_of_published_versions_is_refused(tmp_path, capsys
     (published / "versions.json").write_text('[{"version": "2026-10"}]', encoding="utf-8")
     before = snapshot(published)
 
-    code = main(
-        ["build", "--period", "2026-09", "--site-dir", str(version), "--project", str(project.root)]
-    )
-
-    assert code == 1
-    assert capsys.readouterr().err.strip() == (
+    assert build_into(capsys, project, version) == (
+        1,
         f"Error: {version}: cannot be the site folder: it is inside a folder of published "
         f"versions ({published}, which holds versions.json), which `kpisite publish --folder "
-        f"{published}` writes (name a folder of its own)"
+        f"{published}` writes (name a folder of its own)",
     )
     assert snapshot(published) == before
