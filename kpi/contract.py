@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import time
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
@@ -367,6 +368,7 @@ def check_files(extract: Extract, name: str) -> list[Problem]:
             problems.append(problem)
         else:
             schemas[path] = schema
+            problems.extend(repeated_columns(extract, path, schema))
     if problems:
         return problems
     problems = partition_layout(extract, name) or partition_columns(extract, name, schemas)
@@ -485,13 +487,36 @@ def file_schema(extract: Extract, path: Path) -> tuple[pa.Schema | None, Problem
         )
 
 
+def repeated_columns(extract: Extract, path: Path, schema: pa.Schema) -> list[Problem]:
+    """A Parquet file may name two columns alike; the engine reads the first one alone."""
+    positions: dict[str, list[int]] = {}
+    for position, name in enumerate(schema.names, 1):
+        positions.setdefault(name, []).append(position)
+    return [
+        Problem(
+            f"{extract.shown(path)}, column {name}",
+            f"{len(found)} columns of this name (columns {', '.join(map(str, found))}): only the "
+            "first one would be read",
+            "extract the file again with one column of each name",
+        )
+        for name, found in positions.items()
+        if len(found) > 1
+    ]
+
+
 def check_file_schemas(extract: Extract, name: str, schemas: dict) -> list[Problem]:
-    """Each file's columns against the contract: one error per file and column."""
+    """Each file's columns against the contract: one error per file and column. An
+    optional column some files of the folder have and others lack is an error too: the
+    folder is read as one table, where the rows of the files without it read null."""
     partitions = set(extract.partitions(name))
     zone = declared_zone(extract, name)
     problems = []
     naive: dict[str, list[str]] = {}
     aware: dict[str, list[str]] = {}
+    having = {
+        c: sum(c in schema.names for schema in schemas.values())
+        for c in TABLES[name].column_names()
+    }
     for path, schema in schemas.items():
         where = extract.shown(path)
         types = {field.name: arrow_dtype(field.type) for field in schema}
@@ -501,6 +526,8 @@ def check_file_schemas(extract: Extract, name: str, schemas: dict) -> list[Probl
                 continue
             if column.name not in types:
                 problem = missing_column(f"{where}, column {column.name}", column, unknown)
+                if problem is None and having[column.name]:
+                    problem = missing_in_file(where, column.name, having[column.name])
                 problems.extend([problem] if problem else [])
                 continue
             dtype = types[column.name]
@@ -517,6 +544,20 @@ def check_file_schemas(extract: Extract, name: str, schemas: dict) -> list[Probl
             problems.extend([problem] if problem else [])
     # Without a declared zone, each naive file is an error already.
     return problems + (mixed_zones(name, naive, aware) if zone else [])
+
+
+def missing_in_file(where: str, column: str, having: int) -> Problem:
+    others = (
+        "1 other file of the folder has"
+        if having == 1
+        else f"the {having} other files of the folder have"
+    )
+    return Problem(
+        f"{where}, column {column}",
+        f"missing from this file, while {others} it: the rows of this file would read "
+        f"{column} as null",
+        "extract every file of the folder with the same columns",
+    )
 
 
 def arrow_dtype(arrow_type: pa.DataType) -> dt.DataType | None:
@@ -563,8 +604,10 @@ def check_columns(extract: Extract, name: str, table: ibis.Table) -> list[Proble
     for column in canonical.columns:
         where = f"table {name}, column {column.name}"
         if column.name in schema:
-            problem = type_problem(where, name, column, schema[column.name], extract)
-            if problem and column.kind != "timestamp":
+            dtype = schema[column.name]
+            problem = type_problem(where, name, column, dtype, extract)
+            # Naive times are said by their type; times written as text show a few.
+            if problem and not (dtype.is_timestamp() or dtype.is_date()):
                 problem = replace(
                     problem, message=f"{problem.message}: {few_of(extract, table, column)}"
                 )
@@ -613,8 +656,21 @@ def type_problem(
             f"plugins.kpisite.tables.{name}.timezone: {zone}",
         )
     return Problem(
-        where, f"expected {EXPECTED[column.kind]}, got {dtype}", TYPE_HINTS.get(column.kind)
+        where,
+        f"expected {EXPECTED[column.kind]}, got {shown_type(dtype)}",
+        TYPE_HINTS.get(column.kind),
     )
+
+
+def shown_type(dtype: dt.DataType) -> str:
+    """A type as a person reads it: a column the engine types as its own (a Parquet
+    column of nulls only, of type NULL) is not shown as ibis' internal repr."""
+    if not dtype.is_unknown():
+        return str(dtype)
+    kind = re.search(r'kind="(\w+)"', str(dtype))
+    if kind and kind.group(1) == "NULL":
+        return "a column of nulls with no type"
+    return f"type {kind.group(1)}" if kind else "a type of its own, which ibis does not know"
 
 
 TYPE_HINTS = {

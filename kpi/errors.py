@@ -77,6 +77,8 @@ def utf8_problem(data: bytes) -> str | None:
     """`LINE: not UTF-8 (...)` for bytes that do not decode as UTF-8 (a byte order mark
     allowed), else None: a file saved as Latin-1 or Windows-1252, as older editors and
     spreadsheets do, said at its first bad byte with what to do."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "1: not UTF-8 but UTF-16 (its first bytes say so; save the file as UTF-8)"
     try:
         data.decode("utf-8-sig")
     except UnicodeDecodeError as error:

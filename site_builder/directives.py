@@ -27,6 +27,7 @@ from typing import Any
 import yaml
 
 from kpi.errors import DirectiveError, KpisiteError, Problem, did_you_mean
+from kpi.values import MEMBER_LABELS
 
 KINDS = ("kpi-tile", "kpi-chart", "kpi-table", "kpi-grid")
 CHART_TYPES = ("pie", "bars", "hbars", "lines", "values")
@@ -37,6 +38,10 @@ BY_MODES = ("count", "percent", "mean", "std")
 # Modes that read the KPI's underlying amount or score (its `mean_of` column).
 AMOUNT_MODES = ("mean", "std", "cumulative_mean")
 GRAINS = ("day", "week", "month", "quarter", "year")
+# Options whose value is text shown to the reader. A plain scalar there keeps its text
+# as written: `title: 2026`, `label: yes` or `title: 1.50` show as typed, not as the
+# number or boolean YAML would read.
+TEXT_OPTIONS = ("title", "label")
 
 # What goes before a block's fence: spaces (an admonition's or a list item's content) and
 # blockquote marks (`> `), kept on every line of its replacement.
@@ -423,7 +428,8 @@ def quoting_hint(words: list[str], index: int) -> str | None:
 
 class UniqueKeyLoader(yaml.SafeLoader):
     """A safe YAML loader that records each key given twice in a mapping (PyYAML keeps
-    the last one silently) as (key, first line, repeated line), 0-based, and goes on."""
+    the last one silently) as (key, first line, repeated line), 0-based, and goes on;
+    the plain scalar of a text option is read as its text (TEXT_OPTIONS)."""
 
     def __init__(self, stream):
         super().__init__(stream)
@@ -431,12 +437,20 @@ class UniqueKeyLoader(yaml.SafeLoader):
 
     def construct_mapping(self, node, deep=False):
         seen: dict[Any, int] = {}
-        for key_node, _ in node.value:
+        for key_node, value_node in node.value:
             key = self.construct_object(key_node, deep=deep)
             if isinstance(key, str | int | float | bool) and key in seen:
                 self.duplicates.append((str(key), seen[key], key_node.start_mark.line))
             seen.setdefault(key, key_node.start_mark.line)
+            if key in TEXT_OPTIONS:
+                as_text(value_node)
         return super().construct_mapping(node, deep=deep)
+
+
+def as_text(node: yaml.Node) -> None:
+    """A scalar node read as the text written, null aside (a text option left empty)."""
+    if isinstance(node, yaml.ScalarNode) and node.tag != "tag:yaml.org,2002:null":
+        node.tag = "tag:yaml.org,2002:str"
 
 
 def parse_body(block: Block, errors: Errors) -> dict[str, Any]:
@@ -532,7 +546,8 @@ class Checker:
         for key, wanted in value.items():
             where = block.line_of(str(key), after=line) if block else line
             errors.check(self.dimension, key, kpis, where, "filter dimension")
-            if key in self.dimensions(kpis):
+            shaped = errors.check(filter_values, key, wanted, where)
+            if shaped and key in self.dimensions(kpis):
                 errors.check(self.member, kpis[0], key, wanted, where)
             checked[key] = wanted
         errors.raise_any()
@@ -624,6 +639,38 @@ def describe(kpidef, mode: str) -> str:
     return f"a measure of {kpidef.get('value')}"
 
 
+def filter_values(dimension: str, wanted: Any, line: int) -> list:
+    """The values of a filter: a value, a list of values or {not: [values]}. An empty one
+    would select nothing (a 0) or exclude nothing, and still be said in the label."""
+    values = wanted["not"] if isinstance(wanted, dict) and list(wanted) == ["not"] else wanted
+    values = values if isinstance(values, list) else [values]
+    if not values:
+        hint = "give at least one value, or remove the filter"
+        raise error(line, f"filter {dimension}: empty list of values", hint)
+    for value in values:
+        if isinstance(value, list | dict):
+            expected = "expected a value, a list of values or {not: [values]}"
+            raise error(line, f"filter {dimension}: {expected}, got {wanted!r}")
+        if value is None:
+            # As `kpisite query --filter channel=`: a value left out, not the blank member.
+            blank = MEMBER_LABELS["blank"]
+            where = "the filter" if wanted is None else "it from the list"
+            hint = f"write '{blank}' to select blank values, or remove {where}"
+            raise error(line, f"filter {dimension}: empty value", hint)
+    return values
+
+
+def text(value: Any, option: str, line: int) -> str:
+    """A text option (a title, a label); left empty, the default text."""
+    if value is None or isinstance(value, str):
+        return value or ""
+    kind = "a list" if isinstance(value, list) else "a mapping"
+    # YAML read brackets or braces as a list or a mapping: in quotes, they are text.
+    written = yaml.safe_dump(value, default_flow_style=True, width=1000).strip()
+    hint = f'put it in quotes: {option}: "{written}"' if '"' not in written else None
+    raise error(line, f"{option}: expected text, got {kind} {value!r}", hint)
+
+
 def choice(value: Any, allowed: tuple[str, ...], option: str, line: int) -> str:
     if value not in allowed:
         raise error(line, f"{option}: unknown value '{value}'", did_you_mean(str(value), allowed))
@@ -703,7 +750,7 @@ def check_tile(block: Block, options: dict, checker: Checker, defaults: dict | N
 
     where = block.key_line
     spec = {
-        "label": str(merged.get("label") or ""),
+        "label": errors.check(text, merged.get("label"), "label", where("label"), default=""),
         "compare": errors.check(
             choice, merged["compare"], COMPARISONS, "compare", where("compare")
         ),
@@ -735,7 +782,24 @@ def kpi_list(block: Block, options: dict, checker: Checker, errors: Errors) -> l
             f"{block.kind}: name the KPIs: '/// {block.kind} | revenue' or 'kpis: [a, b]'",
         )
     checked = [errors.check(checker.kpi, name, block.line_of(str(name))) for name in names]
+    errors.check(repeated_kpis, block, names, checked)
     return [name for name in checked if name]
+
+
+def repeated_kpis(block: Block, names: list, checked: list) -> None:
+    """A KPI listed twice would be the same column or series twice: an error at the line
+    where it comes again (`names` as written, `checked` as the checker read them)."""
+    errors, seen = Errors(), {}
+    for written, name in zip(names, checked, strict=True):
+        if not name:
+            continue
+        if name in seen:
+            first = block.line_of(str(seen[name]))
+            again = block.line_of(str(written), after=first + 1)
+            message = f"{block.kind}: KPI '{name}' is listed twice"
+            errors.add(error(max(first, again), message, "keep one of them"))
+        seen.setdefault(name, written)
+    errors.raise_any()
 
 
 def check_axis(block: Block, options: dict, kpis: list[str], checker: Checker, errors) -> dict:
@@ -757,13 +821,13 @@ def check_axis(block: Block, options: dict, kpis: list[str], checker: Checker, e
         axis.update(by_axis(block, options, kpis, checker, errors))
     else:
         axis.update(over_axis(block, options, kpis, checker, errors))
-    axis["title"] = str(options.get("title") or "")
+    axis["title"] = errors.check(text, options.get("title"), "title", where("title"), default="")
     return axis
 
 
 def by_axis(block: Block, options: dict, kpis: list[str], checker: Checker, errors) -> dict:
     where = block.key_line
-    axis = {"by": errors.check(checker.dimension, options["by"], kpis, where("by")) if kpis else ""}
+    axis = {"by": errors.check(by_dimension, options["by"], kpis, checker, where("by"))}
     if "periods" in options:
         message = "periods: counts periods over time; 'by' shows the report period"
         errors.add(error(where("periods"), message, "remove it, or use 'over: month'"))
@@ -778,6 +842,14 @@ def by_axis(block: Block, options: dict, kpis: list[str], checker: Checker, erro
         errors.check(checker.mode_for, axis["mode"], kpis, True, where("mode"))
     axis["top"] = errors.check(whole, options.get("top", 10), "top", where("top"), 1, 50)
     return axis
+
+
+def by_dimension(by: Any, kpis: list[str], checker: Checker, line: int) -> str:
+    """The dimension of a breakdown: one name (a list reads as several)."""
+    if isinstance(by, list | dict):
+        hint = "draw one chart or table per dimension"
+        raise error(line, f"by: expected one dimension, got {by!r}", hint)
+    return checker.dimension(by, kpis, line) if kpis else ""
 
 
 def over_axis(block: Block, options: dict, kpis: list[str], checker: Checker, errors) -> dict:
@@ -814,16 +886,29 @@ def check_chart(block: Block, options: dict, checker: Checker) -> Spec:
     spec["type"] = errors.check(
         choice, options.get("type", default), CHART_TYPES, "type", where("type")
     )
-    if spec["type"] == "pie" and ("by" not in spec or len(kpis) > 1):
-        errors.add(
-            error(
-                where("type"), "a pie chart shows one KPI by a dimension", "add 'by: <dimension>'"
-            )
-        )
+    if spec["type"] == "pie":
+        errors.check(pie, block, options, kpis)
     if spec["type"] not in ("values", "pie", None):
         errors.check(one_unit, block, kpis, spec, checker)
     errors.raise_any()
     return Spec("chart", kpis, spec, block.line)
+
+
+def pie(block: Block, options: dict, kpis: list[str]) -> None:
+    """A pie shows the shares of one KPI's members: one KPI, by a dimension."""
+    errors, line = Errors(), block.key_line("type")
+    if options.get("by") == "kpi":
+        hint = "use 'type: bars' to compare KPIs, or 'by: <dimension>'"
+        raise error(line, "a pie chart shows one KPI by a dimension, not by KPI", hint)
+    if "by" not in options and "over" in options:
+        hint = f"replace 'over: {options['over']}' with 'by: <dimension>'"
+        errors.add(error(line, "a pie chart shows one KPI by a dimension, not over time", hint))
+    elif "by" not in options:
+        errors.add(error(line, "a pie chart shows one KPI by a dimension", "add 'by: <dimension>'"))
+    if len(kpis) > 1:
+        message = f"a pie chart shows one KPI, not {len(kpis)}: {', '.join(kpis)}"
+        errors.add(error(line, message, "keep one, or use 'type: bars'"))
+    errors.raise_any()
 
 
 def one_unit(block: Block, kpis: list[str], spec: dict, checker: Checker) -> None:

@@ -210,12 +210,22 @@ class LeftoverCheck(Postprocessor):
         ext = self.extension
         places = ext.leftover_places()
         for leftover in directives.leftovers(text):
-            line = take_place(places, leftover, ext.offset + 1)
-            message = (
-                f"directive text left as is: '{leftover}' (a directive goes on lines of its "
-                "own, in a paragraph, a blockquote, an admonition or a list item; "
-                "'[[kpi NAME]]' inline)"
-            )
+            # A well-formed inline directive Markdown never read: inside raw HTML.
+            unread = ext.inline_lines.get(directives.inline_key(unescape(leftover)))
+            if unread and directives.INLINE.fullmatch(unescape(leftover)):
+                line = unread.pop(0) if len(unread) > 1 else unread[0]
+                message = (
+                    f"directive not rendered: '{leftover}' is inside raw HTML (an HTML block "
+                    "such as <div> or <details>), which Markdown leaves as it is (give the "
+                    'HTML block markdown="1", with md_in_html, or take the directive out)'
+                )
+            else:
+                line = take_place(places, leftover, ext.offset + 1)
+                message = (
+                    f"directive text left as is: '{leftover}' (a directive goes on lines of "
+                    "its own, in a paragraph, a blockquote, an admonition or a list item; "
+                    "'[[kpi NAME]]' inline)"
+                )
             shown = ext.report(directives.error(line, message), line)
             marked = f"{error_span(shown)}{escape(leftover)}"
             text = text.replace(escape(leftover, quote=False), marked, 1)

@@ -425,3 +425,15 @@ def test_a_catalog_saved_as_latin_1_is_said_at_its_first_bad_byte(tmp_path):
         f"{path}:3: not UTF-8 (byte 0xc9 at column 12; saved as Latin-1 or Windows-1252, "
         "perhaps: save the file as UTF-8)"
     )
+
+
+def test_a_catalog_saved_as_utf_16_is_said_so(tmp_path):
+    path = tmp_path / "kpis.yml"
+    path.write_bytes("kpis:\n  a:\n    formula: revenue\n".encode("utf-16"))
+
+    with pytest.raises(CatalogError) as error:
+        Catalog.load([path])
+
+    assert str(error.value) == (
+        f"{path}:1: not UTF-8 but UTF-16 (its first bytes say so; save the file as UTF-8)"
+    )

@@ -436,6 +436,68 @@ def test_a_misspelt_column_in_one_file_names_the_file_and_the_closest_name(tmp_p
     ]
 
 
+def test_an_optional_column_some_files_of_a_folder_lack_is_an_error(tmp_path):
+    # Read as one table, b's and c's rows would have no channel: revenue by channel would
+    # put them under "(non renseigné)", with no word of why.
+    without = orders().drop_columns(["channel"])
+    project = folder_project(
+        tmp_path, **{"a.parquet": orders(), "b.parquet": without, "c.parquet": without}
+    )
+
+    assert problems_of(project) == [
+        f"data/orders/{name}.parquet, column channel: missing from this file, while 1 other "
+        "file of the folder has it: the rows of this file would read channel as null "
+        "(extract every file of the folder with the same columns)"
+        for name in ("b", "c")
+    ]
+
+
+def test_an_optional_column_no_file_of_a_folder_has_is_the_usual_warning(tmp_path, capsys):
+    first = orders().drop_columns(["channel"])
+    second = orders(order_id=pa.array(["O4", "O5", "O6"])).drop_columns(["channel"])
+    folder_project(tmp_path, **{"a.parquet": first, "b.parquet": second})
+
+    code, output = run_check(tmp_path, capsys)
+
+    assert code == 0
+    assert "table orders: optional columns absent, read as null: " in output
+    assert "missing from this file" not in output
+
+
+def test_two_columns_of_one_name_in_a_file_are_an_error(tmp_path):
+    table = orders()
+    twice = pa.Table.from_arrays(
+        [*table.columns, pa.array(["cancelled"] * 3)], names=[*table.column_names, "status"]
+    )
+    project = make_project(tmp_path, orders=twice)
+
+    assert problems_of(project) == [
+        "data/orders.parquet, column status: 2 columns of this name (columns 4, 8): only the "
+        "first one would be read (extract the file again with one column of each name)"
+    ]
+
+
+def test_a_column_of_nulls_with_no_type_is_said_plainly(tmp_path):
+    table = orders()
+    index = table.column_names.index("channel")
+    nulls = table.set_column(index, pa.field("channel", pa.null()), pa.nulls(3))
+    project = make_project(tmp_path, orders=nulls)
+
+    assert problems_of(project)[0].startswith(
+        "table orders, column channel: expected a string, got a column of nulls with no type"
+    )
+
+
+def test_times_written_as_text_show_a_few_of_them(tmp_path):
+    as_text = orders(ordered_at=pa.array(["2026-10-01 10:00", "2026-10-02 11:00", "03/10/2026"]))
+    project = make_project(tmp_path, orders=as_text)
+
+    assert problems_of(project) == [
+        "table orders, column ordered_at: expected a timestamp with time zone (UTC), got "
+        "string: '03/10/2026', '2026-10-01 10:00', '2026-10-02 11:00'"
+    ]
+
+
 def test_naive_and_aware_files_of_one_table_are_an_error_even_with_a_zone(tmp_path):
     project = folder_project(
         tmp_path,

@@ -234,6 +234,78 @@ ERRORS = [
         "/// kpi-table | csat\nby: platform\nfilters: {respondent_country: {not: [XX]}}\n///",
         "page.md:3: unknown value 'XX' for respondent_country (expected one of: (non renseigné), BE, CA, CH, DE, ES, FR, LU)",
     ),
+    # Text options are text: YAML's brackets and braces make a list or a mapping.
+    (
+        "/// kpi-chart | revenue\nby: channel\ntitle: [a, b]\n///",
+        "page.md:3: title: expected text, got a list ['a', 'b'] (put it in quotes: title: \"[a, b]\")",
+    ),
+    (
+        "/// kpi-table | revenue\nby: channel\ntitle:\n  - a\n  - b\n///",
+        "page.md:3: title: expected text, got a list ['a', 'b'] (put it in quotes: title: \"[a, b]\")",
+    ),
+    (
+        "/// kpi-tile | revenue\nlabel: {a: 1}\n///",
+        "page.md:2: label: expected text, got a mapping {'a': 1} (put it in quotes: label: \"{a: 1}\")",
+    ),
+    (
+        "/// kpi-grid\nrows:\n  - [{kpi: revenue, label: [x]}]\n///",
+        "page.md:3: label: expected text, got a list ['x'] (put it in quotes: label: \"[x]\")",
+    ),
+    (
+        "/// kpi-chart | revenue\nby: [channel]\n///",
+        "page.md:2: by: expected one dimension, got ['channel'] (draw one chart or table per dimension)",
+    ),
+    # A filter selects at least one value: an empty one would still be said in the label.
+    (
+        "/// kpi-tile | orders_count\nfilters: {channel: []}\n///",
+        "page.md:2: filter channel: empty list of values (give at least one value, or remove the filter)",
+    ),
+    (
+        "/// kpi-table | revenue\nby: country_code\nfilters:\n  channel: {not: []}\n///",
+        "page.md:4: filter channel: empty list of values (give at least one value, or remove the filter)",
+    ),
+    (
+        "/// kpi-tile | orders_count\nfilters:\n  channel:\n///",
+        "page.md:3: filter channel: empty value (write '(non renseigné)' to select blank values, or remove the filter)",
+    ),
+    (
+        "/// kpi-tile | orders_count\nfilters: {city: [Lyon, null]}\n///",
+        "page.md:2: filter city: empty value (write '(non renseigné)' to select blank values, or remove it from the list)",
+    ),
+    (
+        "/// kpi-tile | orders_count\nfilters: {channel: {web: 1}}\n///",
+        "page.md:2: filter channel: expected a value, a list of values or {not: [values]}, got {'web': 1}",
+    ),
+    (
+        "/// kpi-tile | orders_count\nfilters: {channel: [[web]]}\n///",
+        "page.md:2: filter channel: expected a value, a list of values or {not: [values]}, got [['web']]",
+    ),
+    # A KPI listed twice would be the same column or series twice.
+    (
+        "/// kpi-table\nkpis: [revenue, orders_count, revenue]\nby: channel\n///",
+        "page.md:2: kpi-table: KPI 'revenue' is listed twice (keep one of them)",
+    ),
+    (
+        "/// kpi-chart\nkpis:\n  - revenue\n  - average_basket\n  - revenue\n///",
+        "page.md:5: kpi-chart: KPI 'revenue' is listed twice (keep one of them)",
+    ),
+    # A pie shows one KPI by a dimension: each error says which half is missing.
+    (
+        "/// kpi-chart\nkpis: [revenue, average_basket]\ntype: pie\nby: channel\n///",
+        "page.md:3: a pie chart shows one KPI, not 2: revenue, average_basket (keep one, or use 'type: bars')",
+    ),
+    (
+        "/// kpi-chart\nkpis: [revenue, average_basket]\ntype: pie\nby: kpi\n///",
+        "page.md:3: a pie chart shows one KPI by a dimension, not by KPI (use 'type: bars' to compare KPIs, or 'by: <dimension>')",
+    ),
+    (
+        "/// kpi-chart | revenue\ntype: pie\nover: month\n///",
+        "page.md:2: a pie chart shows one KPI by a dimension, not over time (replace 'over: month' with 'by: <dimension>')",
+    ),
+    (
+        "/// kpi-chart | revenue\ntype: pie\n///",
+        "page.md:2: a pie chart shows one KPI by a dimension (add 'by: <dimension>')",
+    ),
 ]
 
 
@@ -243,6 +315,24 @@ def test_each_bad_directive_is_reported_with_its_line_and_shown_in_place(book, s
 
     assert problems == [message]
     assert "kpisite-error" in html
+
+
+TEXT_AS_WRITTEN = [
+    ("/// kpi-table | revenue\nby: channel\ntitle: 2026\n///", "<caption><span>2026</span>"),
+    (
+        "/// kpi-chart | revenue\nby: channel\ntitle: 1.50\n///",
+        '"kpisite-chart-title" aria-hidden="true">1.50<',
+    ),
+    ("/// kpi-tile | revenue\nsparkline: 0\nlabel: yes\n///", ">yes</div>"),
+]
+
+
+@pytest.mark.parametrize(("source", "shown"), TEXT_AS_WRITTEN)
+def test_a_text_option_shows_as_written_not_as_yaml_reads_it(book, source, shown):
+    # YAML reads 1.50 as 1.5 and yes as True: a title or a label keeps what was typed.
+    html, problems = convert(book, source)
+
+    assert problems == [] and shown in html
 
 
 def test_all_errors_of_a_page_are_reported_together(book):
