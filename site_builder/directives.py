@@ -19,6 +19,7 @@ Every problem of a directive is reported, each with its own line.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -56,7 +57,13 @@ KPI_OPEN = re.compile(rf"^{PREFIX}(?P<fence>/{{3,}})[ \t]*(?P<kind>kpi[\w-]*)", 
 ANY_OPEN = re.compile(r"^(?:[ \t]*>)*[ \t]*/{3,}[ \t]*\S")
 CODE_FENCE = re.compile(r"^(?:[ \t]*>)*[ \t]*(?P<mark>`{3,}|~{3,})")
 # Lines whose indented content is Markdown, not code: admonitions, details, list items.
-CONTAINER = re.compile(r"^[ \t]*(?:(?:!!!|\?\?\?\+?)[ \t]*\S|(?:[-*+]|\d+[.)])[ \t]+\S)")
+# The lines whose indented lines below are content, not code: list items always, and the
+# openings of admonitions (`!!!`), collapsible blocks (`???`) and tabs (`===`) when the
+# page's Markdown has the extension that reads them (CONTAINERS, by block processor).
+LIST_ITEM = r"(?:[-*+]|\d+[.)])[ \t]+\S"
+CONTAINERS = {"admonition": r"!!!", "details": r"\?\?\?\+?", "tabbed": r"===\+?"}
+# An HTML comment opening a line: Markdown leaves what it holds as it is, to the end.
+COMMENT_OPEN = re.compile(r"^[ \t]*<!--")
 INLINE = re.compile(r"\[\[\s*kpi\s+(?P<body>[^\]]*?)\s*\]\]", re.I)
 # What must never reach a reader as text: a directive nobody rendered.
 LEFTOVER = re.compile(r"\[\[\s*kpi\b[^\]\n]{0,60}\]?\]?|/{3,}[ \t]*kpi[\w-]*[^\n<]{0,40}", re.I)
@@ -121,33 +128,44 @@ class Spec:
     rows: list[list[Spec]] = field(default_factory=list)  # grid only
 
 
-def scan(lines: list[str], offset: int = 0) -> Scan:
-    """Find the directives of a page (a list of lines) outside front matter and code.
+def scan(lines: list[str], offset: int = 0, containers=("admonition", "details")) -> Scan:
+    """Find the directives of a page (a list of lines) outside front matter, code and
+    HTML comments.
 
     `offset` is the number of source lines before `lines[0]` (front matter that mkdocs
-    removed before Markdown saw the page).
+    removed before Markdown saw the page). `containers` are the block processors of
+    CONTAINERS the page's Markdown has: without `details`, a `???` line is a paragraph
+    and the indented lines under it are code.
     """
     found = Scan()
     index = skip_front_matter(lines)
     fence = None
     found.prose = prose = [""] * len(lines)  # the lines outside code
+    holders = container_pattern(tuple(containers))
 
     while index < len(lines):
         text = lines[index]
 
-        # Code fences and indented code: nothing inside them is a directive.
+        # Code fences, indented code and comments: nothing inside them is a directive.
         match = CODE_FENCE.match(text)
         if fence is None and match:
             fence = match.group("mark")
         elif fence is not None and match and match.group("mark").startswith(fence):
             fence = None
-        if fence is not None or match or indented_code(lines, index, prose):
+        unheld = None if fence or match else read_unheld(lines, index, offset, found, holders)
+        if unheld is not None:
+            index = unheld
+            continue
+        if fence is not None or match or indented_code(lines, index, prose, holders):
             index += 1
+            continue
+        if COMMENT_OPEN.match(text):
+            index = comment_end(lines, index) + 1
             continue
 
         # A deep indented opening line right after a paragraph's line continues that
         # paragraph: its text, reported as leftover directive text if nothing renders it.
-        if KPI_OPEN.match(text) and not deep(lines, index):
+        if KPI_OPEN.match(text) and not deep(lines, index, holders):
             opened = BLOCK_OPEN.match(text)
             if opened:
                 index = read_block(lines, index, opened, offset, found)
@@ -194,37 +212,60 @@ def unquote(text: str, depth: int) -> str:
     return text
 
 
-def deep(lines: list[str], index: int) -> bool:
+@functools.cache
+def container_pattern(containers: tuple[str, ...]) -> re.Pattern:
+    """The opening lines of list items and of the given CONTAINERS."""
+    marks = [CONTAINERS[name] for name in containers if name in CONTAINERS]
+    opening = rf"(?:{'|'.join(marks)})[ \t]*\S|" if marks else ""
+    return re.compile(rf"^[ \t]*(?:{opening}{LIST_ITEM})")
+
+
+def comment_end(lines: list[str], index: int) -> int:
+    """The index of the line closing the HTML comment opened at `index` (the last line
+    when it never closes, as Markdown reads it)."""
+    rest = lines[index].split("<!--", 1)[1]
+    for end in range(index, len(lines)):
+        if "-->" in (rest if end == index else lines[end]):
+            return end
+    return len(lines) - 1
+
+
+def deep(lines: list[str], index: int, holders: re.Pattern) -> bool:
     """True when the line is indented four columns or more (inside its blockquotes) with
     no admonition or list item above it to hold it as content."""
     depth = quotes(lines[index])
     text = unquote(lines[index], depth)
     if not text.strip() or width(text[: len(text) - len(text.lstrip())]) < 4:
         return False
-    return is_code(lines, index, depth)
+    return is_code(lines, index, holders, depth)
 
 
-def indented_code(lines: list[str], index: int, prose: list[str]) -> bool:
+def indented_code(lines: list[str], index: int, prose: list[str], holders: re.Pattern) -> bool:
     """True when the line belongs to an indented code block: deep, after a blank line or
     more code (after a paragraph's line, it continues the paragraph)."""
-    if not deep(lines, index):
+    if not deep(lines, index, holders):
         return False
     previous = unquote(lines[index - 1], quotes(lines[index])) if index else ""
     return not (previous.strip() and prose[index - 1])
 
 
-def is_code(lines: list[str], index: int, depth: int = 0) -> bool:
+def is_code(lines: list[str], index: int, holders: re.Pattern, depth: int = 0) -> bool:
     """True when a line indented four columns or more (in `depth` blockquotes) has no
     admonition or list item above it to hold it as content."""
+    above = holder_line(lines, index, depth)
+    return above is None or not holders.match(above)
+
+
+def holder_line(lines: list[str], index: int, depth: int = 0) -> str | None:
+    """The first line above `index` indented less than it (in `depth` blockquotes): the
+    one that may hold it as content."""
     text = unquote(lines[index], depth)
     indent = width(text[: len(text) - len(text.lstrip())])
     for before in range(index - 1, -1, -1):
         above = unquote(lines[before], depth)
-        if not above.strip():
-            continue
-        if width(above[: len(above) - len(above.lstrip())]) < indent:
-            return not CONTAINER.match(above)
-    return True
+        if above.strip() and width(above[: len(above) - len(above.lstrip())]) < indent:
+            return above
+    return None
 
 
 def ends_body(text: str) -> bool:
@@ -299,7 +340,13 @@ def read_malformed(lines: list[str], index: int, offset: int, found: Scan) -> in
             (line, f"malformed directive '{written}': unknown kind '{kind}'", hint)
         )
 
-    # Its closing fence, unless another block opens first (then the line goes alone).
+    return record_span(lines, index, opened, line, found)
+
+
+def record_span(lines: list[str], index: int, opened: re.Match, line: int, found: Scan) -> int:
+    """Record the lines a problem at `index` stands for: the opening line, its body and
+    its closing fence, unless another block opens first (then the line goes alone).
+    Return the index after them."""
     closing = closing_fence(opened.group("fence"))
     end = index
     for later in range(index + 1, len(lines)):
@@ -311,6 +358,38 @@ def read_malformed(lines: list[str], index: int, offset: int, found: Scan) -> in
     found.spans[line] = (index, end)
     found.indents[line] = opened.group("indent")
     return end + 1
+
+
+# The extension each container of CONTAINERS needs, for the hint.
+CONTAINER_EXTENSIONS = {
+    "admonition": "admonition",
+    "details": "pymdownx.details",
+    "tabbed": "pymdownx.tabbed",
+}
+
+
+def read_unheld(lines: list[str], index: int, offset: int, found: Scan, holders) -> int | None:
+    """A block indented under `???`, `!!!` or `===` when the page's Markdown does not
+    read that container: Markdown would show it as code, HTML and all. An error at its
+    line instead; None when the block is not in that case."""
+    opened = KPI_OPEN.match(lines[index])
+    if not opened or not deep(lines, index, holders):
+        return None
+    above = holder_line(lines, index, quotes(lines[index]))
+    name = next((n for n in CONTAINERS if container_pattern((n,)).match(above or "")), None)
+    if name is None or holders.match(above):
+        return None
+    line = index + 1 + offset
+    message = (
+        f"directive under '{above.strip()}', which this site's Markdown does not read as a "
+        "container: the block would show as code"
+    )
+    hint = f"add {CONTAINER_EXTENSIONS[name]} to markdown_extensions in mkdocs.yml"
+    found.problems.append((line, message, hint))
+    after = record_span(lines, index, opened, line, found)
+    # Shown out of the indentation that would make the error itself code.
+    found.indents[line] = "> " * quotes(lines[index])
+    return after
 
 
 def record_inline(text: str, offset: int, found: Scan) -> None:
@@ -979,7 +1058,7 @@ def tile_options(item: Any) -> dict:
 def leftovers(html: str) -> list[str]:
     """Directive text left in rendered HTML outside code and error messages: a directive
     that nothing rendered (an unsupported place, a typo in `[[kpi`)."""
-    text = re.sub(r"<(pre|code)\b.*?</\1>", " ", html, flags=re.S | re.I)
+    text = re.sub(r"<(pre|code)\b.*?</\1>|<!--.*?-->", " ", html, flags=re.S | re.I)
     text = re.sub(r'<(div|span) class="[^"]*kpisite-error.*?</\1>', " ", text, flags=re.S)
     text = re.sub(r"<[^>]*>", " ", text)
     return [match.group(0).strip() for match in LEFTOVER.finditer(text)]

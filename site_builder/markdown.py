@@ -149,7 +149,10 @@ class KpiBlockProcessor(Preprocessor):
 
     def run(self, lines: list[str]) -> list[str]:
         ext = self.extension
-        found = directives.scan(lines, ext.offset)
+        # `???` holds content only with pymdownx.details, `!!!` with admonition.
+        blocks = self.md.parser.blockprocessors
+        containers = [name for name in directives.CONTAINERS if name in blocks]
+        found = directives.scan(lines, ext.offset, containers)
         ext.inline_lines, ext.prose = found.inline_lines, found.prose
         # Each bad opening line (with its body) and each block is replaced in place, in
         # page order, by its HTML: an error or the rendered directive. It keeps the

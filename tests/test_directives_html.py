@@ -1,9 +1,15 @@
-"""Directives around raw HTML: Markdown leaves an HTML block as it is, so a directive
-inside one is never rendered; it is an error at its own line, saying why."""
+"""Directives where Markdown reads no Markdown: inside an HTML block a directive is never
+rendered (an error at its own line, saying why); inside an HTML comment it is commented
+out (ignored, typos and all); under a `???` line the page's Markdown does not read as a
+container it would show as code (an error naming the extension to add)."""
 
 from __future__ import annotations
 
+import markdown
 from test_directives import book, convert  # noqa: F401 (book is a fixture)
+
+from site_builder.markdown import KpiExtension
+from site_builder.render import RenderContext
 
 
 def test_an_inline_directive_inside_an_html_block_is_said_at_its_line(book):  # noqa: F811
@@ -29,3 +35,44 @@ def test_the_same_directive_rendered_and_inside_html_is_said_at_the_html_one(boo
     _, problems = convert(book, page)
 
     assert [problem.split(": ")[0] for problem in problems] == ["page.md:4"]
+
+
+def test_directives_in_an_html_comment_are_commented_out(book):  # noqa: F811
+    page = (
+        "Avant.\n\n<!--\n/// kpi-tile | revenux\n///\n\nEt [[kpi orders_cont]].\n-->\n\n"
+        "Le CA : [[kpi revenue]].\n"
+    )
+
+    html, problems = convert(book, page)
+
+    assert problems == []
+    assert html.count('data-kpi="revenue"') == 1
+    assert "<!--\n/// kpi-tile | revenux" in html  # left as written, unrendered
+
+
+def render(book, page: str, extensions: list[str]) -> tuple[str, list[str]]:  # noqa: F811
+    ext = KpiExtension(context=RenderContext(book, book.period("2026-10")))
+    ext.start_page("page.md", 0)
+    html = markdown.markdown(page, extensions=[ext, *extensions])
+    return html, [str(problem) for problem in ext.problems]
+
+
+COLLAPSIBLE = '??? info "Détails"\n    /// kpi-tile | revenue\n    ///\n'
+
+
+def test_a_block_under_a_collapsible_line_markdown_does_not_read_is_an_error(book):  # noqa: F811
+    html, problems = render(book, COLLAPSIBLE, ["admonition"])
+
+    assert problems == [
+        "page.md:2: directive under '??? info \"Détails\"', which this site's Markdown does not "
+        "read as a container: the block would show as code (add pymdownx.details to "
+        "markdown_extensions in mkdocs.yml)"
+    ]
+    assert "<pre>" not in html
+
+
+def test_a_block_under_a_collapsible_line_renders_with_pymdownx_details(book):  # noqa: F811
+    html, problems = render(book, COLLAPSIBLE, ["admonition", "pymdownx.details"])
+
+    assert problems == []
+    assert "<details" in html and 'data-kpi="revenue"' in html
