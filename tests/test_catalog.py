@@ -414,26 +414,22 @@ def test_a_formula_passing_an_argument_to_a_kpi_without_parameters(tmp_path):
     )
 
 
-def test_a_catalog_saved_as_latin_1_is_said_at_its_first_bad_byte(tmp_path):
+@pytest.mark.parametrize(
+    ("encoding", "message"),
+    [
+        (
+            "latin-1",
+            ":3: not UTF-8 (byte 0xc9 at column 12; saved as Latin-1 or Windows-1252, perhaps: "
+            "save the file as UTF-8)",
+        ),
+        ("utf-16", ":1: not UTF-8 but UTF-16 (its first bytes say so; save the file as UTF-8)"),
+    ],
+)
+def test_a_catalog_not_in_utf_8_is_said_at_its_first_bad_byte(tmp_path, encoding, message):
     path = tmp_path / "kpis.yml"
-    path.write_bytes("kpis:\n  a:\n    label: Été\n    formula: revenue\n".encode("latin-1"))
+    path.write_bytes("kpis:\n  a:\n    label: Été\n    formula: revenue\n".encode(encoding))
 
     with pytest.raises(CatalogError) as error:
         Catalog.load([path])
 
-    assert str(error.value) == (
-        f"{path}:3: not UTF-8 (byte 0xc9 at column 12; saved as Latin-1 or Windows-1252, "
-        "perhaps: save the file as UTF-8)"
-    )
-
-
-def test_a_catalog_saved_as_utf_16_is_said_so(tmp_path):
-    path = tmp_path / "kpis.yml"
-    path.write_bytes("kpis:\n  a:\n    formula: revenue\n".encode("utf-16"))
-
-    with pytest.raises(CatalogError) as error:
-        Catalog.load([path])
-
-    assert str(error.value) == (
-        f"{path}:1: not UTF-8 but UTF-16 (its first bytes say so; save the file as UTF-8)"
-    )
+    assert str(error.value) == f"{path}{message}"
