@@ -368,13 +368,16 @@ def check_files(extract: Extract, name: str) -> list[Problem]:
             problems.append(problem)
         else:
             schemas[path] = schema
-            problems.extend(repeated_columns(extract, path, schema))
     if problems:
         return problems
-    problems = partition_layout(extract, name) or partition_columns(extract, name, schemas)
-    if problems or len(files) < 2:
-        return problems
-    return check_file_schemas(extract, name, schemas)
+    # Said with the folder's other problems: each is the file's to fix.
+    problems = [
+        p for path, schema in schemas.items() for p in repeated_columns(extract, path, schema)
+    ]
+    layout = partition_layout(extract, name) or partition_columns(extract, name, schemas)
+    if layout or len(files) < 2:
+        return problems + layout
+    return problems + check_file_schemas(extract, name, schemas)
 
 
 def partition_layout(extract: Extract, name: str) -> list[Problem]:

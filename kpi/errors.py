@@ -79,6 +79,11 @@ def utf8_problem(data: bytes) -> str | None:
     spreadsheets do, said at its first bad byte with what to do."""
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         return "1: not UTF-8 but UTF-16 (its first bytes say so; save the file as UTF-8)"
+    if b"\0" in data:
+        # NUL bytes are valid UTF-8, but no text file holds them: every other byte NUL is
+        # UTF-16 written without its byte order mark.
+        line = data.count(b"\n", 0, data.index(b"\0")) + 1
+        return f"{line}: not UTF-8 but UTF-16, perhaps (NUL bytes; save the file as UTF-8)"
     try:
         data.decode("utf-8-sig")
     except UnicodeDecodeError as error:

@@ -198,6 +198,7 @@ def plugin_entry(config: dict[str, Any], config_file: Path) -> dict[str, Any] | 
         entries = list(Plugins._parse_configs(plugins))
     except (ValidationError, TypeError, AttributeError) as error:
         raise plugins_error(config_file, error) from None
+    stray_options(config_file, [name for name, _ in entries])
     for name, options in entries:
         # "/kpisite" asks mkdocs not to look for a theme's plugin of that name.
         if name.removeprefix("/") != PLUGIN_NAME:
@@ -209,6 +210,29 @@ def plugin_entry(config: dict[str, Any], config_file: Path) -> dict[str, Any] | 
             )
         return options or {}
     return None
+
+
+def stray_options(config_file: Path, names: list[str]) -> None:
+    """ConfigError for a kpisite option that stands as a plugin of its own (`locale:`
+    indented as far as `kpisite:` in the mapping form): mkdocs would look for a plugin
+    of that name, and `check` or `query` would leave the option out."""
+    from importlib.metadata import entry_points
+
+    installed = {point.name for point in entry_points(group="mkdocs.plugins")}
+    stray = [name for name in names if name in Settings.names() and name not in installed]
+    if not stray:
+        return
+    plugins = child(compose(config_file), "plugins")
+    keys = [key for key, _ in plugins.value] if isinstance(plugins, yaml.MappingNode) else []
+    if isinstance(plugins, yaml.SequenceNode):
+        entries = [entry for entry in plugins.value if isinstance(entry, yaml.MappingNode)]
+        keys = [key for entry in entries for key, _ in entry.value]
+    lines = [key.start_mark.line + 1 for key in keys if key.value == stray[0]]
+    where = f"{config_file}:{lines[-1]}" if lines else str(config_file)
+    raise ConfigError(
+        f"{where}: plugins: {', '.join(stray)} is an option of {PLUGIN_NAME}, not a plugin "
+        f"(indent it under {PLUGIN_NAME}:, further than {PLUGIN_NAME}'s name)"
+    )
 
 
 def plugins_error(config_file: Path, error: Exception) -> ConfigError:
@@ -653,8 +677,10 @@ def setting_where(config_file: Path | None, lines: ConfigLines, key: str, line: 
     """`mkdocs.yml:57, plugins.kpisite.tables.orders.sql`: an option and its line (`line`
     when the caller knows a better one, else the key's, else its closest parent's)."""
     line = line or lines.line(key)
-    written = lines.file or config_file
-    name = written.name if written else CONFIG_FILE
+    name = config_file.name if config_file else CONFIG_FILE
+    if lines.file and config_file and lines.file != config_file:
+        # Inherited: the file as the one inheriting it names it (conf/base.yml).
+        name = os.path.relpath(lines.file, config_file.parent)
     where = f"{name}:{line}" if line else name
     return f"{where}, plugins.{PLUGIN_NAME}.{key}"
 

@@ -64,6 +64,7 @@ LIST_ITEM = r"(?:[-*+]|\d+[.)])[ \t]+\S"
 CONTAINERS = {"admonition": r"!!!", "details": r"\?\?\?\+?", "tabbed": r"===\+?"}
 # An HTML comment opening a line: Markdown leaves what it holds as it is, to the end.
 COMMENT_OPEN = re.compile(r"^[ \t]*<!--")
+INLINE_COMMENT = re.compile(r"<!--.*?-->")
 INLINE = re.compile(r"\[\[\s*kpi\s+(?P<body>[^\]]*?)\s*\]\]", re.I)
 # What must never reach a reader as text: a directive nobody rendered.
 LEFTOVER = re.compile(r"\[\[\s*kpi\b[^\]\n]{0,60}\]?\]?|/{3,}[ \t]*kpi[\w-]*[^\n<]{0,40}", re.I)
@@ -173,11 +174,21 @@ def scan(lines: list[str], offset: int = 0, containers=("admonition", "details")
                 index = read_malformed(lines, index, offset, found)
             continue
 
-        prose[index] = CODE_SPAN.sub(lambda m: " " * len(m.group(0)), text)
+        prose[index] = blanked(text)
         index += 1
 
     record_inline("\n".join(prose), offset, found)
     return found
+
+
+def blanked(text: str) -> str:
+    """A prose line with its code spans and HTML comments blanked (kept as long): what
+    they hold is no directive."""
+    return INLINE_COMMENT.sub(spaces, CODE_SPAN.sub(spaces, text))
+
+
+def spaces(match: re.Match) -> str:
+    return " " * len(match.group(0))
 
 
 def skip_front_matter(lines: list[str]) -> int:
@@ -369,24 +380,28 @@ CONTAINER_EXTENSIONS = {
 
 
 def read_unheld(lines: list[str], index: int, offset: int, found: Scan, holders) -> int | None:
-    """A block indented under `???`, `!!!` or `===` when the page's Markdown does not
-    read that container: Markdown would show it as code, HTML and all. An error at its
-    line instead; None when the block is not in that case."""
+    """A directive indented under `???`, `!!!` or `===` when the page's Markdown does not
+    read that container: Markdown would show it as code, a block's HTML and all. An
+    error at its line instead (for a block, in place of its lines); None when the line
+    is not in that case."""
     opened = KPI_OPEN.match(lines[index])
-    if not opened or not deep(lines, index, holders):
+    if not (opened or INLINE.search(blanked(lines[index]))) or not deep(lines, index, holders):
         return None
-    above = holder_line(lines, index, quotes(lines[index]))
-    name = next((n for n in CONTAINERS if container_pattern((n,)).match(above or "")), None)
+    above = holder_line(lines, index, quotes(lines[index])) or ""
+    name = next((n for n in CONTAINERS if container_pattern((n,)).match(above)), None)
     if name is None or holders.match(above):
         return None
     line = index + 1 + offset
     message = (
         f"directive under '{above.strip()}', which this site's Markdown does not read as a "
-        "container: the block would show as code"
+        "container: it would show as code"
     )
     hint = f"add {CONTAINER_EXTENSIONS[name]} to markdown_extensions in mkdocs.yml"
     found.problems.append((line, message, hint))
-    after = record_span(lines, index, opened, line, found)
+    if opened:
+        after = record_span(lines, index, opened, line, found)
+    else:
+        found.spans[line], after = (index, index), index + 1
     # Shown out of the indentation that would make the error itself code.
     found.indents[line] = "> " * quotes(lines[index])
     return after

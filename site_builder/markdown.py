@@ -197,6 +197,8 @@ class KpiInlineProcessor(InlineProcessor):
         self.extension = extension
 
     def handleMatch(self, m, data):  # noqa: N802 (Python-Markdown's name)
+        if data.rfind("<!--", 0, m.start(0)) > data.rfind("-->", 0, m.start(0)):
+            return None, None, None  # commented out: Markdown keeps the comment as it is
         html = self.extension.render_inline(m.group(0), m.group("body"))
         return self.md.htmlStash.store(html), m.start(0), m.end(0)
 

@@ -9,15 +9,19 @@ contacts it lists, in UTF-8, UTF-16 or Windows-1252.
 
 from __future__ import annotations
 
+import bz2
+import codecs
 import csv
 import gzip
 import io
+import lzma
 import os
 import re
 import tarfile
 import unicodedata
 import zipfile
 import zlib
+from collections import Counter
 from fnmatch import fnmatch
 from pathlib import Path
 
@@ -35,10 +39,15 @@ RAW_DATA_FILES = (
     "*.duckdb",
     "*.duckdb.wal",
 )
-# The same files by their first bytes, whatever their name; DuckDB's magic sits at byte 8.
-MAGIC = {0: (b"PAR1", b"SQLite format 3\0"), 8: (b"DUCK",)}
+# The same files by their first bytes, whatever their name: Parquet, SQLite, Arrow (and
+# Feather), ORC and Avro at the start, DuckDB at byte 8.
+MAGIC = {
+    0: (b"PAR1", b"SQLite format 3\0", b"ARROW1", b"FEA1", b"ORC", b"Obj\x01"),
+    8: (b"DUCK",),
+}
 ZIP_MAGIC = b"PK\x03\x04"
-GZIP_MAGIC = b"\x1f\x8b"
+# Single-file compressors, each with its stdlib reader.
+COMPRESSED = {b"\x1f\x8b": gzip.open, b"BZh": bz2.open, b"\xfd7zXZ\x00": lzma.open}
 TAR_MAGIC = (257, b"ustar")
 # What a site serves on purpose, read as it is: its pages, styles, scripts, images, fonts,
 # and the well-known files that name its authors. Listing addresses there (a page naming
@@ -69,30 +78,35 @@ SITE_FILES = (
     "security.txt",
     "robots.txt",
 )
-# Columns of personal details (kpi/schema.py, table contacts, and the usual names of
-# other exports, in English and French), as `normalized` writes them.
+# Column names of personal details, in English and French, as `normalized` writes them
+# with their words run together (first_name, "First Name", givenName: firstname), and the
+# words that make one (a name column has "first" and "name"). A bare "name" or "nom" is
+# also a campaign's or a product's: left out.
 NAME_COLUMNS = frozenset(
     {
-        "first_name", "firstname", "given_name", "prenom",
-        "last_name", "lastname", "surname", "family_name", "nom_de_famille",
-        "email_address", "e_mail_address", "adresse_e_mail", "adresse_email", "adresse_mail",
-        "birth_date", "birthdate", "date_of_birth", "date_de_naissance",
-        "street_address", "postal_address", "adresse_postale", "civilite",
+        "firstname", "lastname", "givenname", "familyname", "fullname", "surname", "prenom",
+        "nomcomplet", "nomprenom", "prenomnom", "nomdefamille", "contactname", "customername",
+        "dob", "birthday", "birthdate", "dateofbirth", "datedenaissance", "naissance",
+        "emailaddress", "adresseemail", "adressemail", "address", "adresse",
+        "streetaddress", "postaladdress", "adressepostale",
     }
 )  # fmt: skip
-# Columns that name a phone number in an export, but a channel or a device in aggregates
-# (revenue by channel: web, store, phone): personal only when they hold phone numbers.
-# "email" is the same, and known by its addresses instead.
-PHONE_COLUMNS = frozenset(
-    {
-        "phone", "phone_number", "telephone", "tel", "mobile", "mobile_phone", "cell_phone",
-        "portable", "numero_de_telephone", "telephone_portable",
-    }
+NAME_WORDS = (
+    {"first", "name"}, {"last", "name"}, {"given", "name"}, {"family", "name"},
+    {"full", "name"}, {"date", "birth"}, {"email", "address"}, {"nom", "complet"},
+    {"nom", "famille"}, {"date", "naissance"},
 )  # fmt: skip
+# Words of a phone column in an export; a channel or a device in aggregates (revenue by
+# channel: web, store, phone), so such a column is personal only when it holds phone
+# numbers. "email" is the same, and known by its addresses instead.
+PHONE_WORDS = frozenset(
+    {"phone", "phonenumber", "telephone", "tel", "mobile", "gsm", "portable", "cell"}
+)
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
 # 8 to 15 digits, with the separators people write; not a date, not an amount.
 PHONE = re.compile(r"\+?\(?\d[\d\s().-]{6,}\d")
-NOT_PHONE = re.compile(r"\d{4}-\d{2}-\d{2}.*|\d+[.,]\d{1,2}")
+DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+NUMBER = re.compile(r"\d+(?:[.,]\d+)?")
 # A key and its value, in JSON ("phone": "06...") or YAML (phone: 06...).
 JSON_PAIR = re.compile(r'"([^"\\]{1,60})"\s*:\s*("[^"\\]*"|[^,}\]\s]*)')
 YAML_PAIR = re.compile(r"^[\s-]*([^\s:#\-][^:#\n]{0,40}):[ \t]*(.*)$", re.MULTILINE)
@@ -102,10 +116,20 @@ SEPARATORS = ",;\t|"
 # Enough of a file to see its header and first rows.
 SNIFFED_BYTES = 65_536
 # Archives: how deep they are opened, how many members are looked into, and how much of a
-# member packing another archive is read (in memory).
+# member packing another archive is read (in memory). An archive that cannot be looked
+# through whole within these, or read at all (damaged, encrypted), counts as raw data:
+# what it holds cannot be known.
 ARCHIVE_DEPTH = 3
-ARCHIVE_MEMBERS = 50
+ARCHIVE_MEMBERS = 1000
 MEMBER_BYTES = 16 * 1024 * 1024
+ARCHIVE_ERRORS = (
+    OSError, EOFError, zipfile.BadZipFile, tarfile.TarError, zlib.error, lzma.LZMAError,
+    RuntimeError, NotImplementedError,
+)  # fmt: skip
+
+
+class Unreadable(Exception):
+    """An archive, or a member of one, that cannot be looked through whole."""
 
 
 def raw_data_in_site(project: Project, files, extract_files=()) -> KpisiteError | None:
@@ -148,39 +172,59 @@ def is_raw_data(file, read: set[str]) -> bool:
 
 def holds_raw_data(path: Path, name: str) -> bool:
     """Whether the file at `path` (named `name`) is a database, an extract, or an export
-    of contacts, or packs one."""
+    of contacts, or packs one (or packs what cannot be looked through)."""
     try:
-        with path.open("rb") as stream:
-            return stream_holds_raw_data(stream, name.lower(), 0)
-    except (OSError, EOFError, zipfile.BadZipFile, tarfile.TarError, zlib.error):
-        return False  # unreadable: nothing mkdocs could publish as data either
+        stream = path.open("rb")
+    except OSError:
+        return False  # unreadable: mkdocs cannot publish it either
+    with stream:
+        head = stream.read(SNIFFED_BYTES)
+        if not is_archive(head):
+            return is_raw_head(head, name.lower())
+        try:
+            return archive_holds_raw_data(stream, head, name.lower(), 0)
+        except (Unreadable, *ARCHIVE_ERRORS):
+            return True
 
 
-def stream_holds_raw_data(stream, name: str, depth: int) -> bool:
-    """The same for a seekable binary stream: a file, or a member read from an archive."""
-    head = stream.read(SNIFFED_BYTES)
-    if depth < ARCHIVE_DEPTH:
-        offset, magic = TAR_MAGIC
-        if head.startswith(ZIP_MAGIC):
-            stream.seek(0)
-            with zipfile.ZipFile(stream) as archive:
-                return zip_holds_raw_data(archive, depth)
-        if head.startswith(GZIP_MAGIC):
-            stream.seek(0)
-            with gzip.GzipFile(fileobj=stream) as packed:
-                inner = name.removesuffix(".gz").replace(".tgz", ".tar")
-                return member_holds_raw_data(packed, inner, depth)
-        if head[offset:].startswith(magic):
-            stream.seek(0)
-            with tarfile.open(fileobj=stream, mode="r:") as archive:
-                return tar_holds_raw_data(archive, depth)
-    return is_raw_head(head, name)
+def is_archive(head: bytes) -> bool:
+    offset, magic = TAR_MAGIC
+    return head.startswith((ZIP_MAGIC, *COMPRESSED)) or head[offset:].startswith(magic)
+
+
+def archive_holds_raw_data(source, head: bytes, name: str, depth: int) -> bool:
+    """An archive (`source`: a seekable binary stream, `head` its first bytes): what it
+    packs, member by member. A tar file, compressed or not, is read as a stream."""
+    if depth >= ARCHIVE_DEPTH:
+        raise Unreadable(name)
+    if head.startswith(ZIP_MAGIC):
+        with zipfile.ZipFile(source) as archive:
+            return zip_holds_raw_data(archive, depth)
+    opener = next((open_ for magic, open_ in COMPRESSED.items() if head.startswith(magic)), None)
+    if opener is None:
+        with tarfile.open(fileobj=rewound(source), mode="r|") as archive:
+            return tar_holds_raw_data(archive, depth)
+    with opener(rewound(source)) as unpacked:
+        inner = unpacked.read(SNIFFED_BYTES)
+    if inner[TAR_MAGIC[0] :].startswith(TAR_MAGIC[1]):
+        with tarfile.open(fileobj=rewound(source), mode="r|*") as archive:
+            return tar_holds_raw_data(archive, depth)
+    with opener(rewound(source)) as unpacked:
+        return member_holds_raw_data(unpacked, re.sub(r"\.(gz|bz2|xz)$", "", name), depth)
+
+
+def rewound(stream):
+    stream.seek(0)
+    return stream
 
 
 def zip_holds_raw_data(archive: zipfile.ZipFile, depth: int) -> bool:
-    for member in archive.infolist()[:ARCHIVE_MEMBERS]:
-        if member.is_dir() or member.flag_bits & 0x1:
-            continue  # encrypted: its bytes cannot be read without the password
+    members = [member for member in archive.infolist() if not member.is_dir()]
+    if len(members) > ARCHIVE_MEMBERS:
+        raise Unreadable(f"{len(members)} members")
+    for member in members:
+        if member.flag_bits & 0x1:
+            raise Unreadable(member.filename)  # encrypted: no reading without the password
         with archive.open(member) as stream:
             if member_holds_raw_data(stream, member.filename, depth):
                 return True
@@ -190,7 +234,7 @@ def zip_holds_raw_data(archive: zipfile.ZipFile, depth: int) -> bool:
 def tar_holds_raw_data(archive: tarfile.TarFile, depth: int) -> bool:
     for index, member in enumerate(archive):
         if index >= ARCHIVE_MEMBERS:
-            break
+            raise Unreadable(f"over {ARCHIVE_MEMBERS} members")
         stream = archive.extractfile(member) if member.isfile() else None
         if stream is not None and member_holds_raw_data(stream, member.name, depth):
             return True
@@ -198,15 +242,18 @@ def tar_holds_raw_data(archive: tarfile.TarFile, depth: int) -> bool:
 
 
 def member_holds_raw_data(stream, path: str, depth: int) -> bool:
-    """A member of an archive, from a stream that may not seek: its first bytes, or up to
-    MEMBER_BYTES of it when it packs an archive in turn, are read into memory."""
+    """A member of an archive, from a stream that may not seek: its first bytes, or the
+    whole of it when it packs an archive in turn, up to MEMBER_BYTES (in memory)."""
     name = path.rpartition("/")[2].lower()
     if any(fnmatch(name, pattern) for pattern in RAW_DATA_FILES):
         return True
     head = stream.read(SNIFFED_BYTES)
-    if head.startswith((ZIP_MAGIC, GZIP_MAGIC)) or head[TAR_MAGIC[0] :].startswith(TAR_MAGIC[1]):
-        head += stream.read(MEMBER_BYTES)
-    return stream_holds_raw_data(io.BytesIO(head), name, depth + 1)
+    if not is_archive(head):
+        return is_raw_head(head, name)
+    whole = head + stream.read(max(0, MEMBER_BYTES - len(head)) + 1)
+    if len(whole) > MEMBER_BYTES:
+        raise Unreadable(name)  # an archive too large to look into in memory
+    return archive_holds_raw_data(io.BytesIO(whole), head, name, depth + 1)
 
 
 def is_raw_head(head: bytes, name: str) -> bool:
@@ -222,8 +269,8 @@ def is_raw_head(head: bytes, name: str) -> bool:
 
 def decoded(head: bytes) -> str | None:
     """The text of a file's first bytes: UTF-16 when a byte order mark or every other
-    byte being NUL says so, else UTF-8, else Windows-1252 (a spreadsheet's "CSV" on a
-    French Windows); None for binary data."""
+    byte being NUL says so, else UTF-8 (a character cut at the end of `head` left out),
+    else Windows-1252 (a spreadsheet's "CSV" on a French Windows); None for binary."""
     if head.startswith((b"\xff\xfe", b"\xfe\xff")):
         text = head.decode("utf-16", "replace")
     elif len(head) >= 8 and head[1::2].count(0) > 0.9 * len(head[1::2]) > head[0::2].count(0):
@@ -231,26 +278,30 @@ def decoded(head: bytes) -> str | None:
     elif len(head) >= 8 and head[0::2].count(0) > 0.9 * len(head[0::2]) > head[1::2].count(0):
         text = head.decode("utf-16-be", "replace")
     else:
-        whole = head if len(head) < SNIFFED_BYTES else head[: head.rfind(b"\n") + 1]
         try:
-            text = whole.decode("utf-8-sig")
+            text = codecs.getincrementaldecoder("utf-8-sig")().decode(head, final=False)
         except UnicodeDecodeError:
-            text = whole.decode("cp1252", "replace")
+            text = head.decode("cp1252", "replace")
     return None if "\0" in text else text
 
 
 def lists_contacts(text: str, name: str) -> bool:
-    """Whether a text names a column of personal details in its header (CSV), its keys
-    (JSON, YAML) or its cells (a spreadsheet's XML), with phone numbers under a phone
-    column, or lists three email addresses or more: an export of contacts, not an
-    aggregate."""
+    """Whether a text names a column of personal details in its header (CSV), in keys
+    of several records (JSON, YAML: one key alone is a label's, `first_name: Prénom`)
+    or among its cells (a spreadsheet's XML), with phone numbers under a phone column,
+    or lists three email addresses or more: an export of contacts, not an aggregate."""
     pairs = JSON_PAIR.findall(text)
     if fnmatch(name, "*.y*ml"):
         pairs += YAML_PAIR.findall(text)
-    if any(personal(key, [value]) for key, value in pairs):
+    counts = Counter(normalized(key) for key, _ in pairs)
+    if any(kind(key) == "name" and counts[normalized(key)] > 1 for key, _ in pairs):
+        return True
+    if any(kind(key) == "phone" and looks_like_phone(value) for key, value in pairs):
         return True
     if text.lstrip().startswith("<"):
-        if {normalized(cell) for cell in XML_TEXT.findall(text)} & NAME_COLUMNS:
+        cells = XML_TEXT.findall(text)
+        kinds = {kind(cell) for cell in cells}
+        if "name" in kinds or ("phone" in kinds and any(map(looks_like_phone, cells))):
             return True
     elif table_lists_contacts(text):
         return True
@@ -258,38 +309,51 @@ def lists_contacts(text: str, name: str) -> bool:
 
 
 def table_lists_contacts(text: str) -> bool:
-    """A CSV, TSV or pipe-separated table (after Excel's `sep=;` line) whose header names
-    a column of personal details."""
+    """A CSV, TSV or pipe-separated table whose header, on one of its first lines (after
+    Excel's `sep=;` line or a title line), names a column of personal details."""
     lines = text.splitlines()[:50]
-    if lines and lines[0].lower().startswith("sep="):
-        lines = lines[1:]
-    if not lines:
-        return False
-    separator = max(SEPARATORS, key=lines[0].count)
-    rows = list(csv.reader(lines, delimiter=separator))
-    for index, cell in enumerate(rows[0]):
-        if personal(cell, [row[index] for row in rows[1:] if len(row) > index]):
-            return True
+    for start in range(min(3, len(lines))):
+        separator = max(SEPARATORS, key=lines[start].count)
+        if separator not in lines[start]:
+            continue  # not a header of columns (a title, YAML's `key: value`)
+        rows = list(csv.reader(lines[start:], delimiter=separator))
+        for index, cell in enumerate(rows[0] if rows else []):
+            values = [row[index] for row in rows[1:] if len(row) > index]
+            found = kind(cell)
+            if found == "name" or (found == "phone" and any(map(looks_like_phone, values))):
+                return True
     return False
 
 
-def personal(column: str, values: list[str]) -> bool:
-    """Whether a column of that name, holding those values, is one of personal details."""
-    name = normalized(column)
-    if name in NAME_COLUMNS:
-        return True
-    return name in PHONE_COLUMNS and any(looks_like_phone(value) for value in values)
+def kind(column: str) -> str | None:
+    """ "name" for a column of names, birth dates or addresses, "phone" for one that may
+    hold phone numbers, else None."""
+    words = normalized(column).split("_")
+    joined = "".join(words)
+    if joined in NAME_COLUMNS or any(pair <= set(words) for pair in NAME_WORDS):
+        return "name"
+    if joined in PHONE_WORDS or PHONE_WORDS & set(words) or joined.endswith("phonenumber"):
+        return "phone"
+    return None
 
 
 def looks_like_phone(value: str) -> bool:
+    """8 to 15 digits written as a phone number: with separators, a leading + or 0, or
+    ten digits and more; not an amount (18234567, 74.520132), not a date."""
     value = value.strip().strip("\"'").strip()
     digits = sum(char.isdigit() for char in value)
-    return 8 <= digits <= 15 and bool(PHONE.fullmatch(value)) and not NOT_PHONE.fullmatch(value)
+    if not 8 <= digits <= 15 or DATE.match(value):
+        return False
+    if NUMBER.fullmatch(value):
+        return "." not in value and "," not in value and (value[0] == "0" or digits >= 10)
+    return bool(PHONE.fullmatch(value))
 
 
 def normalized(cell: str) -> str:
-    """A column name as NAME_COLUMNS writes it: "Prénom", " First Name" and "first-name"
-    read prenom and first_name."""
-    plain = unicodedata.normalize("NFKD", cell.strip().strip("\"'").strip().lower())
+    """A column name in lower-case words joined by "_", accents and punctuation left out:
+    "Prénom", " First Name", "first-name", "givenName" and "N° de tél." read prenom,
+    first_name, first_name, given_name and n_de_tel."""
+    cell = re.sub(r"([a-z])([A-Z])", r"\1_\2", cell.strip().strip("\"'"))
+    plain = unicodedata.normalize("NFKD", cell.lower())
     plain = "".join(char for char in plain if not unicodedata.combining(char))
-    return re.sub(r"[\s-]+", "_", plain)
+    return "_".join(re.findall(r"[a-z0-9]+", plain))

@@ -5,8 +5,12 @@ raw and cache folders there)."""
 
 from __future__ import annotations
 
+import bz2
 import gzip
 import io
+import json
+import lzma
+import os
 import tarfile
 import zipfile
 from pathlib import Path
@@ -91,7 +95,11 @@ CONTACTS_CSV = (
     [
         # An export of contacts: by their addresses, or by a column of personal details.
         ("contacts.csv", CONTACTS_CSV, True),
-        ("contacts.json", '[{"id": "c1", "first_name": "Ana"}]', True),
+        (
+            "contacts.json",
+            '[{"id": "c1", "first_name": "Ana"}, {"id": "c2", "first_name": "Bo"}]',
+            True,
+        ),
         ("people.tsv", "id\tphone\nc1\t+33 6 00 00 00 00\n", True),
         # Aggregates: a column named email (the channel) is not an address.
         ("channels.csv", "month;email;sms\n2026-10;1204;88\n", False),
@@ -140,6 +148,16 @@ def tar_gz(members: dict[str, bytes]) -> bytes:
 
 
 PARQUET = (ROOT / "data" / "contacts.parquet").read_bytes()
+# One line of JSON longer than the bytes sniffed: no line ends in them.
+MINIFIED = json.dumps(
+    [
+        {"first_name": f"Jean{n}", "email": f"j{n}@ex.fr", "phone": "06 12 34 56 78"}
+        for n in range(1500)
+    ]
+).encode()
+PHONE_CELLS = (
+    "<sst><si><t>Nom</t></si><si><t>Téléphone</t></si><si><t>06 12 34 56 78</t></si></sst>".encode()
+)
 PEOPLE = "Prénom;Nom\nJean;Dupont\n".encode()
 TAR_GZ = tar_gz({"export/contacts.csv": PEOPLE})
 SHARED_STRINGS = "<sst><si><t>Prénom</t></si><si><t>Nom</t></si></sst>".encode()
@@ -165,7 +183,7 @@ SNIFFED = [
     ("people.csv", b'"First Name","Last Name"\n"Ana","Lopez"\n', True),
     ("leads.csv", b"id,firstname,lastname\n", True),
     ("sms.csv", b"id|Mobile\n1|0600000000\n", True),
-    ("people.json", b'[{"id": 1, "Given-Name": "Ana"}]', True),
+    ("people.json", b'[{"id": 1, "Given-Name": "Ana"}, {"id": 2, "Given-Name": "Bo"}]', True),
     ("excel.csv", "Prénom;Nom;Téléphone\nJean;Dupont;0601020304\n".encode("cp1252"), True),
     ("no-bom.csv", "Prénom;Nom\nJean;Dupont\n".encode("utf-16-le"), True),
     ("excel-sep.csv", "sep=;\nPrénom;Nom\nJean;Dupont\n".encode(), True),
@@ -190,7 +208,30 @@ SNIFFED = [
     ("team.html", b"<p>a@example.com b@example.com c@example.com</p>", False),
     ("chart.png", PNG, False),
     ("empty.csv", b"", False),
-    ("broken.gz", b"\x1f\x8bnot gzip at all", False),
+    # Archives that cannot be looked through whole: what they hold cannot be known.
+    ("broken.gz", b"\x1f\x8bnot gzip at all", True),
+    ("crowded.zip", zipped({f"img/{n}.png": PNG for n in range(1001)}), True),
+    # Further contacts and extracts, in more shapes.
+    ("big.tar.gz", tar_gz({"video.mp4": os.urandom(1_000_000), "c.parquet": PARQUET}), True),
+    ("late.zip", zipped({**{f"img/{n}.png": PNG for n in range(60)}, "zz.parquet": b"x"}), True),
+    ("contacts.csv.xz", lzma.compress(PEOPLE), True),
+    ("contacts.csv.bz2", bz2.compress(PEOPLE), True),
+    ("contacts.feather", b"ARROW1\0\0" + bytes(64), True),
+    ("minified.json", MINIFIED, True),
+    (
+        "appels.csv",
+        "Nom complet;Téléphone mobile;Ville\nJean D;06 12 34 56 78;Lyon\n".encode(),
+        True,
+    ),
+    ("calls.csv", b"Full Name,Mobile Number,DOB\nAna L,+44 7700 900123,1980-01-01\n", True),
+    ("titled.csv", b"Export CRM du 01/10/2026\nid,first_name,last_name\n1,Jean,Dupont\n", True),
+    ("sheet.xlsx", zipped({"xl/sharedStrings.xml": PHONE_CELLS}), True),
+    # Aggregates that look alike: amounts, counts, shares, and labels of columns.
+    ("visits.csv", b"month,desktop,mobile\n2026-10,18234567,21345678\n", False),
+    ("basket.csv", b"month,web,phone\n2026-11,74.52013204212162,88.7970165286453\n", False),
+    ("share.csv", b"month,phone\n2026-11,0.12345678\n", False),
+    ("civilite.csv", b"civilite,contacts\nM.,1200\nMme,1300\n", False),
+    ("labels.yml", "first_name: Prénom\nlast_name: Nom\n".encode(), False),
 ]
 
 
@@ -217,3 +258,16 @@ def test_a_renamed_extract_and_a_utf16_export_of_contacts_stop_the_build(tmp_pat
         "leave them out with exclude_docs in mkdocs.yml)"
     )
     assert not (project.root / "site").exists()
+
+
+def test_an_archive_packing_one_too_large_to_look_into_counts_as_raw_data(tmp_path, monkeypatch):
+    import site_builder.raw_data as raw_data
+
+    monkeypatch.setattr(raw_data, "MEMBER_BYTES", 1000)
+    inner = zipped({"a.png": PNG, "b.png": os.urandom(5000)})
+    path = tmp_path / "media.zip"
+    path.write_bytes(zipped({"inner.zip": inner}))
+
+    assert holds_raw_data(path, "media.zip") is True
+    monkeypatch.setattr(raw_data, "MEMBER_BYTES", 1_000_000)
+    assert holds_raw_data(path, "media.zip") is False

@@ -423,6 +423,7 @@ def test_a_formula_passing_an_argument_to_a_kpi_without_parameters(tmp_path):
             "save the file as UTF-8)",
         ),
         ("utf-16", ":1: not UTF-8 but UTF-16 (its first bytes say so; save the file as UTF-8)"),
+        ("utf-16-le", ":1: not UTF-8 but UTF-16, perhaps (NUL bytes; save the file as UTF-8)"),
     ],
 )
 def test_a_catalog_not_in_utf_8_is_said_at_its_first_bad_byte(tmp_path, encoding, message):

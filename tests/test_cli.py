@@ -220,16 +220,41 @@ def test_pages_saved_as_latin_1_are_each_said_at_their_line(tmp_path, capsys):
     reports = project.root / "reports"
     (reports / "b.md").write_bytes("# Bilan\n\nUn été chaud.\n".encode("cp1252"))
     (reports / "c.md").write_bytes("# Côtes\n".encode("latin-1"))
+    # ASCII in UTF-16 without its byte order mark decodes as UTF-8, NUL bytes and all.
+    (reports / "d.md").write_bytes("# D\n\n[[kpi revenue]]\n".encode("utf-16-le"))
 
     code, output = run(capsys, "build", "--period", "2026-10", "--project", str(project.root))
 
     assert code == 1
     assert (
-        "2 pages not in UTF-8:\n"
+        "3 pages not in UTF-8:\n"
         "  b.md:3: not UTF-8 (byte 0xe9 at column 4; saved as Latin-1 or Windows-1252, "
         "perhaps: save the file as UTF-8)\n"
         "  c.md:1: not UTF-8 (byte 0xf4 at column 4; saved as Latin-1 or Windows-1252, "
-        "perhaps: save the file as UTF-8)"
+        "perhaps: save the file as UTF-8)\n"
+        "  d.md:1: not UTF-8 but UTF-16, perhaps (NUL bytes; save the file as UTF-8)"
     ) in output
     assert "Internal error" not in output
     assert not (project.root / "site").exists()
+
+
+@pytest.mark.parametrize(
+    ("plugins", "line"),
+    [
+        ("plugins:\n  search: {}\n  kpisite:\n    data: data\n  locale: en_US\n", 6),
+        ("plugins:\n  - search\n  - kpisite\n  - locale: en_US\n", 5),
+    ],
+    ids=["mapping", "list"],
+)
+def test_a_kpisite_option_standing_as_a_plugin_is_said_at_its_line(tmp_path, capsys, plugins, line):
+    config = tmp_path / "mkdocs.yml"
+    config.write_text(f"site_name: T\n{plugins}", encoding="utf-8")
+
+    for command in (["check"], ["query", "revenue"]):
+        code, output = run(capsys, *command, "--project", str(tmp_path))
+
+        assert code == 1
+        assert output.strip() == (
+            f"Error: {config}:{line}: plugins: locale is an option of kpisite, not a plugin "
+            "(indent it under kpisite:, further than kpisite's name)"
+        )

@@ -477,6 +477,27 @@ def test_two_columns_of_one_name_in_a_file_are_an_error(tmp_path):
     ]
 
 
+def test_a_repeated_column_and_a_missing_one_in_a_folder_are_said_together(tmp_path):
+    table = orders(order_id=pa.array(["O4", "O5", "O6"]))
+    twice = pa.Table.from_arrays(
+        [*table.columns, table.column("total_amount")],
+        names=[*table.column_names, "total_amount"],
+    )
+    without = orders(order_id=pa.array(["O7", "O8", "O9"])).drop_columns(["channel"])
+    project = folder_project(
+        tmp_path, **{"a.parquet": orders(), "b.parquet": twice, "c.parquet": without}
+    )
+
+    assert problems_of(project) == [
+        "data/orders/b.parquet, column total_amount: 2 columns of this name (columns 5, 8): "
+        "only the first one would be read (extract the file again with one column of each "
+        "name)",
+        "data/orders/c.parquet, column channel: missing from this file, while the 2 other "
+        "files of the folder have it: the rows of this file would read channel as null "
+        "(extract every file of the folder with the same columns)",
+    ]
+
+
 def test_a_column_of_nulls_with_no_type_is_said_plainly(tmp_path):
     table = orders()
     index = table.column_names.index("channel")

@@ -65,7 +65,7 @@ def test_a_block_under_a_collapsible_line_markdown_does_not_read_is_an_error(boo
 
     assert problems == [
         "page.md:2: directive under '??? info \"Détails\"', which this site's Markdown does not "
-        "read as a container: the block would show as code (add pymdownx.details to "
+        "read as a container: it would show as code (add pymdownx.details to "
         "markdown_extensions in mkdocs.yml)"
     ]
     assert "<pre>" not in html
@@ -76,3 +76,30 @@ def test_a_block_under_a_collapsible_line_renders_with_pymdownx_details(book):  
 
     assert problems == []
     assert "<details" in html and 'data-kpi="revenue"' in html
+
+
+def test_inline_directives_under_unread_containers_are_errors_too(book):  # noqa: F811
+    page = (
+        '=== "Onglet"\n\n    Commandes : [[kpi orders_count]]\n\n'
+        '??? note "Détails"\n\n    Valeur : [[kpi revenue]]\n'
+    )
+
+    html, problems = render(book, page, ["admonition"])
+
+    assert [problem.split(" (")[0] for problem in problems] == [
+        "page.md:3: directive under '=== \"Onglet\"', which this site's Markdown does not read "
+        "as a container: it would show as code",
+        "page.md:7: directive under '??? note \"Détails\"', which this site's Markdown does not "
+        "read as a container: it would show as code",
+    ]
+    assert "[[kpi" not in html.replace("&#x27;", "'").split("kpisite-error")[0]
+
+
+def test_a_directive_in_an_inline_comment_is_commented_out(book):  # noqa: F811
+    page = "Le CA : [[kpi revenue]]. <!-- TODO [[kpi revenue_mensuel]] -->\n"
+
+    html, problems = convert(book, page)
+
+    assert problems == []
+    assert "<!-- TODO [[kpi revenue_mensuel]] -->" in html
+    assert html.count('data-kpi="revenue"') == 1

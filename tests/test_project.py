@@ -228,17 +228,19 @@ def test_options_inherited_from_a_parent_config_are_read(tmp_path):
 
 
 def test_an_inherited_options_error_is_said_in_the_file_it_is_written_in(tmp_path):
-    (tmp_path / "base.yml").write_text(
+    (tmp_path / "conf").mkdir()
+    (tmp_path / "conf" / "base.yml").write_text(
         "site_name: Base\nplugins:\n  - search\n  - kpisite:\n      curency: EUR\n",
         encoding="utf-8",
     )
-    (tmp_path / "mkdocs.yml").write_text("INHERIT: base.yml\nsite_name: T\n", encoding="utf-8")
+    config = tmp_path / "mkdocs.yml"
+    config.write_text("INHERIT: conf/base.yml\nsite_name: T\n", encoding="utf-8")
 
     with pytest.raises(ConfigError) as error:
         Project.load(tmp_path)
 
     assert listed(error.value) == [
-        "base.yml:5, plugins.kpisite.curency: unknown option (did you mean 'currency'?)"
+        "conf/base.yml:5, plugins.kpisite.curency: unknown option (did you mean 'currency'?)"
     ]
 
 
