@@ -60,6 +60,9 @@ class Settings:
     cache: str = ".kpisite-cache"
     period: str | None = None
     on_error: str = "fail"
+    # Files of docs_dir (glob patterns, relative to it) published although they look like
+    # raw data or contacts (site_builder/raw_data.py): whoever lists one vouches for it.
+    publish_anyway: tuple[str, ...] = ()
 
     @classmethod
     def names(cls) -> list[str]:

@@ -48,7 +48,7 @@ def test_parquet_and_sqlite_files_in_docs_dir_stop_the_build(tmp_path, capsys):
         "reports: 3 files of raw data would be published with the site (mkdocs copies every "
         "file of docs_dir into it): data/contacts.parquet, kpi-cache.sqlite, "
         "kpi-cache.sqlite-wal (move them out of reports, or leave them out with exclude_docs "
-        "in mkdocs.yml)"
+        "in mkdocs.yml; one that holds aggregates only goes in the publish_anyway setting)"
     ) in err
     assert not (project.root / "site").exists()
     assert [p.name for p in project.root.iterdir() if p.name.startswith(".site")] == []
@@ -255,9 +255,30 @@ def test_a_renamed_extract_and_a_utf16_export_of_contacts_stop_the_build(tmp_pat
     assert str(error.value) == (
         "reports: 2 files of raw data would be published with the site (mkdocs copies every "
         "file of docs_dir into it): clients.csv, contacts.bak (move them out of reports, or "
-        "leave them out with exclude_docs in mkdocs.yml)"
+        "leave them out with exclude_docs in mkdocs.yml; one that holds aggregates only goes "
+        "in the publish_anyway setting)"
     )
     assert not (project.root / "site").exists()
+
+
+@pytest.mark.slow
+def test_files_listed_in_publish_anyway_are_published_but_never_the_extract(tmp_path):
+    project = copy_project(PAGES, tmp_path / "project")
+    reports = project.root / "reports"
+    (reports / "downloads").mkdir()
+    # An aggregate the check takes for contacts: a column named like a name.
+    aggregate = "full_name_length;contacts\n5;120\n6;80\n"
+    (reports / "downloads" / "lengths.csv").write_text(aggregate, encoding="utf-8")
+    config = project.root / "mkdocs.yml"
+    text = config.read_text(encoding="utf-8") + "      publish_anyway: ['downloads/*.csv']\n"
+    config.write_text(text, encoding="utf-8")
+
+    result = build_site(Project.load(project.root), period="2026-10")
+
+    assert (result.site_dir / "downloads" / "lengths.csv").read_text("utf-8") == aggregate
+    (reports / "downloads" / "orders.csv").symlink_to(ROOT / "data" / "orders.parquet")
+    with pytest.raises(ConfigError, match="1 file of raw data .*: downloads/orders.csv"):
+        build_site(Project.load(project.root), period="2026-10")
 
 
 def test_an_archive_packing_one_too_large_to_look_into_counts_as_raw_data(tmp_path, monkeypatch):
