@@ -167,6 +167,7 @@ class KpiSitePlugin(BasePlugin):
         config.extra_javascript.append(f"{ASSET_DIR}/kpisite.js")
 
     def on_files(self, files: Files, *, config) -> Files:
+        self.refuse_broken_links(files)
         self.refuse_raw_data(files)
         self.refuse_pages_not_in_utf8(files)
         shipped = [
@@ -202,6 +203,34 @@ class KpiSitePlugin(BasePlugin):
             return
         self.user_error = error
         raise PluginError(str(error))
+
+    def refuse_broken_links(self, files: Files) -> None:
+        """A symbolic link in docs_dir to a file that is gone (an export moved away):
+        mkdocs would stop on it with a bare FileNotFoundError. A preview leaves it out."""
+        broken = [
+            file
+            for file in list(files)
+            if file.abs_src_path
+            and os.path.islink(file.abs_src_path)
+            and not os.path.exists(file.abs_src_path)
+        ]
+        if not broken:
+            return
+        listing = "".join(
+            f"\n  {file.src_uri} -> {os.readlink(file.abs_src_path)}" for file in broken
+        )
+        them = "it" if len(broken) == 1 else "them"
+        message = (
+            f"{plural(len(broken), 'link')} in docs_dir to no file (remove {them}, or point "
+            f"{them} at an existing file):{listing}"
+        )
+        if self.serving:
+            for file in broken:
+                files.remove(file)
+            log.error("%s", message)
+            return
+        self.user_error = ConfigError(message)
+        raise PluginError(message)
 
     def refuse_pages_not_in_utf8(self, files: Files) -> None:
         """mkdocs reads pages as UTF-8 and stops at the first that is not with a bare

@@ -40,11 +40,13 @@ RAW_DATA_FILES = (
     "*.duckdb.wal",
 )
 # The same files by their first bytes, whatever their name: Parquet, SQLite, Arrow (and
-# Feather), ORC and Avro at the start, DuckDB at byte 8.
+# Feather), Avro and vCard contacts at the start, DuckDB at byte 8.
 MAGIC = {
-    0: (b"PAR1", b"SQLite format 3\0", b"ARROW1", b"FEA1", b"ORC", b"Obj\x01"),
+    0: (b"PAR1", b"SQLite format 3\0", b"ARROW1", b"FEA1", b"Obj\x01", b"BEGIN:VCARD"),
     8: (b"DUCK",),
 }
+# Archives no standard library opens (zstd, 7z, rar): what they hold cannot be known.
+SEALED = (b"\x28\xb5\x2f\xfd", b"7z\xbc\xaf\x27\x1c", b"Rar!\x1a\x07")
 ZIP_MAGIC = b"PK\x03\x04"
 # Single-file compressors, each with its stdlib reader.
 COMPRESSED = {b"\x1f\x8b": gzip.open, b"BZh": bz2.open, b"\xfd7zXZ\x00": lzma.open}
@@ -105,13 +107,18 @@ PHONE_WORDS = frozenset(
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
 # 8 to 15 digits, with the separators people write; not a date, not an amount.
 PHONE = re.compile(r"\+?\(?\d[\d\s().-]{6,}\d")
-DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+DATE = re.compile(r"\d{4}-\d{2}-\d{2}|\d{1,2}[./]\d{1,2}[./]\d{2,4}$")
 NUMBER = re.compile(r"\d+(?:[.,]\d+)?")
+# An amount with its thousands grouped (112 345 678, 12.345.678,50), and any number or
+# share as a report writes it (0.93, 93 %, -1 204,5).
+GROUPED = re.compile(r"\d{1,3}(?:[ .,\u00a0\u202f]\d{3})+(?:[.,]\d+)?")
+AMOUNT = re.compile(r"[-+]?[\d \u00a0\u202f.,]*\d[ \u00a0\u202f]?%?")
 # A key and its value, in JSON ("phone": "06...") or YAML (phone: 06...).
 JSON_PAIR = re.compile(r'"([^"\\]{1,60})"\s*:\s*("[^"\\]*"|[^,}\]\s]*)')
 YAML_PAIR = re.compile(r"^[\s-]*([^\s:#\-][^:#\n]{0,40}):[ \t]*(.*)$", re.MULTILINE)
 # The text of XML elements: a spreadsheet's cells (xl/sharedStrings.xml).
 XML_TEXT = re.compile(r">([^<>]{1,60})<")
+XML_ELEMENT = re.compile(r"<([A-Za-z_][\w.-]{0,40})[\s/>]")
 SEPARATORS = ",;\t|"
 # Enough of a file to see its header and first rows.
 SNIFFED_BYTES = 65_536
@@ -135,12 +142,16 @@ class Unreadable(Exception):
 def raw_data_in_site(project: Project, files, extract_files=()) -> KpisiteError | None:
     """The error to stop a build with when mkdocs is about to copy raw data into the site:
     a file of docs_dir holding an extract, a database or contacts, or one the extract
-    reads (through a symbolic link, say). `files` are mkdocs' Files; those excluded with
-    `exclude_docs` are not published, so they pass. A safety net under the settings
-    check (kpi.project.folder_errors), for what it cannot see."""
-    read = {os.path.realpath(path) for path in extract_files}
-    vouched = project.settings.publish_anyway
-    found = [file.src_uri for file in files if is_raw_data(file, read, vouched)]
+    reads (through a symbolic or a hard link, say). `files` are mkdocs' Files; those
+    excluded with `exclude_docs` are not published, so they pass. A safety net under the
+    settings check (kpi.project.folder_errors), for what it cannot see."""
+    read = {identity(path) for path in extract_files} - {None}
+    vouched = [
+        pattern.strip().removeprefix("./").lstrip("/")
+        for pattern in project.settings.publish_anyway
+    ]
+    included = [file for file in files if file.inclusion.is_included()]
+    found = [file.src_uri for file in included if is_raw_data(file, read, vouched)]
     if not found:
         return None
 
@@ -148,23 +159,42 @@ def raw_data_in_site(project: Project, files, extract_files=()) -> KpisiteError 
     shown = docs.relative_to(project.root) if docs.is_relative_to(project.root) else docs
     listed = ", ".join(sorted(found)[:5]) + (", ..." if len(found) > 5 else "")
     count = "1 file of raw data" if len(found) == 1 else f"{len(found)} files of raw data"
+    unused = [p for p in vouched if not any(is_vouched(file.src_uri, [p]) for file in included)]
+    setting = (
+        f"publish_anyway: {', '.join(map(repr, unused))} matches no file: its patterns are "
+        f"relative to {shown}"
+        if unused
+        else "one that holds aggregates only goes in the publish_anyway setting"
+    )
     return ConfigError(
         f"{shown}: {count} would be published with the site (mkdocs copies every file of "
         f"docs_dir into it): {listed} (move {'it' if len(found) == 1 else 'them'} out of "
         f"{shown}, or leave {'it' if len(found) == 1 else 'them'} out with exclude_docs in "
-        "mkdocs.yml; one that holds aggregates only goes in the publish_anyway setting)"
+        f"mkdocs.yml; {setting})"
     )
 
 
-def is_raw_data(file, read: set[str], vouched: tuple[str, ...] = ()) -> bool:
-    """Whether mkdocs would publish this file and it holds raw data (`read`: the real
-    paths of the extract's files, never published; `vouched`: the patterns of the
+def identity(path) -> tuple[int, int] | None:
+    """A file as the file system knows it, whatever the path or link leading to it."""
+    try:
+        status = os.stat(path)
+    except OSError:
+        return None
+    return status.st_dev, status.st_ino
+
+
+def is_vouched(uri: str, patterns) -> bool:
+    """Whether a publish_anyway pattern names the file: a glob, or a folder holding it."""
+    return any(fnmatch(uri, p) or uri.startswith(p.rstrip("/") + "/") for p in patterns)
+
+
+def is_raw_data(file, read: set, vouched=()) -> bool:
+    """Whether this file, which mkdocs would publish, holds raw data (`read`: the
+    identities of the extract's files, never published; `vouched`: the patterns of the
     publish_anyway setting, files published whatever they look like)."""
-    if not file.inclusion.is_included():
-        return False
-    if file.abs_src_path and os.path.realpath(file.abs_src_path) in read:
+    if file.abs_src_path and identity(file.abs_src_path) in read:
         return True
-    if any(fnmatch(file.src_uri, pattern) for pattern in vouched):
+    if is_vouched(file.src_uri, vouched):
         return False
     name = file.src_uri.rpartition("/")[2].lower()
     if any(fnmatch(name, pattern) for pattern in RAW_DATA_FILES):
@@ -183,6 +213,8 @@ def holds_raw_data(path: Path, name: str) -> bool:
         return False  # unreadable: mkdocs cannot publish it either
     with stream:
         head = stream.read(SNIFFED_BYTES)
+        if head.startswith(SEALED):
+            return True
         if not is_archive(head):
             return is_raw_head(head, name.lower())
         try:
@@ -303,29 +335,44 @@ def lists_contacts(text: str, name: str) -> bool:
     if any(kind(key) == "phone" and looks_like_phone(value) for key, value in pairs):
         return True
     if text.lstrip().startswith("<"):
-        cells = XML_TEXT.findall(text)
-        kinds = {kind(cell) for cell in cells}
-        if "name" in kinds or ("phone" in kinds and any(map(looks_like_phone, cells))):
-            return True
-    elif table_lists_contacts(text):
+        return xml_lists_contacts(text)
+    if table_lists_contacts(text):
         return True
     return len({match.group(0).lower() for match in EMAIL.finditer(text)}) >= 3
 
 
+def xml_lists_contacts(text: str) -> bool:
+    """XML (an export, a spreadsheet's or a document's parts): a name or phone among its
+    element names or its text, with an email address or a phone number in its text. A
+    cell saying "Prénom" alone is a label (a data dictionary, a slide); the authors
+    named in its attributes are the document's own."""
+    cells = XML_TEXT.findall(text)
+    kinds = {kind(name) for name in [*cells, *XML_ELEMENT.findall(text)]}
+    contact = any(EMAIL.search(cell) or looks_like_phone(cell) for cell in cells)
+    if kinds & {"name", "phone"} and contact:
+        return True
+    return len({match.group(0).lower() for cell in cells for match in EMAIL.finditer(cell)}) >= 3
+
+
 def table_lists_contacts(text: str) -> bool:
-    """A CSV, TSV or pipe-separated table whose header, on one of its first lines (after
-    Excel's `sep=;` line or a title line), names a column of personal details."""
-    lines = text.splitlines()[:50]
-    for start in range(min(3, len(lines))):
-        separator = max(SEPARATORS, key=lines[start].count)
-        if separator not in lines[start]:
-            continue  # not a header of columns (a title, YAML's `key: value`)
-        rows = list(csv.reader(lines[start:], delimiter=separator))
-        for index, cell in enumerate(rows[0] if rows else []):
-            values = [row[index] for row in rows[1:] if len(row) > index]
-            found = kind(cell)
-            if found == "name" or (found == "phone" and any(map(looks_like_phone, values))):
-                return True
+    """A CSV, TSV or pipe-separated table whose header (its first line of columns, after
+    Excel's `sep=;` line or title lines) names a column of personal details: of names
+    holding text, not rates (a completeness report by field), or of phone numbers."""
+    lines = [line for line in text.splitlines()[:60] if not line.lower().startswith("sep=")]
+    start = next((n for n, line in enumerate(lines[:10]) if any(map(line.count, SEPARATORS))), None)
+    if start is None:
+        return False  # not a table of columns (a title, YAML's `key: value`)
+    separator = max(SEPARATORS, key=lines[start].count)
+    rows = list(csv.reader(lines[start:], delimiter=separator))
+    for index, cell in enumerate(rows[0]):
+        values = [row[index].strip() for row in rows[1:] if len(row) > index]
+        values = [value for value in values if value]
+        found = kind(cell)
+        # Rates under a name column are a completeness report by field.
+        if found == "name" and not (values and all(map(AMOUNT.fullmatch, values))):
+            return True
+        if found == "phone" and any(map(looks_like_phone, values)):
+            return True
     return False
 
 
@@ -346,7 +393,7 @@ def looks_like_phone(value: str) -> bool:
     ten digits and more; not an amount (18234567, 74.520132), not a date."""
     value = value.strip().strip("\"'").strip()
     digits = sum(char.isdigit() for char in value)
-    if not 8 <= digits <= 15 or DATE.match(value):
+    if not 8 <= digits <= 15 or DATE.match(value) or GROUPED.fullmatch(value):
         return False
     if NUMBER.fullmatch(value):
         return "." not in value and "," not in value and (value[0] == "0" or digits >= 10)

@@ -11,6 +11,7 @@ import io
 import json
 import lzma
 import os
+import shutil
 import tarfile
 import zipfile
 from pathlib import Path
@@ -155,12 +156,19 @@ MINIFIED = json.dumps(
         for n in range(1500)
     ]
 ).encode()
+AUTHORS = b"".join(
+    f'<person displayName="{n}" userId="{n}@acme.fr"/>'.encode() for n in ("alice", "bob", "chloe")
+)
+PREAMBLE = (
+    '"Rapport: Contacts Q4"\n"Genere par: Marie"\n""\n'
+    '"Prénom","Nom","Ville"\n"Jean","Dupont","Lyon"\n'
+).encode()
 PHONE_CELLS = (
     "<sst><si><t>Nom</t></si><si><t>Téléphone</t></si><si><t>06 12 34 56 78</t></si></sst>".encode()
 )
 PEOPLE = "Prénom;Nom\nJean;Dupont\n".encode()
 TAR_GZ = tar_gz({"export/contacts.csv": PEOPLE})
-SHARED_STRINGS = "<sst><si><t>Prénom</t></si><si><t>Nom</t></si></sst>".encode()
+SHARED_STRINGS = "<sst><si><t>Prénom</t></si><si><t>jean@ex.fr</t></si></sst>".encode()
 AGGREGATES = "month;email;sms\n2026-10;1204;88\n"
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4
 
@@ -232,6 +240,41 @@ SNIFFED = [
     ("share.csv", b"month,phone\n2026-11,0.12345678\n", False),
     ("civilite.csv", b"civilite,contacts\nM.,1200\nMme,1300\n", False),
     ("labels.yml", "first_name: Prénom\nlast_name: Nom\n".encode(), False),
+    # Reports on the base's quality: rates by field, the field names as rows or columns.
+    ("quality.csv", b"field,completeness\nfirst_name,0.92\nphone,0.71\nbirth_date,0.40\n", False),
+    (
+        "pivot.csv",
+        b"month,first_name,last_name,phone,birth_date\n2026-10,0.93,0.91,0.71,0.4\n",
+        False,
+    ),
+    (
+        "pivot-fr.csv",
+        "Mois;Prénom;Téléphone;Date de naissance\n2026-10;93 %;71 %;40 %\n".encode(),
+        False,
+    ),
+    (
+        "quality.xlsx",
+        zipped({"xl/sharedStrings.xml": b"<sst><si><t>first_name</t></si></sst>"}),
+        False,
+    ),
+    (
+        "deck.pptx",
+        zipped({"ppt/slides/slide1.xml": b"<p:sld><a:t>Adresse</a:t></p:sld>"}),
+        False,
+    ),
+    ("authors.xlsx", zipped({"xl/persons/person.xml": AUTHORS}), False),
+    ("grouped.csv", b"month,web,phone\n2026-09,112 345 678,12.345.678\n", False),
+    ("dated.csv", b"day,mobile\n2026-01-15,15.01.2026\n", False),
+    ("orchestration.md", b"ORCHESTRATION des campagnes\n===\n", False),
+    # Contacts in the shapes a CRM or a phone writes them.
+    ("team.vcf", b"BEGIN:VCARD\nVERSION:3.0\nFN:Jean Dupont\nTEL:+33612345678\nEND:VCARD\n", True),
+    ("report.csv", PREAMBLE, True),
+    (
+        "export.xml",
+        b"<contacts><contact><first_name>Jean</first_name><phone>+33612345678</phone></contact></contacts>",
+        True,
+    ),
+    ("contacts.csv.zst", b"\x28\xb5\x2f\xfd" + bytes(32), True),
 ]
 
 
@@ -276,9 +319,54 @@ def test_files_listed_in_publish_anyway_are_published_but_never_the_extract(tmp_
     result = build_site(Project.load(project.root), period="2026-10")
 
     assert (result.site_dir / "downloads" / "lengths.csv").read_text("utf-8") == aggregate
-    (reports / "downloads" / "orders.csv").symlink_to(ROOT / "data" / "orders.parquet")
-    with pytest.raises(ConfigError, match="1 file of raw data .*: downloads/orders.csv"):
+    # A file the extract reads is never published: through a symbolic or a hard link.
+    data = tmp_path / "data"
+    shutil.copytree(ROOT / "data", data)
+    text = text.replace(f"data: {ROOT / 'data'}", f"data: {data}")
+    config.write_text(text, encoding="utf-8")
+    (reports / "downloads" / "orders.csv").symlink_to(data / "orders.parquet")
+    os.link(data / "contacts.parquet", reports / "downloads" / "people.csv")
+    with pytest.raises(ConfigError, match="2 files of raw data .*: downloads/orders.csv, downl"):
         build_site(Project.load(project.root), period="2026-10")
+
+
+@pytest.mark.slow
+def test_a_publish_anyway_pattern_that_matches_nothing_is_said(tmp_path):
+    project = copy_project(PAGES, tmp_path / "project")
+    (project.root / "reports" / "downloads").mkdir()
+    (project.root / "reports" / "downloads" / "people.csv").write_text(CONTACTS_CSV, "utf-8")
+    config = project.root / "mkdocs.yml"
+    with config.open("a", encoding="utf-8") as stream:
+        stream.write("      publish_anyway: ['reports/downloads/*.csv']\n")
+
+    with pytest.raises(ConfigError) as error:
+        build_site(Project.load(project.root), period="2026-10")
+
+    assert str(error.value).endswith(
+        "downloads/people.csv (move it out of reports, or leave it out with exclude_docs in "
+        "mkdocs.yml; publish_anyway: 'reports/downloads/*.csv' matches no file: its patterns "
+        "are relative to reports)"
+    )
+    # A folder, as exclude_docs takes it, names the files under it.
+    config.write_text(
+        config.read_text("utf-8").replace("'reports/downloads/*.csv'", "downloads/"), "utf-8"
+    )
+    result = build_site(Project.load(project.root), period="2026-10")
+    assert (result.site_dir / "downloads" / "people.csv").read_text("utf-8") == CONTACTS_CSV
+
+
+@pytest.mark.slow
+def test_a_link_to_no_file_in_docs_dir_is_said_not_an_internal_error(tmp_path, capsys):
+    project = copy_project(PAGES, tmp_path / "project")
+    (project.root / "reports" / "latest.csv").symlink_to(tmp_path / "moved-away.csv")
+
+    code = main(["build", "--period", "2026-10", "--project", str(project.root)])
+
+    assert code == 1
+    assert (
+        "1 link in docs_dir to no file (remove it, or point it at an existing file):\n"
+        f"  latest.csv -> {tmp_path / 'moved-away.csv'}"
+    ) in capsys.readouterr().err
 
 
 def test_an_archive_packing_one_too_large_to_look_into_counts_as_raw_data(tmp_path, monkeypatch):

@@ -551,3 +551,16 @@ def test_a_filter_on_the_other_row_lists_the_close_members(tmp_path, capsys):
     )  # fmt: skip
     assert code == 0
     assert json.loads(out)["values"]["contacts_existing"]["value"] == 1  # c3
+
+
+def test_a_second_by_is_refused_not_silently_taken(tmp_path, capsys):
+    make_project(tmp_path)
+    code, out, err = run(
+        capsys, "query", "revenue", "--period", "2026-10", "--by", "channel", "--by", "city",
+        "--project", str(tmp_path),
+    )  # fmt: skip
+    assert (code, out) == (2, "")
+    assert err.endswith(
+        "Error: Invalid value for '--by': given 2 times (channel, city): a breakdown has one "
+        "dimension (run the query once per dimension)\n"
+    )

@@ -35,8 +35,9 @@ log = logging.getLogger(__name__)
 @click.option(
     "--by",
     "by",
+    multiple=True,
     callback=lambda ctx, param, value: breakdown_axis(value),
-    help="Break the values down by this dimension (or a grain).",
+    help="Break the values down by this dimension (or a grain); once.",
 )
 @click.option(
     "--top",
@@ -92,9 +93,15 @@ def query(kpis, period_text, grain, by, top, compare, filters, as_json, project_
     return 1 if failures else 0
 
 
-def breakdown_axis(value: str | None) -> str | None:
+def breakdown_axis(given: tuple[str, ...]) -> str | None:
     """`--by` as given: an empty one is a mistake (an unset variable in a script), not
-    "no breakdown"."""
+    "no breakdown"; a second one would silently replace the first."""
+    if len(given) > 1:
+        raise click.BadParameter(
+            f"given {len(given)} times ({', '.join(given)}): a breakdown has one dimension "
+            "(run the query once per dimension)"
+        )
+    value = given[0] if given else None
     if value is not None and not value.strip():
         raise click.BadParameter(
             "empty; give a dimension such as channel or a grain such as week, or leave the "
