@@ -166,6 +166,9 @@ def raw_data_in_site(project: Project, files, extract_files=()) -> KpisiteError 
         if unused
         else "one that holds aggregates only goes in the publish_anyway setting"
     )
+    extract = [f for f in included if f.abs_src_path and identity(f.abs_src_path) in read]
+    if len(extract) == len(found):
+        setting = "the extract reads them, and no setting publishes a file of the extract"
     return ConfigError(
         f"{shown}: {count} would be published with the site (mkdocs copies every file of "
         f"docs_dir into it): {listed} (move {'it' if len(found) == 1 else 'them'} out of "

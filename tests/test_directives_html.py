@@ -103,3 +103,10 @@ def test_a_directive_in_an_inline_comment_is_commented_out(book):  # noqa: F811
     assert problems == []
     assert "<!-- TODO [[kpi revenue_mensuel]] -->" in html
     assert html.count('data-kpi="revenue"') == 1
+
+
+def test_a_block_inside_an_html_block_is_read_before_markdown_and_renders(book):  # noqa: F811
+    html, problems = convert(book, "<div>\n/// kpi-tile | revenue\n///\n</div>\n")
+
+    assert problems == []
+    assert html.startswith("<div>") and 'data-kpi="revenue"' in html
