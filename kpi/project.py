@@ -9,8 +9,7 @@ Every setting is checked at once, so one run lists every mistake, each at its li
 from __future__ import annotations
 
 import os
-import re
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
@@ -78,6 +77,8 @@ class Project:
     # mkdocs' docs_dir as mkdocs.yml writes it: the pages, every file of which mkdocs
     # copies into the site.
     docs: str = DEFAULT_DOCS_DIR
+    # Whether mkdocs.yml names the kpisite plugin, as `load` read it (None: not read).
+    plugin_named: bool | None = None
 
     @property
     def config_file(self) -> Path:
@@ -114,9 +115,10 @@ class Project:
                 f"{CONFIG_FILE}; pass --project DIR to name another one)"
             )
         config = read_config(config_file)
-        options = plugin_options(config, config_file)
+        options = plugin_entry(config, config_file)
         docs = str(config.get("docs_dir") or DEFAULT_DOCS_DIR)
-        return cls.from_options(root, options, where=str(config_file), docs_dir=docs)
+        project = cls.from_options(root, options or {}, where=str(config_file), docs_dir=docs)
+        return replace(project, plugin_named=options is not None)
 
     @classmethod
     def from_options(
@@ -181,11 +183,6 @@ def configured_docs_dir(config_file: Path) -> str:
     return str(read_config(config_file).get("docs_dir") or DEFAULT_DOCS_DIR)
 
 
-def plugin_options(config: dict[str, Any], config_file: Path) -> dict[str, Any]:
-    """The options of the `kpisite` entry under `plugins:` (none when it has none)."""
-    return plugin_entry(config, config_file) or {}
-
-
 def plugin_entry(config: dict[str, Any], config_file: Path) -> dict[str, Any] | None:
     """The options of the `kpisite` entry under `plugins:`, in either form mkdocs takes:
     a list of names and one-key mappings, or a mapping of names to options; None when no
@@ -221,8 +218,11 @@ def stray_options(config_file: Path, names: list[str]) -> None:
     of that name, and `check` or `query` would leave the option out."""
     from importlib.metadata import entry_points
 
+    options = [name for name in names if name in Settings.names()]
+    if not options:
+        return  # the usual case: the installed plugins need not be looked up
     installed = {point.name for point in entry_points(group="mkdocs.plugins")}
-    stray = [name for name in names if name in Settings.names() and name not in installed]
+    stray = [name for name in options if name not in installed]
     if not stray:
         return
     plugins = child(compose(config_file), "plugins")
@@ -268,15 +268,20 @@ def compose(config_file: Path) -> yaml.Node | None:
         return None
 
 
-def check_plugin_named(config_file: Path) -> None:
+def check_plugin_named(project: Project) -> None:
     """ConfigError unless mkdocs.yml names the kpisite plugin: without it mkdocs would
     publish the directives as written, and `check` or `query` would read settings that
     no build uses. A second `plugins:` key is the usual cause: YAML keeps the last one."""
-    if plugin_entry(read_config(config_file), config_file) is not None:
+    config_file = project.config_file
+    named = project.plugin_named
+    if named is None:  # a project made from options: its file is read here
+        named = plugin_entry(read_config(config_file), config_file) is not None
+    if named:
         return
 
-    text = config_file.read_text(encoding="utf-8", errors="replace")
-    keys = [number for number, line in enumerate(text.splitlines(), 1) if PLUGINS_KEY.match(line)]
+    root = compose(config_file)
+    found = root.value if isinstance(root, yaml.MappingNode) else []
+    keys = [key.start_mark.line + 1 for key, _ in found if key.value == "plugins"]
     where = f"{config_file}:{keys[-1]}" if keys else str(config_file)
     twice = ""
     if len(keys) > 1:
@@ -286,10 +291,6 @@ def check_plugin_named(config_file: Path) -> None:
         f"{where}: the {PLUGIN_NAME} plugin is not in plugins{twice}, so no directive would be "
         f"resolved (add `- {PLUGIN_NAME}` to plugins, after `- search`)"
     )
-
-
-# A top-level `plugins:` key, as mkdocs.yml writes it.
-PLUGINS_KEY = re.compile(r"plugins\s*:")
 
 
 # --- every setting, checked at once ------------------------------------------------------

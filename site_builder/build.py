@@ -74,7 +74,7 @@ def build_site(
     from mkdocs.exceptions import Abort, PluginError
 
     started = time.monotonic()
-    check_plugin_named(project.config_file)
+    check_plugin_named(project)
     target = (Path(site_dir) if site_dir else project.root / "site").resolve()
     check_output_folder(
         project, target, "the site folder", "a build replaces what it holds", "site"

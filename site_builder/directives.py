@@ -61,7 +61,12 @@ CODE_FENCE = re.compile(r"^(?:[ \t]*>)*[ \t]*(?P<mark>`{3,}|~{3,})")
 # openings of admonitions (`!!!`), collapsible blocks (`???`) and tabs (`===`) when the
 # page's Markdown has the extension that reads them (CONTAINERS, by block processor).
 LIST_ITEM = r"(?:[-*+]|\d+[.)])[ \t]+\S"
-CONTAINERS = {"admonition": r"!!!", "details": r"\?\?\?\+?", "tabbed": r"===\+?"}
+# Each with its mark and the Markdown extension that reads it, for the hint.
+CONTAINERS = {
+    "admonition": (r"!!!", "admonition"),
+    "details": (r"\?\?\?\+?", "pymdownx.details"),
+    "tabbed": (r"===\+?", "pymdownx.tabbed"),
+}
 # An HTML comment opening a line: Markdown leaves what it holds as it is, to the end.
 COMMENT_OPEN = re.compile(r"^[ \t]*<!--")
 INLINE_COMMENT = re.compile(r"<!--.*?-->")
@@ -226,7 +231,7 @@ def unquote(text: str, depth: int) -> str:
 @functools.cache
 def container_pattern(containers: tuple[str, ...]) -> re.Pattern:
     """The opening lines of list items and of the given CONTAINERS."""
-    marks = [CONTAINERS[name] for name in containers if name in CONTAINERS]
+    marks = [CONTAINERS[name][0] for name in containers if name in CONTAINERS]
     opening = rf"(?:{'|'.join(marks)})[ \t]*\S|" if marks else ""
     return re.compile(rf"^[ \t]*(?:{opening}{LIST_ITEM})")
 
@@ -371,21 +376,15 @@ def record_span(lines: list[str], index: int, opened: re.Match, line: int, found
     return end + 1
 
 
-# The extension each container of CONTAINERS needs, for the hint.
-CONTAINER_EXTENSIONS = {
-    "admonition": "admonition",
-    "details": "pymdownx.details",
-    "tabbed": "pymdownx.tabbed",
-}
-
-
 def read_unheld(lines: list[str], index: int, offset: int, found: Scan, holders) -> int | None:
     """A directive indented under `???`, `!!!` or `===` when the page's Markdown does not
     read that container: Markdown would show it as code, a block's HTML and all. An
     error at its line instead (for a block, in place of its lines); None when the line
     is not in that case."""
+    if not deep(lines, index, holders):
+        return None  # most lines: nothing indented as code
     opened = KPI_OPEN.match(lines[index])
-    if not (opened or INLINE.search(blanked(lines[index]))) or not deep(lines, index, holders):
+    if not (opened or INLINE.search(blanked(lines[index]))):
         return None
     above = holder_line(lines, index, quotes(lines[index])) or ""
     name = next((n for n in CONTAINERS if container_pattern((n,)).match(above)), None)
@@ -396,7 +395,7 @@ def read_unheld(lines: list[str], index: int, offset: int, found: Scan, holders)
         f"directive under '{above.strip()}', which this site's Markdown does not read as a "
         "container: it would show as code"
     )
-    hint = f"add {CONTAINER_EXTENSIONS[name]} to markdown_extensions in mkdocs.yml"
+    hint = f"add {CONTAINERS[name][1]} to markdown_extensions in mkdocs.yml"
     found.problems.append((line, message, hint))
     if opened:
         after = record_span(lines, index, opened, line, found)

@@ -196,8 +196,12 @@ class KpiSitePlugin(BasePlugin):
             return
         extract = self.book.extract.all_files() if self.book else []
         error = raw_data_in_site(self.project, files, extract)
-        if error is None:
-            return
+        if error is not None:
+            self.refuse(error)
+
+    def refuse(self, error: KpisiteError) -> None:
+        """Stop the build on `error`, before any page is written; a preview says it and
+        goes on (with what it left out of `files`)."""
         if self.serving:
             log.error("%s", error)
             return
@@ -227,10 +231,7 @@ class KpiSitePlugin(BasePlugin):
         if self.serving:
             for file in broken:
                 files.remove(file)
-            log.error("%s", message)
-            return
-        self.user_error = ConfigError(message)
-        raise PluginError(message)
+        self.refuse(ConfigError(message))
 
     def refuse_pages_not_in_utf8(self, files: Files) -> None:
         """mkdocs reads pages as UTF-8 and stops at the first that is not with a bare
@@ -246,12 +247,7 @@ class KpiSitePlugin(BasePlugin):
         if not problems:
             return
         listing = "".join(f"\n  {problem}" for problem in problems)
-        message = f"{plural(len(problems), 'page')} not in UTF-8:{listing}"
-        if self.serving:
-            log.error("%s", message)
-            return
-        self.user_error = ConfigError(message)
-        raise PluginError(message)
+        self.refuse(ConfigError(f"{plural(len(problems), 'page')} not in UTF-8:{listing}"))
 
     def on_page_markdown(self, markdown, *, page, config, files):
         if self.user_error is not None:

@@ -304,6 +304,13 @@ def test_a_renamed_extract_and_a_utf16_export_of_contacts_stop_the_build(tmp_pat
     assert not (project.root / "site").exists()
 
 
+def refusal(root) -> str:
+    """What the build of the project at `root` is refused with."""
+    with pytest.raises(ConfigError) as error:
+        build_site(Project.load(root), period="2026-10")
+    return str(error.value)
+
+
 @pytest.mark.slow
 def test_files_listed_in_publish_anyway_are_published_but_never_the_extract(tmp_path):
     project = copy_project(PAGES, tmp_path / "project")
@@ -326,9 +333,7 @@ def test_files_listed_in_publish_anyway_are_published_but_never_the_extract(tmp_
     config.write_text(text, encoding="utf-8")
     (reports / "downloads" / "orders.csv").symlink_to(data / "orders.parquet")
     os.link(data / "contacts.parquet", reports / "downloads" / "people.csv")
-    with pytest.raises(ConfigError) as error:
-        build_site(Project.load(project.root), period="2026-10")
-    assert str(error.value).endswith(
+    assert refusal(project.root).endswith(
         "downloads/orders.csv, downloads/people.csv (move them out of reports, or leave them "
         "out with exclude_docs in mkdocs.yml; the extract reads them, and no setting "
         "publishes a file of the extract)"
@@ -344,10 +349,7 @@ def test_a_publish_anyway_pattern_that_matches_nothing_is_said(tmp_path):
     with config.open("a", encoding="utf-8") as stream:
         stream.write("      publish_anyway: ['reports/downloads/*.csv']\n")
 
-    with pytest.raises(ConfigError) as error:
-        build_site(Project.load(project.root), period="2026-10")
-
-    assert str(error.value).endswith(
+    assert refusal(project.root).endswith(
         "downloads/people.csv (move it out of reports, or leave it out with exclude_docs in "
         "mkdocs.yml; publish_anyway: 'reports/downloads/*.csv' matches no file: its patterns "
         "are relative to reports)"

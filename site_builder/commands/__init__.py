@@ -19,7 +19,7 @@ project_option = click.option(
 def load_project(project_dir: str) -> Project:
     """The project at `project_dir`, or a clean error naming what is missing."""
     project = Project.load(project_dir)
-    check_plugin_named(project.config_file)
+    check_plugin_named(project)
     return project
 
 
