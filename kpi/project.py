@@ -28,8 +28,9 @@ from kpi.errors import (
 
 CONFIG_FILE = "mkdocs.yml"
 PLUGIN_NAME = "kpisite"
-# mkdocs' default docs_dir.
+# mkdocs' default docs_dir and site_dir.
 DEFAULT_DOCS_DIR = "docs"
+DEFAULT_SITE_DIR = "site"
 
 DEFAULT_PLACEHOLDERS = ("n/a", "na", "-", "none", "null")
 # The longest activity window, in days: ten years, leap days included. A window is a
@@ -77,6 +78,8 @@ class Project:
     # mkdocs' docs_dir as mkdocs.yml writes it: the pages, every file of which mkdocs
     # copies into the site.
     docs: str = DEFAULT_DOCS_DIR
+    # mkdocs' site_dir as mkdocs.yml writes it: where `kpisite build` writes the site.
+    site: str = DEFAULT_SITE_DIR
     # Whether mkdocs.yml names the kpisite plugin, as `load` read it (None: not read).
     plugin_named: bool | None = None
 
@@ -87,6 +90,10 @@ class Project:
     @property
     def docs_dir(self) -> Path:
         return self.path(self.docs)
+
+    @property
+    def site_dir(self) -> Path:
+        return self.path(self.site)
 
     @property
     def data_dir(self) -> Path:
@@ -118,7 +125,8 @@ class Project:
         options = plugin_entry(config, config_file)
         docs = str(config.get("docs_dir") or DEFAULT_DOCS_DIR)
         project = cls.from_options(root, options or {}, where=str(config_file), docs_dir=docs)
-        return replace(project, plugin_named=options is not None)
+        site = str(config.get("site_dir") or DEFAULT_SITE_DIR)
+        return replace(project, site=site, plugin_named=options is not None)
 
     @classmethod
     def from_options(

@@ -64,10 +64,11 @@ def build_site(
     """Build the report site of `project` for `period` (default: last complete month).
 
     Raises DirectiveError listing every bad directive of every page, a ConfigError or an
-    ExtractError for a bad project; the site goes to `site_dir` (default: `site/`), which
-    must keep clear of the project's own folders (check_output_folder). The pages are
-    written to a scratch folder beside it and swapped in only when the build succeeds: a
-    failed build leaves the last good site as it was.
+    ExtractError for a bad project; the site goes to `site_dir` (default: the site_dir of
+    mkdocs.yml, `site/` unless it sets one), which must keep clear of the project's own
+    folders (check_output_folder). The pages are written to a scratch folder beside it and
+    swapped in only when the build succeeds: a failed build leaves the last good site as it
+    was.
     """
     from mkdocs.commands.build import build
     from mkdocs.config import load_config
@@ -75,7 +76,7 @@ def build_site(
 
     started = time.monotonic()
     check_plugin_named(project)
-    target = (Path(site_dir) if site_dir else project.root / "site").resolve()
+    target = Path(site_dir).resolve() if site_dir else project.site_dir
     check_output_folder(
         project, target, "the site folder", "a build replaces what it holds", "site"
     )

@@ -92,6 +92,21 @@ def test_a_good_build_replaces_the_site_whole(built):
     assert stat.S_IMODE(site.stat().st_mode) == 0o777 & ~umask
 
 
+def test_the_site_dir_of_mkdocs_yml_is_where_the_site_goes(tmp_path, capsys):
+    root = tmp_path / "project"
+    copy_project(GOOD, root)
+    config = root / "mkdocs.yml"
+    config.write_text(config.read_text(encoding="utf-8") + "site_dir: public\n", encoding="utf-8")
+
+    code = main(["build", "--period", "2026-10", "--project", str(root)])
+
+    assert code == 0
+    assert "Ventes" in (root / "public" / "index.html").read_text(encoding="utf-8")
+    assert not (root / "site").exists()
+    said = capsys.readouterr().err.splitlines()[-1]
+    assert said.startswith(f"Built {root / 'public'} for 2026-10: ")
+
+
 def test_the_site_folder_itself_stays_with_its_dot_entries(built):
     project, site, before = built
     folder = site.stat().st_ino

@@ -19,11 +19,11 @@ from site_builder.commands import given, load_project, period_text, project_opti
     default=None,
     type=click.Path(file_okay=False),
     callback=given("a folder such as site"),
-    help="Where to write the site (default: site/ in the project).",
+    help="Where to write the site (default: the site_dir of mkdocs.yml, or site/).",
 )
 @project_option
 def build(period: str | None, site_dir: str | None, project_dir: str) -> int:
-    """Build the report site for a period into site/."""
+    """Build the report site for a period into the site_dir of mkdocs.yml (site/)."""
     from site_builder.build import build_site
     from site_builder.plugin import plural
 
