@@ -588,13 +588,36 @@ def unknown_kpi_hint(name: str, kpis) -> str:
 
 
 def top_level_kpis(root: yaml.Node, path: Path, errors: list[str]) -> yaml.MappingNode | None:
-    if isinstance(root, yaml.MappingNode):
-        for key_node, value_node in root.value:
-            if key_node.value == "kpis" and isinstance(value_node, yaml.MappingNode):
-                return value_node
-    line = root.start_mark.line + 1
-    errors.append(f"{path}:{line}: expected a top-level 'kpis:' mapping of KPI names")
+    """The mapping under `kpis:`, or None once the error says what the file holds instead."""
+    expected = "expected a top-level 'kpis:' mapping of KPI names"
+    if not isinstance(root, yaml.MappingNode):
+        errors.append(f"{path}:{root.start_mark.line + 1}: {expected}, found {yaml_kind(root)}")
+        return None
+    keys = [str(key_node.value) for key_node, _ in root.value]
+    for key_node, value_node in root.value:
+        if key_node.value == "kpis" and isinstance(value_node, yaml.MappingNode):
+            return value_node
+        if key_node.value == "kpis":
+            line = value_node.start_mark.line + 1
+            errors.append(
+                f"{path}:{line}: 'kpis:' holds {yaml_kind(value_node)}; {expected} "
+                "(each name followed by its fields, e.g. 'revenue:' then 'measure: ...')"
+            )
+            return None
+    misspelt = closest("kpis", keys)
+    hint = f"the file's top-level keys: {', '.join(map(repr, keys))}" if keys else None
+    hint = f"found '{misspelt}': rename it 'kpis'" if misspelt else hint
+    errors.append(with_hint(f"{path}:{root.start_mark.line + 1}: {expected}", hint))
     return None
+
+
+def yaml_kind(node: yaml.Node) -> str:
+    """What a YAML node is, in the words of an error message."""
+    if isinstance(node, yaml.SequenceNode):
+        return "a list"
+    if isinstance(node, yaml.MappingNode):
+        return "a mapping"
+    return f"the value {node.value!r}" if node.value not in ("", None) else "nothing"
 
 
 def read_fields(node: yaml.MappingNode, path: Path, name: str, errors: list[str]):

@@ -637,7 +637,9 @@ def missing_column(where: str, column: Column, unknown: list[str]) -> Problem | 
     """A column is misspelt when an unknown column is close to its name."""
     match = closest(column.name, unknown)
     if match:
-        return Problem(where, "missing column", f"did you mean '{match}'?")
+        # The extract is what was misspelt, so the hint says what to rename, not "did you
+        # mean": the expected name is the one the catalog reads.
+        return Problem(where, "missing column", f"found '{match}': rename it '{column.name}'")
     if not column.nullable:
         present = ", ".join(unknown) if unknown else "none"
         return Problem(where, "missing required column", f"unknown columns present: {present}")

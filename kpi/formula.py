@@ -64,8 +64,37 @@ def parse(source: str, where: str) -> ast.expr:
     return tree.body
 
 
+# Operators Python reads and catalog expressions do not take, as the author wrote them.
+REFUSED_OPERATORS = {
+    ast.Pow: "**",
+    ast.Mod: "%",
+    ast.FloorDiv: "//",
+    ast.MatMult: "@",
+    ast.BitAnd: "&",
+    ast.BitOr: "|",
+    ast.BitXor: "^",
+    ast.LShift: "<<",
+    ast.RShift: ">>",
+    ast.Invert: "~",
+    ast.UAdd: "+",
+    ast.Is: "is",
+    ast.IsNot: "is not",
+    ast.In: "in",
+    ast.NotIn: "not in",
+}
+
+
 def unsupported(node: ast.AST, where: str) -> CatalogError:
-    construct = type(node).__name__
+    """The error for a construct catalog expressions do not take, named as written (an
+    operator by its symbol, anything else by its source), not by Python's grammar."""
+    if isinstance(node, ast.BinOp | ast.UnaryOp) and type(node.op) in REFUSED_OPERATORS:
+        node = node.op
+    if isinstance(node, ast.expr):
+        construct = repr(ast.unparse(node))
+    else:
+        unary = "unary " if isinstance(node, ast.unaryop) else ""
+        symbol = REFUSED_OPERATORS.get(type(node), type(node).__name__)
+        construct = f"the {unary}operator '{symbol}'"
     return CatalogError(
         f"{where}: {construct} is not allowed in a catalog expression "
         "(expected names, numbers, strings, comparisons, and/or/not, + - * /, "

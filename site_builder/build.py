@@ -365,7 +365,9 @@ def build_failure(plugin, failure: Exception) -> KpisiteError:
         return plugin.user_error
     problems = plugin.extension.problems if plugin.extension else []
     if problems:
-        return DirectiveError(f"{len(problems)} directive error(s) in the report pages", problems)
+        from site_builder.plugin import directive_failure
+
+        return DirectiveError(directive_failure(problems), problems)
     return KpisiteError(f"mkdocs build failed: {failure} (see the messages above)")
 
 

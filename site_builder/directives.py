@@ -794,25 +794,32 @@ GRID_OPTIONS = ("rows", "compare", "sparkline", "filters")
 
 def check_inline(text: str, body: str, line: int, checker: Checker) -> Spec:
     """The Spec of an inline directive: `compare` shows the value and its change, `delta`
-    the change alone; other keys are filters (a repeated one matches either value)."""
+    the change alone; other keys are filters (a repeated one matches either value). Every
+    problem of its options is reported, not only the first."""
     name, raw = parse_inline(body, line)
-    name = checker.kpi(name, line)
+    errors = Errors()
+    name = errors.check(checker.kpi, name, line)
     options = {"compare": "none", "show": "value", "filters": {}}
     if "compare" in raw and "delta" in raw:
-        raise error(line, "give 'compare' (the value and its change) or 'delta', not both")
+        errors.add(error(line, "give 'compare' (the value and its change) or 'delta', not both"))
 
     for key, value in raw.items():
         if key in INLINE_OPTIONS:
             allowed = COMPARISONS if key == "compare" else COMPARISONS[:2]
-            options["compare"] = choice(value, allowed, key, line)
+            options["compare"] = errors.check(choice, value, allowed, key, line, default="none")
             options["show"] = "delta" if key == "delta" else "value"
+            continue
+        # A filter is checked against the KPI's dimensions: an unknown KPI has none.
+        if name is None:
             continue
         valid = checker.dimensions([name])
         if key not in valid:
             hint = did_you_mean(key, [*INLINE_OPTIONS, *valid])
-            raise error(line, f"unknown option or dimension '{key}' for {name}", hint)
-        checker.member(name, key, value, line)
+            errors.add(error(line, f"unknown option or dimension '{key}' for {name}", hint))
+            continue
+        errors.check(checker.member, name, key, value, line)
         options["filters"][key] = value
+    errors.raise_any()
     return Spec("value", [name], options, line)
 
 

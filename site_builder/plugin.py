@@ -310,9 +310,7 @@ class KpiSitePlugin(BasePlugin):
             logger.log(logging.WARNING if warn else logging.ERROR, str(problem))
         if problems and not warn:
             # Each problem was logged just above: the failure only counts them.
-            raise PluginError(
-                f"{plural(len(problems), 'directive error')} in the report pages (listed above)"
-            )
+            raise PluginError(directive_failure(problems))
 
     def log_summary(self, errors: int) -> None:
         queries, cached = engine_counts(self.book)
@@ -331,6 +329,11 @@ class KpiSitePlugin(BasePlugin):
 def plural(count: int, word: str, words: str | None = None) -> str:
     """ "1 query", "2 queries", "0 pages"."""
     return f"{count} {word if count == 1 else words or word + 's'}"
+
+
+def directive_failure(problems: list) -> str:
+    """What a build failed by directive errors says, once they are logged one by one."""
+    return f"{plural(len(problems), 'directive error')} in the report pages (listed above)"
 
 
 def fill_site_url(config) -> None:

@@ -47,6 +47,7 @@ from site_builder.build import (
     read_mkdocs_config,
     stopped_cleanly,
 )
+from site_builder.plugin import PLACEHOLDER_URL
 
 try:
     import fcntl
@@ -529,11 +530,22 @@ def build(
             f"{project.config_file}: the build of {version.period} wrote no index.html "
             "into the site folder, nothing was published"
         )
-    if '"provider": "mike"' not in (site_dir / "index.html").read_text(encoding="utf-8"):
+    home = (site_dir / "index.html").read_text(encoding="utf-8")
+    if '"provider": "mike"' not in home:
         log.warning(
             "%s: the built pages have no version selector (set extra.version.provider: mike "
             "in mkdocs.yml)",
             project.config_file,
+        )
+    if PLACEHOLDER_URL in home:
+        # The plugin's stand-in for a site_url nobody gave: right for a preview, wrong for
+        # every reader of a published site (canonical links, sitemap, instant navigation).
+        log.warning(
+            "%s: no site_url and no KPISITE_SITE_URL: the published pages name %s as their "
+            "address (set site_url in mkdocs.yml, or KPISITE_SITE_URL, to where the versions "
+            "are served, e.g. https://OWNER.github.io/REPOSITORY/)",
+            project.config_file,
+            PLACEHOLDER_URL,
         )
     return site_dir
 

@@ -63,6 +63,21 @@ def test_a_directive_error_keeps_the_last_good_site(built):
     assert leftovers(project) == []
 
 
+def test_kpisite_build_lists_directive_errors_then_counts_them_once(tmp_path, capsys):
+    page = "# Ventes\n\n[[kpi revenu]] et [[kpi npss]]\n"
+    root = copy_project({"index.md": page}, tmp_path / "project").root
+
+    code = main(["build", "--period", "2026-10", "--project", str(root)])
+
+    said = [line for line in capsys.readouterr().err.splitlines() if "INFO" not in line]
+    assert code == 1
+    assert said == [
+        "ERROR    index.md:3: unknown KPI 'revenu' (did you mean 'revenue'?)",
+        "ERROR    index.md:3: unknown KPI 'npss' (did you mean 'nps'?)",
+        "ERROR    2 directive errors in the report pages (listed above)",
+    ]
+
+
 def test_a_strict_warning_keeps_the_last_good_site(built):
     project, site, before = built
     (project.root / "reports" / "index.md").write_text("[x](missing.md)\n", encoding="utf-8")

@@ -141,6 +141,39 @@ def test_a_python_builtin_in_a_formula_names_what_a_formula_may_call(tmp_path):
     )
 
 
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            "- revenue\n- nps\n",
+            "1: expected a top-level 'kpis:' mapping of KPI names, found a list",
+        ),
+        (
+            "kpis:\n  - revenue: {formula: orders_count}\n",
+            "2: 'kpis:' holds a list; expected a top-level 'kpis:' mapping of KPI names (each "
+            "name followed by its fields, e.g. 'revenue:' then 'measure: ...')",
+        ),
+        (
+            "kpi:\n  a:\n    formula: revenue\n",
+            "1: expected a top-level 'kpis:' mapping of KPI names (found 'kpi': rename it 'kpis')",
+        ),
+        (
+            "metrics:\n  a:\n    formula: revenue\n",
+            "1: expected a top-level 'kpis:' mapping of KPI names (the file's top-level keys: "
+            "'metrics')",
+        ),
+    ],
+    ids=["list", "kpis-list", "misspelt", "other-key"],
+)
+def test_a_catalog_without_a_kpis_mapping_says_what_it_holds(tmp_path, text, message):
+    path = write(tmp_path, text)
+
+    with pytest.raises(CatalogError) as error:
+        Catalog.load([path])
+
+    assert str(error.value) == f"{path}:{message}"
+
+
 def test_broken_yaml_names_the_file_and_line(tmp_path):
     path = write(tmp_path, "kpis:\n  a:\n    formula: revenue\n   label: A\n")
     with pytest.raises(CatalogError) as error:

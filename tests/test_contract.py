@@ -93,8 +93,8 @@ def test_misspelt_column_names_the_closest_one(tmp_path, capsys):
 
     assert code == 1
     assert (
-        "error: table orders, column ordered_at: missing column (did you mean 'ordred_at'?)"
-        in output
+        "error: table orders, column ordered_at: missing column (found 'ordred_at': rename it "
+        "'ordered_at')" in output
     )
 
 
@@ -432,7 +432,8 @@ def test_a_misspelt_column_in_one_file_names_the_file_and_the_closest_name(tmp_p
     project = folder_project(tmp_path, **{"a.parquet": orders(), "b.parquet": misspelt})
 
     assert problems_of(project) == [
-        "data/orders/b.parquet, column ordered_at: missing column (did you mean 'ordred_at'?)"
+        "data/orders/b.parquet, column ordered_at: missing column (found 'ordred_at': rename "
+        "it 'ordered_at')"
     ]
 
 

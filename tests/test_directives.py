@@ -350,6 +350,28 @@ def test_all_errors_of_a_page_are_reported_together(book):
     ]
 
 
+def test_every_problem_of_one_inline_directive_is_reported(book):
+    source = "Attrition : [[kpi churn_rate compare=prev chanel=web]].\n"
+
+    html, problems = convert(book, source)
+
+    assert problems == [
+        "page.md:1: compare: unknown value 'prev' (did you mean 'previous'?)",
+        "page.md:1: unknown option or dimension 'chanel' for churn_rate (expected one of: city, "
+        "compare, country_code, delta, lead_source, lifecycle_stage)",
+    ]
+    assert "kpisite-error" in html
+
+
+def test_an_unknown_kpi_in_an_inline_directive_hides_its_filters_not_its_options(book):
+    _, problems = convert(book, "[[kpi revenu compare=prev channel=web]]\n")
+
+    assert problems == [
+        "page.md:1: unknown KPI 'revenu' (did you mean 'revenue'?)",
+        "page.md:1: compare: unknown value 'prev' (did you mean 'previous'?)",
+    ]
+
+
 def test_an_na_kpi_shows_na_with_its_reason_not_an_error(book):
     # The bundled extract starts in December 2023: nothing can be said of 2000.
     html, problems = convert(book, "Le NPS : [[kpi nps]].", period="2000-01")

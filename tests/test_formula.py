@@ -38,6 +38,32 @@ def test_anything_outside_the_whitelist_is_refused(source):
         compile_row(source, scope())
 
 
+@pytest.mark.parametrize(
+    ("source", "construct"),
+    [
+        ("revenue ** 2", "the operator '**'"),
+        ("revenue % orders_count", "the operator '%'"),
+        ("-revenue // 2", "the operator '//'"),
+        ("~revenue", "the unary operator '~'"),
+        ("revenue[0]", "'revenue[0]'"),
+    ],
+)
+def test_a_refused_construct_is_named_as_written(source, construct):
+    with pytest.raises(CatalogError) as error:
+        formula_refs(source, (), "kpis.yml:3: KPI x")
+
+    assert str(error.value) == (
+        f"kpis.yml:3: KPI x: {construct} is not allowed in a catalog expression (expected "
+        "names, numbers, strings, comparisons, and/or/not, + - * /, and the functions of "
+        "doc/catalog.md)"
+    )
+
+
+def test_a_refused_row_operator_is_named_by_its_symbol():
+    with pytest.raises(CatalogError, match=r"^kpis.yml:3: the operator 'is not' is not allowed"):
+        compile_row("status is not 'completed'", scope())
+
+
 def test_unknown_column_names_the_table_and_a_hint():
     with pytest.raises(CatalogError, match="unknown column 'statu' in orders.*'status'"):
         compile_row("statu == 'completed'", scope())

@@ -49,7 +49,7 @@ def repos(tmp_path, monkeypatch) -> tuple[Path, Path]:
         monkeypatch.setenv(f"{variable}_NAME", "Analyst")
         monkeypatch.setenv(f"{variable}_EMAIL", "analyst@example.org")
     monkeypatch.setenv("NO_MKDOCS_2_WARNING", "1")
-    for variable in ("KPISITE_PERIOD", "KPISITE_BUILT_AT", "KPISITE_COMMIT"):
+    for variable in ("KPISITE_PERIOD", "KPISITE_BUILT_AT", "KPISITE_COMMIT", "KPISITE_SITE_URL"):
         monkeypatch.delenv(variable, raising=False)
     monkeypatch.chdir(tmp_path)
 
@@ -93,6 +93,29 @@ def test_publish_builds_with_kpisite_and_records_the_version(repos, capsys):
     assert "Published 2026-10 (Octobre 2026) to branch gh-pages; latest is 2026-10; pushed" in (
         capsys.readouterr().out
     )
+
+
+def test_publishing_with_no_site_url_warns_that_pages_name_a_local_address(
+    repos, capsys, monkeypatch
+):
+    remote, work = repos
+    warning = (
+        f"{work / 'mkdocs.yml'}: no site_url and no KPISITE_SITE_URL: the published pages "
+        "name http://127.0.0.1:8000/ as their address"
+    )
+
+    assert publish(work, "--period", "2026-09") == 0
+
+    assert warning in capsys.readouterr().err
+    sitemap = git("show", "gh-pages:2026-09/sitemap.xml", cwd=remote)
+    assert "<loc>http://127.0.0.1:8000/2026-09/</loc>" in sitemap
+
+    monkeypatch.setenv("KPISITE_SITE_URL", "https://acme.github.io/rapports/")
+    assert publish(work, "--period", "2026-10") == 0
+
+    assert warning not in capsys.readouterr().err
+    sitemap = git("show", "gh-pages:2026-10/sitemap.xml", cwd=remote)
+    assert "<loc>https://acme.github.io/rapports/2026-10/</loc>" in sitemap
 
 
 def test_republishing_unchanged_is_a_no_op_and_says_so(repos, capsys):
