@@ -687,6 +687,25 @@ class Checker:
                 )
             hint = f"modes for {name}: {', '.join(self.modes(name, breakdown))}"
             raise error(line, message, hint)
+        if mode in AMOUNT_MODES:
+            self.distinct_amounts(mode, kpis, line)
+
+    def distinct_amounts(self, mode: str, kpis: list[str], line: int) -> None:
+        """In a mean or a deviation, a KPI is its amount: two KPIs over the same amount of
+        the same rows (revenue and orders_count) would show the same figures twice."""
+        seen: dict[tuple, str] = {}
+        for name in kpis:
+            kpidef = self.catalog.get(name)
+            amount = (kpidef.get("table"), kpidef.get("filter"), kpidef.get("mean_of"))
+            if amount not in seen:
+                seen[amount] = name
+                continue
+            raise error(
+                line,
+                f"mode '{mode}': {seen[amount]} and {name} are over the same amount "
+                f"({amount[2]} of the same {amount[0]}): their figures would be the same",
+                "keep one of them",
+            )
 
     def unit(self, name: str, mode: str) -> str:
         """The unit a KPI's values have in a mode (a chart axis shows one unit)."""

@@ -77,6 +77,14 @@ class RenderContext:
         self.counters[prefix] = self.counters.get(prefix, 0) + 1
         return f"kpisite-{prefix}-{self.counters[prefix]}"
 
+    def file_name(self, stem: str) -> str:
+        """`stem`, then `stem-2`, `stem-3`... for the next downloads of the page that would
+        share it (two tables of the same KPIs): a browser would not overwrite, but rename."""
+        key = f"file {stem}"
+        self.counters[key] = self.counters.get(key, 0) + 1
+        count = self.counters[key]
+        return stem if count == 1 else f"{stem}-{count}"
+
 
 def render(spec: Spec, ctx: RenderContext) -> str:
     """The HTML of one checked directive."""
@@ -447,8 +455,13 @@ def total_cells(total, kpis: list[str], mode: str, ctx: RenderContext) -> dict |
 
 
 def default_title(spec: Spec, data: Frame) -> str:
-    """The title a chart gets when none is given: its columns' titles."""
-    return spec.options["title"] or ", ".join(data.titles.values())
+    """The title a chart gets when none is given: its columns' titles, or the labels of its
+    KPIs when they are its rows (`by: kpi`, whose one column is the period)."""
+    if spec.options["title"]:
+        return spec.options["title"]
+    if spec.options.get("by") == "kpi":
+        return ", ".join(data.labels)
+    return ", ".join(data.titles.values())
 
 
 # --- Tables ----------------------------------------------------------------------------
@@ -570,7 +583,7 @@ def render_table(spec: Spec, ctx: RenderContext) -> str:
     # says so in its name and its headers, which a spreadsheet shows without the page.
     caption = ctx.filtered(title or default_title(spec, data), filters) if filters else title
     scope = formats.filters_text(filters, ctx.locale)
-    filename = slug(f"{title or ' '.join(spec.kpis)} {scope}") or table_id
+    filename = ctx.file_name(slug(f"{title or ' '.join(spec.kpis)} {scope}") or table_id)
     button = (
         f'<button type="button" class="md-button kpisite-csv" data-table="{table_id}" '
         f'data-filename="{escape(filename)}.csv" data-search-exclude>'
@@ -612,16 +625,38 @@ def render_chart(spec: Spec, ctx: RenderContext) -> str:
 
 
 def values_html(data: Frame, ctx: RenderContext, spec: Spec) -> str:
-    """Plain values: one definition list per KPI, labels to numbers."""
-    lists = []
+    """Plain values: one definition list per KPI, labels to numbers, under the chart's
+    title (a title given heads them all). A mean or a deviation says how many values it is
+    over, as a bar does ("2,00 · n = 3"), and one over few values is set apart."""
+    given, filters = spec.options["title"], spec.options["filters"]
+    headed = bool(given) and len(data.columns) > 1
+    parts = []
+    if headed:
+        parts.append(f'<p class="kpisite-title">{escape(ctx.filtered(given, filters))}</p>')
     for name in data.columns:
         items = "".join(
-            f"<dt>{escape(label)}</dt><dd>{escape(cell.text)}</dd>"
+            f"<dt>{escape(label)}</dt>{value_item(cell, ctx)}"
             for label, cell in zip(data.labels, data.cells[name], strict=True)
         )
-        title = ctx.filtered(data.titles[name], spec.options["filters"])
-        lists.append(f'<p class="kpisite-title">{escape(title)}</p><dl>{items}</dl>')
-    return "".join(lists)
+        # Under a given title, each list is named by its KPI alone: the title said the filters.
+        title = data.titles[name] if headed else ctx.filtered(given or data.titles[name], filters)
+        parts.append(f'<p class="kpisite-title">{escape(title)}</p><dl>{items}</dl>')
+    return "".join(parts) + few_note(data, "few_table", ctx)
+
+
+def value_item(cell: Cell, ctx: RenderContext) -> str:
+    """One plain value, with its count of values in a mean or a deviation."""
+    if cell.raw is None:
+        reason = escape(cell.reason or ctx.words["na"], quote=True)
+        return f'<dd class="kpisite-na" title="{reason}" tabindex="0">{escape(cell.text)}</dd>'
+    if cell.n is None:
+        return f"<dd>{escape(cell.text)}</dd>"
+    said = ctx.words
+    shown = escape(f"{cell.text} · {said['count_shown'].format(n=cell.n)}")
+    if not cell.few:
+        return f"<dd>{shown}</dd>"
+    note = escape(said["few"] + said["colon"] + said["count_shown"].format(n=cell.n), quote=True)
+    return f'<dd class="kpisite-few" title="{note}">{shown}</dd>'
 
 
 def figure_of(spec: Spec, data: Frame, ctx: RenderContext) -> dict:

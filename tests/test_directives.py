@@ -434,6 +434,10 @@ MODE_ERRORS = [
         "/// kpi-table\nkpis: [ces]\nby: platform\nmode: percent\n///",
         "page.md:4: mode 'percent' shows shares of a total that adds up; 'ces' is a measure of mean(score) (modes for ces: count, mean, std)",
     ),
+    (
+        "/// kpi-table\nkpis: [revenue, orders_count]\nby: channel\nmode: mean\n///",
+        "page.md:4: mode 'mean': revenue and orders_count are over the same amount (total_amount of the same orders): their figures would be the same (keep one of them)",
+    ),
 ]
 
 

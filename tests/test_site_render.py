@@ -218,6 +218,58 @@ def test_a_mean_says_how_many_answers_it_is_over_and_rows_follow_the_means(book)
     assert any(count < 5 for _, count in means.values())
 
 
+def test_plain_values_of_a_mean_say_how_many_answers_each_is_over(book):
+    html = convert(book, "/// kpi-chart | ces\nby: platform\nmode: mean\ntype: values\n///")
+    means = survey_means("ces", "platform")
+
+    items = {
+        platform: (attributes, text)
+        for platform, attributes, text in re.findall(
+            r"<dt>([^<]*)</dt><dd([^>]*)>([^<]*)</dd>", html
+        )
+    }
+
+    assert set(items) == set(means)
+    for platform, (mean, count) in means.items():
+        text = format_decimal(
+            Decimal(str(mean)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP),
+            "#,##0.00",
+            locale="fr_FR",
+        )
+        attributes, written = items[platform]
+        assert written == f"{text} · n = {count}"
+        assert ('class="kpisite-few"' in attributes) == (count < 5), platform
+    assert any(count < 5 for _, count in means.values())
+    assert "En italique : calculé sur moins de 5 valeurs." in html
+
+
+def test_plain_values_show_the_title_given(book):
+    one = convert(book, "/// kpi-chart | orders_count\nby: channel\ntype: values\ntitle: 2026\n///")
+    two = convert(
+        book,
+        "/// kpi-chart\nkpis: [orders_count, revenue]\nby: channel\ntype: values\n"
+        "title: Ventes par canal\nfilters: {country_code: FR}\n///",
+    )
+
+    assert re.findall(r'<p class="kpisite-title">([^<]*)</p>', one) == ["2026"]
+    assert re.findall(r'<p class="kpisite-title">([^<]*)</p>', two) == [
+        "Ventes par canal · pays\xa0: FR",
+        "Commandes",
+        "Chiffre d&#x27;affaires",
+    ]
+
+
+def test_a_chart_of_kpis_by_kpi_is_titled_by_their_labels(book):
+    html = convert(
+        book,
+        "/// kpi-chart\nkpis: [completeness(email), completeness(phone)]\nby: kpi\n"
+        "type: hbars\n///",
+    )
+
+    title = re.search(r'<p class="kpisite-chart-title"[^>]*>([^<]*)</p>', html).group(1)
+    assert title == "Complétude (email), Complétude (téléphone)"
+
+
 def test_a_deviation_by_city_is_ordered_by_the_deviation_shown(book):
     table = convert(book, "/// kpi-table | revenue\nby: city\nmode: std\ntop: 6\n///")
     html = table[: table.index("</tbody>")]
@@ -541,6 +593,16 @@ def test_a_filtered_table_s_csv_says_its_filters_in_its_name_and_headers(book, t
     assert 'data-csv="Commandes · canal\xa0: web, store"' in html
     # The country column names what it holds, the rows their members: no filter there.
     assert '<th scope="col">Pays</th>' in html
+
+
+def test_tables_of_one_page_download_under_names_of_their_own(book):
+    table = "/// kpi-table\nkpis: [revenue, orders_count]\n{}///\n\n"
+    html = convert(book, table.format("over: month\n") + table.format("by: channel\n"))
+
+    assert re.findall(r'data-filename="([^"]+)"', html) == [
+        "revenue-orders-count.csv",
+        "revenue-orders-count-2.csv",
+    ]
 
 
 @pytest.mark.parametrize(
