@@ -240,14 +240,22 @@ def missing_sources(extract: Extract) -> list[Problem]:
     problems = []
     for source_name, tables in readers.items():
         source = extract.mapping.sources[source_name]
-        problems.append(
-            Problem(
-                extract.mapping.source_where(source_name),
-                f"raw file not found: {source.path} (read by {plural(len(tables), 'table')}: "
-                f"{', '.join(tables)})",
+        where = extract.mapping.source_where(source_name)
+        readers_said = f"read by {plural(len(tables), 'table')}: {', '.join(tables)}"
+        empty = ", ".join(str(path) for path in source.empty_files())
+        if empty:
+            problem = Problem(
+                where,
+                f"raw file is empty (0 bytes): {empty} ({readers_said})",
+                "the export wrote nothing: export it again",
+            )
+        else:
+            problem = Problem(
+                where,
+                f"raw file not found: {source.path} ({readers_said})",
                 nearest_file(source.path),
             )
-        )
+        problems.append(problem)
     return problems
 
 
@@ -300,6 +308,23 @@ def check_table(extract: Extract, name: str) -> list[Problem]:
 
 
 def check_contents(extract: Extract, name: str) -> list[Problem]:
+    problems = check_rows(extract, name)
+    if not is_mapped(extract, name):
+        return problems
+    # A mapped table's values are what its mapping makes of the raw files: the fix is there.
+    return [mapping_named(extract, name, problem) for problem in problems]
+
+
+def mapping_named(extract: Extract, name: str, problem: Problem) -> Problem:
+    """A problem of a mapped table, said with the mapping of its column (or table)."""
+    if "mapping in " in problem.where:
+        return problem
+    column = problem.where.partition(", column ")[2] or None
+    place = extract.mapping.column_where(name, column)
+    return replace(problem, where=f"{problem.where} (mapping in {place})")
+
+
+def check_rows(extract: Extract, name: str) -> list[Problem]:
     table = extract.raw_table(name)
     problems = check_columns(extract, name, table)
     present = [

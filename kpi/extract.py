@@ -10,6 +10,7 @@ reason.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import re
@@ -23,7 +24,7 @@ import ibis
 import pyarrow.parquet as pq
 
 from kpi import mapping
-from kpi.errors import ExtractError
+from kpi.errors import ExtractError, did_you_mean, with_hint
 from kpi.mapping import identifier, quote
 from kpi.project import Project, shown_path
 from kpi.schema import TABLES, fits
@@ -94,6 +95,22 @@ def backend_message(error: Exception) -> str:
         if line.strip() and not SQL_LINE.match(line) and set(line.strip()) != {"^"}:
             kept.append(line.rstrip())
     return "\n".join(kept)
+
+
+# DuckDB's error for a table its catalog lacks, followed by its own guess among every
+# table it knows ("Did you mean "contacts or pg_index"?").
+UNKNOWN_TABLE = re.compile(r"Table with name (\S+) does not exist")
+
+
+def with_source_hint(message: str, sources: list[str]) -> str:
+    """A mapping's SQL reading a table that is not one of its sources: the closest source
+    instead of DuckDB's guess, which knows the canonical views and its own catalog too."""
+    match = UNKNOWN_TABLE.search(message)
+    if not match:
+        return message
+    kept = "\n".join(line for line in message.splitlines() if "Did you mean" not in line)
+    hint = did_you_mean(match.group(1), sources) if sources else None
+    return with_hint(kept, hint or "declare the raw file under plugins.kpisite.sources")
 
 
 def sql_line(error: Exception) -> int | None:
@@ -248,7 +265,8 @@ class Extract:
                 self._register_source(source)
             columns = self._columns(spec.source) if spec.source else []
             select = mapping.select_sql(spec, columns)
-            self._create_view(inner, select, lambda line: self.mapping.table_where(name, line))
+            where = functools.partial(self.mapping.table_where, name)
+            self._create_view(inner, select, where, sources=list(self.mapping.sources))
         else:
             files = self.files(name)
             if not files:
@@ -271,6 +289,12 @@ class Extract:
 
     def _check_sources(self, name: str) -> None:
         missing = self.mapping.missing_sources(name)
+        empty = [str(path) for source in missing for path in source.empty_files()]
+        if empty:
+            paths = ", ".join(empty)
+            raise MissingTable(
+                name, paths, f"table {name}: raw file is empty: {paths} (export it again)"
+            )
         if missing:
             paths = ", ".join(str(source.path) for source in missing)
             raise MissingTable(
@@ -294,15 +318,25 @@ class Extract:
     def _describe(self, view: str) -> list[tuple]:
         return self.con.raw_sql(f"DESCRIBE {identifier(view)}").fetchall()
 
-    def _create_view(self, view: str, select: str, where: Callable[[int | None], str]) -> None:
+    def _create_view(
+        self,
+        view: str,
+        select: str,
+        where: Callable[[int | None], str],
+        sources: list[str] | None = None,
+    ) -> None:
         """Create a view; `where(line)` names the place of an error, given the line of
-        `select` DuckDB points at (the view's SQL starts on the statement's first line)."""
+        `select` DuckDB points at (the view's SQL starts on the statement's first line).
+        `sources` are the tables a mapping's SQL may read, for the hint of a misspelt one."""
         log.debug("view %s: %s", view, select)
         try:
             self.con.raw_sql(f"CREATE OR REPLACE VIEW {identifier(view)} AS {select}")
         except duckdb.Error as error:
             # A bad mapping query or an unreadable file: the user's to fix.
-            raise ReadError(where(sql_line(error)), backend_message(error)) from None
+            message = backend_message(error)
+            if sources is not None:
+                message = with_source_hint(message, sources)
+            raise ReadError(where(sql_line(error)), message) from None
 
     def shown(self, path: Path) -> str:
         """A path as the user reads it: relative to the project when it is inside."""

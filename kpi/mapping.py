@@ -55,6 +55,10 @@ class Source:
             return sorted(self.path.parent.glob(self.path.name))
         return [self.path] if self.path.is_file() else []
 
+    def empty_files(self) -> list[Path]:
+        """Its files of 0 bytes: an export that wrote nothing, whose columns are unknown."""
+        return [path for path in self.files() if path.stat().st_size == 0]
+
     def named_in(self, message: str) -> bool:
         """Whether an error message names one of this source's files."""
         return any(str(path) in message for path in self.files())
@@ -125,12 +129,26 @@ class Mapping:
         `reading` the data (DuckDB's message), its sources, as their read options may be
         the cause: those whose files the message names, else all of them."""
         spec = self.tables[name]
-        key = f"tables.{name}.sql" if spec.sql is not None else f"tables.{name}"
-        parts = [f"mapping in {self.locate(key, sql_line)}"]
+        if spec.sql is not None:
+            place = self.locate(f"tables.{name}.sql", sql_line)
+        else:
+            column = column_at(spec, sql_line) if sql_line else None
+            place = self.locate(f"tables.{name}.columns.{column}" if column else f"tables.{name}")
+        parts = [f"mapping in {place}"]
         if reading:
             named = [s for s in spec.sources if self.sources[s].named_in(reading)]
             parts.extend(self.source_where(source) for source in named or spec.sources)
         return f"table {name} ({'; '.join(parts)})"
+
+    def column_where(self, name: str, column: str | None) -> str:
+        """Where the mapped table `name` makes `column` (None: the table): the column's
+        own entry under `columns:`, else the table's SQL, else the table."""
+        spec = self.tables[name]
+        if spec.sql is not None:
+            return self.locate(f"tables.{name}.sql")
+        if column in spec.columns:
+            return self.locate(f"tables.{name}.columns.{column}")
+        return self.locate(f"tables.{name}")
 
     def source_where(self, name: str) -> str:
         line = self.lines.line(f"sources.{name}")
@@ -140,9 +158,10 @@ class Mapping:
         return sorted(name for name, spec in self.tables.items() if spec.is_mapped)
 
     def missing_sources(self, name: str) -> list[Source]:
-        """The sources of a mapped table whose files are not there."""
+        """The sources of a mapped table whose files are not there, or empty."""
         spec = self.tables[name]
-        return [self.sources[s] for s in spec.sources if not self.sources[s].files()]
+        sources = [self.sources[s] for s in spec.sources]
+        return [source for source in sources if not source.files() or source.empty_files()]
 
     def fingerprint(self, name: str) -> str:
         """Hash of the table's definition and of the size and time of its raw files."""
@@ -349,7 +368,17 @@ def select_sql(spec: TableSpec, source_columns: list[str]) -> str:
         # A value naming a raw column exactly is that column; anything else is SQL.
         value = identifier(expr) if expr in source_columns else expr
         parts.append(f"{value} AS {identifier(column)}")
-    return f"SELECT {', '.join(parts)} FROM {identifier(spec.source)}"
+    # One column a line, from line 2: the line of an error is the column's (column_at).
+    columns = ",\n".join(parts)
+    return f"SELECT\n{columns}\nFROM {identifier(spec.source)}"
+
+
+def column_at(spec: TableSpec, sql_line: int) -> str | None:
+    """The canonical column whose expression is on `sql_line` of select_sql's query."""
+    names = list(spec.columns)
+    if any("\n" in str(expr) for expr in spec.columns.values()):
+        return None  # an expression over several lines shifts the ones after it
+    return names[sql_line - 2] if 2 <= sql_line < len(names) + 2 else None
 
 
 def zoned_sql(view: str, table: str, types: dict[str, str], zone: str | None) -> str:

@@ -61,6 +61,8 @@ LATEST = "latest"
 VERSIONS_FILE = "versions.json"
 DEFAULT_REMOTE = "origin"
 PUSH_ATTEMPTS = 8
+# Commits a shallow clone fetches at a time when it looks below the remote branch's tip.
+DEEPEN_STEP = 32
 # The pause before push attempt n+1: 0.5 s * 2^(n-1), capped, plus up to 0.5 s at random,
 # so that publishers rejected together do not all retry together.
 BACKOFF_BASE = 0.5
@@ -877,7 +879,7 @@ class Branch:
         local, remote = f"refs/heads/{self.branch}", f"refs/remotes/{self.remote}/{self.branch}"
         if not (ref_exists(local) and ref_exists(remote)):
             return
-        ahead = count_commits(f"{remote}..{local}")
+        ahead = self.unpushed(local, remote)
         if not ahead:
             return
         behind = count_commits(f"{local}..{remote}")
@@ -898,6 +900,22 @@ class Branch:
             f"`git push {self.remote} {self.branch}`, or drop them with `{drop}`, then "
             "publish again"
         )
+
+    def unpushed(self, local: str, remote: str) -> int:
+        """How many commits of `local` the remote branch lacks. A shallow clone fetches
+        the remote's tip alone: the versions it pushed itself before another publisher
+        moved the branch sit below that tip, out of sight, until its history is fetched
+        deeper, a step at a time, as far as it goes."""
+        ahead = count_commits(f"{remote}..{local}")
+        refspec = f"+refs/heads/{self.branch}:{remote}"
+        while ahead and self.is_shallow():
+            known = count_commits(remote)
+            deepen = f"--deepen={DEEPEN_STEP}"
+            run_git(["fetch", "--quiet", deepen, self.remote, refspec], check=False)
+            if count_commits(remote) == known:
+                break  # the whole history is here: what is left is really unpushed
+            ahead = count_commits(f"{remote}..{local}")
+        return ahead
 
     def fetch(self) -> bool:
         """Fetch remote/branch; False when there is no remote, no such branch yet, or

@@ -278,9 +278,28 @@ def test_sql_mapping_is_checked_by_the_contract(tmp_path):
     problems = [str(p) for p in check_project(project).errors]
 
     assert problems == [
-        "table contacts, column created_at: naive timestamp(6) with no declared time zone "
+        "table contacts, column created_at (mapping in mkdocs.yml:11, "
+        "plugins.kpisite.tables.contacts.sql): naive timestamp(6) with no declared time zone "
         "(expected a timestamp with time zone (UTC)) (write UTC-aware timestamps, or declare "
         "the zone of the wall-clock times: plugins.kpisite.tables.contacts.timezone: Europe/Paris)"
+    ]
+
+
+def test_a_value_a_column_mapping_makes_is_said_with_the_column_s_line(tmp_path):
+    tables = (
+        "        contacts:\n          from: people\n          timezone: Europe/Paris\n"
+        "          columns:\n            contact_id: id\n            created_at: signed_up\n"
+        "            lifecycle_stage: \"'prospect'\"\n"
+    )
+    project = make_project(tmp_path, tables)
+
+    problems = [str(p) for p in check_project(project).errors]
+
+    # mkdocs.yml: line 16 is `lifecycle_stage: ...`.
+    assert problems == [
+        "table contacts, column lifecycle_stage (mapping in mkdocs.yml:16, "
+        "plugins.kpisite.tables.contacts.columns.lifecycle_stage): 2 rows with unknown "
+        "values: 'prospect' (expected one of: subscriber, lead, customer, other)"
     ]
 
 
@@ -311,6 +330,20 @@ def test_missing_raw_file_is_an_error_for_check_and_missing_for_kpis(tmp_path):
         "plugins.kpisite.raw_data, or set KPISITE_SHARED_DATA)"
     ]
     with pytest.raises(MissingTable, match="raw file not found"):
+        Extract(project).table("contacts")
+
+
+def test_an_empty_raw_file_is_said_empty_not_a_missing_column(tmp_path):
+    project = make_project(tmp_path, COLUMNS)
+    (tmp_path / "raw" / "people.csv").write_bytes(b"")
+
+    report = check_project(project)
+
+    assert [str(p) for p in report.errors] == [
+        f"source people at mkdocs.yml:6: raw file is empty (0 bytes): {tmp_path}/raw/people.csv "
+        "(read by 1 table: contacts) (the export wrote nothing: export it again)"
+    ]
+    with pytest.raises(MissingTable, match="raw file is empty"):
         Extract(project).table("contacts")
 
 
@@ -480,6 +513,39 @@ def test_a_sql_error_points_at_its_line_in_a_literal_block(tmp_path, capsys):
     assert code == 1
     assert lines[:2] == [
         "error: table contacts (mapping in mkdocs.yml:15, plugins.kpisite.tables.contacts.sql): "
+        'Binder Error: Referenced column "signed_upp" not found in FROM clause!',
+        '    Candidate bindings: "signed_up", "id"',
+    ]
+
+
+def test_a_misspelt_source_in_a_sql_mapping_names_the_closest_source(tmp_path, capsys):
+    make_project(tmp_path, "        contacts:\n          sql: SELECT id AS contact_id FROM peple\n")
+
+    code, lines = check_output(tmp_path, capsys)
+
+    # DuckDB's own guess ("contacts or pg_index") knows every table but the sources.
+    assert code == 1
+    assert lines == [
+        "error: table contacts (mapping in mkdocs.yml:11, plugins.kpisite.tables.contacts.sql): "
+        "Catalog Error: Table with name peple does not exist! (did you mean 'people'?)"
+    ]
+
+
+def test_an_error_in_a_column_mapping_points_at_the_column_s_line(tmp_path, capsys):
+    tables = (
+        "        contacts:\n          from: people\n          timezone: Europe/Paris\n"
+        "          columns:\n            contact_id: id\n            email: lower(mail)\n"
+        "            created_at: CAST(signed_upp AS TIMESTAMP)\n"
+    )
+    make_project(tmp_path, tables)
+
+    code, lines = check_output(tmp_path, capsys)
+
+    # mkdocs.yml: line 14 is `contact_id: id`, line 16 `created_at: ...`.
+    assert code == 1
+    assert lines[:2] == [
+        "error: table contacts (mapping in mkdocs.yml:16, "
+        "plugins.kpisite.tables.contacts.columns.created_at): "
         'Binder Error: Referenced column "signed_upp" not found in FROM clause!',
         '    Candidate bindings: "signed_up", "id"',
     ]

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import re
+import shutil
+
 import pytest
+from conftest import ROOT
 
 from kpi.errors import ConfigError
 from kpi.project import Project
@@ -448,3 +452,19 @@ def test_a_cache_in_the_data_folder_itself_is_refused(tmp_path):
         "be read with the extract, and change its fingerprint at every build (leave it out for "
         ".kpisite-cache, or name a folder outside data)"
     ]
+
+
+def test_the_readme_s_settings_error_is_the_one_the_bundled_project_gives(tmp_path):
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    quoted = re.search(r"`(mkdocs\.yml:\d+, plugins\.kpisite\.currency: [^`]+)`", readme).group(1)
+    shutil.copy(ROOT / "mkdocs.yml", tmp_path / "mkdocs.yml")
+    (tmp_path / "reports").mkdir()
+    (tmp_path / "data").mkdir()
+    config = tmp_path / "mkdocs.yml"
+    text = config.read_text(encoding="utf-8").replace("currency: EUR\n", "currency: EURO\n")
+    config.write_text(text, encoding="utf-8")
+
+    with pytest.raises(ConfigError) as error:
+        Project.load(tmp_path)
+
+    assert listed(error.value) == [quoted]

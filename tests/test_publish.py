@@ -326,6 +326,38 @@ def test_a_shallow_clone_without_the_branch_publishes_on_top_of_the_remote(
     assert git("rev-parse", "--is-shallow-repository", cwd=shallow).strip() == "true"
 
 
+def test_a_reused_shallow_clone_knows_the_versions_it_pushed_are_on_the_remote(
+    tmp_path, remote, project
+):
+    # A kept CI workspace: its fetches are one commit deep, so the versions it pushed
+    # earlier sit below the remote's new tip, out of its sight.
+    publish(project, "2026-09")
+    shallow = tmp_path / "runner"
+    git("clone", "--quiet", "--depth=1", f"file://{remote}", str(shallow), cwd=tmp_path)
+    runner = Project.load(shallow)
+    publishing.publish(runner, "2026-10", push=True, builder=build_with_mkdocs)
+    publish(project, "2026-06")
+    publish(project, "2026-07")
+
+    publishing.publish(runner, "2026-11", push=True, builder=build_with_mkdocs)
+
+    assert sorted(versions(remote)) == ["2026-06", "2026-07", "2026-09", "2026-10", "2026-11"]
+
+
+def test_a_shallow_clone_still_refuses_to_drop_a_version_it_never_pushed(tmp_path, remote, project):
+    publish(project, "2026-09")
+    shallow = tmp_path / "runner"
+    git("clone", "--quiet", "--depth=1", f"file://{remote}", str(shallow), cwd=tmp_path)
+    runner = Project.load(shallow)
+    publishing.publish(runner, "2026-10", push=False, builder=build_with_mkdocs)
+    publish(project, "2026-06")
+
+    with pytest.raises(PublishError, match="has 1 commit\\(s\\) that origin/gh-pages does not"):
+        publishing.publish(runner, "2026-11", push=True, builder=build_with_mkdocs)
+
+    assert sorted(versions(remote)) == ["2026-06", "2026-09"]
+
+
 def test_publishing_without_push_commits_locally_only(project, remote):
     outcome = publish(project, "2026-11", push=False)
 
