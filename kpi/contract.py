@@ -754,7 +754,9 @@ def check_values(extract: Extract, name: str, table, present: list[Column]) -> l
 
     It counts the nulls of every column, wanted or not: that reads every page of every
     column (a count alone may be answered from the file's statistics), so a damaged page
-    or a value a mapping cannot convert fails here, where it can be named.
+    or a value a mapping cannot convert fails here, where it can be named. No comparison
+    is decided by the files' statistics either (Extract.every_value_read): a page damaged
+    into absurd values, its footer intact, is found by the time checks.
     """
     bounds = bounds_of(extract, name)
     currency = extract.project.settings.currency
@@ -763,8 +765,13 @@ def check_values(extract: Extract, name: str, table, present: list[Column]) -> l
         metrics[f"read:{index}"] = table[column_name].isnull().sum()
     for column in present:
         metrics.update(value_metrics(table, column, bounds, currency))
-    counts = extract.execute(table.aggregate(**metrics)).to_pylist()[0]
+    with extract.every_value_read():
+        counts = extract.execute(table.aggregate(**metrics)).to_pylist()[0]
+        return value_problems(extract, name, table, counts, bounds)
 
+
+def value_problems(extract: Extract, name: str, table, counts: dict, bounds: Bounds):
+    """The problems of check_values' counts, each with a few offending values."""
     if counts["rows"] == 0:
         return [
             Problem(

@@ -10,11 +10,12 @@ reason.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import logging
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from functools import cached_property
 from pathlib import Path
@@ -390,6 +391,28 @@ class Extract:
             return self.con.to_pyarrow(expr)
         except duckdb.Error as error:
             raise QueryError(backend_message(error)) from error
+
+    @contextlib.contextmanager
+    def every_value_read(self) -> Iterator[None]:
+        """Queries that compare every value, none answered from the files' statistics.
+
+        DuckDB folds a comparison the Parquet footer's min/max decides (`ordered_at <
+        1900` is false when the footer says 2023 to 2026) and skips the row groups a
+        filter excludes by the same statistics: a file damaged in its pages, its footer
+        intact, would pass a check that never reads them. The contract's checks run with
+        those optimisations off; the KPI queries keep them.
+        """
+        if self.con.name != "duckdb":
+            yield
+            return
+        setting = "disabled_optimizers"
+        (before,) = self.con.raw_sql(f"SELECT current_setting('{setting}')").fetchone()
+        # Both: one folds comparisons, the other skips the row groups a filter excludes.
+        self.con.raw_sql(f"SET {setting} = 'statistics_propagation,filter_pushdown'")
+        try:
+            yield
+        finally:
+            self.con.raw_sql(f"SET {setting} = {quote(before or '')}")
 
     def all_files(self) -> list[Path]:
         """Every file the available tables are read from, each once, sorted."""

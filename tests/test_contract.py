@@ -670,6 +670,32 @@ def test_times_after_the_extraction_or_before_1970_are_errors_with_their_rows(tm
     ]
 
 
+def test_times_damaged_in_their_page_are_found_though_the_footer_says_otherwise(tmp_path):
+    # Plain, uncompressed values: the page holds the 3 timestamps as 8-byte integers after
+    # its header (whose own min/max come first), and the footer's min/max (2024-02-01 to
+    # 2024-02-03) stays as written. A query planner trusting those statistics decides
+    # "ordered_at < 1970" is false without reading the page.
+    project = make_project(tmp_path)
+    path = tmp_path / "data" / "orders.parquet"
+    table = orders(ordered_at=orders()["ordered_at"].cast(UTC_TYPE))
+    pq.write_table(table, path, compression="none", use_dictionary=False)
+    chunk = pq.ParquetFile(path).metadata.row_group(0).column(2)
+    assert chunk.path_in_schema == "ordered_at"
+    first = pa.scalar(datetime(2024, 2, 1, 12, tzinfo=UTC), UTC_TYPE).value.to_bytes(8, "little")
+    data = bytearray(path.read_bytes())
+    start = chunk.data_page_offset
+    at = data.rindex(first, start, start + chunk.total_compressed_size)
+    data[at : at + 8] = (-1).to_bytes(8, "little", signed=True)
+    path.write_bytes(bytes(data))
+    assert pq.read_table(path)["ordered_at"][0].value == -1
+
+    assert problems_of(project) == [
+        "table orders, column ordered_at: 1 row before 1970-01-01: O1 "
+        "(1969-12-31 23:59:59.999999+00) (a placeholder date or a unit error: fix the times "
+        "in the source)"
+    ]
+
+
 def test_a_contact_created_in_year_9999_is_an_error_and_now_is_the_bound(tmp_path):
     created = pa.array([datetime(2024, 1, 5, tzinfo=UTC), datetime(9999, 12, 31, tzinfo=UTC)])
     project = make_project(tmp_path, contacts=contacts(created_at=created.cast(UTC_TYPE)))
