@@ -207,6 +207,8 @@ def plugin_entry(config: dict[str, Any], config_file: Path) -> dict[str, Any] | 
     except (ValidationError, TypeError, AttributeError) as error:
         raise plugins_error(config_file, error) from None
     stray_options(config_file, [name for name, _ in entries])
+    if sum(name.removeprefix("/") == PLUGIN_NAME for name, _ in entries) > 1:
+        raise listed_twice(config_file)
     for name, options in entries:
         # "/kpisite" asks mkdocs not to look for a theme's plugin of that name.
         if name.removeprefix("/") != PLUGIN_NAME:
@@ -243,6 +245,26 @@ def stray_options(config_file: Path, names: list[str]) -> None:
     raise ConfigError(
         f"{where}: plugins: {', '.join(stray)} is an option of {PLUGIN_NAME}, not a plugin "
         f"(indent it under {PLUGIN_NAME}:, further than {PLUGIN_NAME}'s name)"
+    )
+
+
+def listed_twice(config_file: Path) -> ConfigError:
+    """The plugin listed twice under `plugins:`: mkdocs would run both entries, with
+    their own options each, while check and query read one."""
+    plugins = child(compose(config_file), "plugins")
+    entries = plugins.value if isinstance(plugins, yaml.SequenceNode) else []
+    keys = [
+        key for entry in entries if isinstance(entry, yaml.MappingNode) for key, _ in entry.value
+    ]
+    names = [entry for entry in entries if isinstance(entry, yaml.ScalarNode)] + keys
+    lines = sorted(
+        node.start_mark.line + 1 for node in names if node.value.removeprefix("/") == PLUGIN_NAME
+    )
+    where = f"{config_file}:{lines[-1]}" if lines else str(config_file)
+    said = f" (lines {', '.join(map(str, lines))})" if len(lines) > 1 else ""
+    return ConfigError(
+        f"{where}: plugins: {PLUGIN_NAME} is listed twice{said}; keep one entry with all "
+        "its options"
     )
 
 

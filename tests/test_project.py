@@ -468,3 +468,26 @@ def test_the_readme_s_settings_error_is_the_one_the_bundled_project_gives(tmp_pa
         Project.load(tmp_path)
 
     assert listed(error.value) == [quoted]
+
+
+@pytest.mark.parametrize(
+    "block",
+    [
+        "  - kpisite:\n      currency: USD\n  - kpisite:\n      locale: en_US\n",
+        "  - kpisite\n  - /kpisite:\n      locale: en_US\n",
+    ],
+    ids=["two-entries", "name-and-entry"],
+)
+def test_the_plugin_listed_twice_is_an_error_naming_both_lines(tmp_path, block):
+    # mkdocs would run both entries, each with its own options, while check and query
+    # read one of them: the two would disagree on the currency or the locale.
+    write_config(tmp_path, block)
+    second = 6 if block.startswith("  - kpisite:") else 5
+
+    with pytest.raises(ConfigError) as error:
+        Project.load(tmp_path)
+
+    assert str(error.value) == (
+        f"{tmp_path / 'mkdocs.yml'}:{second}: plugins: kpisite is listed twice (lines 4, "
+        f"{second}); keep one entry with all its options"
+    )
