@@ -62,7 +62,7 @@ WORDS = {
         "count_shown": "n = {n}",
         "few": "peu de valeurs",
         "few_table": "En italique : calculé sur moins de {n} valeurs.",
-        "few_chart": "Pâle : calculé sur moins de {n} valeurs.",
+        "few_chart": "Estompé : calculé sur moins de {n} valeurs.",
         "no_comparison": "pas de comparaison",
         "dashboard": "Tableau de bord",
         "dashboard_intro": "Les indicateurs du catalogue pour la période, comparés à la "

@@ -136,7 +136,8 @@ def delta_html(comparison, against: str, ctx: RenderContext, css: str) -> str:
         versus = ctx.words["versus"].format(period=period)
     return (
         f'<span class="{css} kpisite-{tone}">'
-        f'<span aria-hidden="true" data-search-exclude>{arrow}</span> '
+        # A no-break space: a line never ends between the mark and its number.
+        f'<span aria-hidden="true" data-search-exclude>{arrow}</span>\u00a0'
         f"{escape(comparison.delta_formatted)}"
         f' <span class="kpisite-versus">{escape(versus)}</span></span>'
     )
@@ -737,7 +738,10 @@ def trace(kind: str, name: str, data: Frame, ctx: RenderContext) -> dict:
     shown = hover_texts(cells, ctx)
     label = data.titles[name]
     colon = ctx.words["colon"]
-    hover = "%{customdata}<extra>" + label.replace("<", "") + "</extra>"
+    # The series' name in the box's own text, not plotly's side part (<extra>), which
+    # writes it in the series' colour: unreadable on the box for a light colour.
+    hover = "%{customdata}<extra></extra>"
+    named = escape(label, quote=False) + "<br>"
     if kind == "pie":
         return {
             "type": "pie",
@@ -756,7 +760,7 @@ def trace(kind: str, name: str, data: Frame, ctx: RenderContext) -> dict:
         "xy".replace(axis, ""): values,
         "name": label,
         "customdata": shown,
-        "hovertemplate": "%{" + axis + "}" + colon + hover,
+        "hovertemplate": named + "%{" + axis + "}" + colon + hover,
     }
     if any(cell.few for cell in cells):
         # A mean over few values is drawn faded, as its hover text and the note say why.

@@ -86,11 +86,12 @@ def test_charts_render_on_first_load_and_after_instant_navigation(watched, base)
     assert watched.errors == []
 
 
-# What plotly's own stylesheet decides: the mode bar floats over the plot (absolute), and
+# What plotly's own stylesheet decides: its layers lie over each other (absolute), and
 # the plot keeps the height of its box instead of growing with every redraw.
 PLOTLY_LAYOUT = """() => ({
   style: document.getElementById('plotly.js-style-global') !== null,
-  modebars: [...document.querySelectorAll('.modebar')].map(m => getComputedStyle(m).position),
+  layers: [...document.querySelectorAll('.kpisite-chart .main-svg')]
+    .map(m => getComputedStyle(m).position),
   heights: [...document.querySelectorAll('.kpisite-chart')]
     .map(c => Math.round(c.getBoundingClientRect().height)),
 })"""
@@ -117,8 +118,16 @@ def test_charts_after_instant_navigation_look_as_on_a_direct_load(watched, base)
     after = watched.page.evaluate(PLOTLY_LAYOUT)
 
     assert watched.page.evaluate("window.__kpisiteMarker") == 1
-    assert direct["style"] and direct["modebars"] == ["absolute"] * 3
+    assert direct["style"] and len(direct["layers"]) >= 6
+    assert set(direct["layers"]) == {"absolute"}
     assert after == direct
+
+
+def test_charts_have_no_mode_bar_of_english_buttons(watched, base):
+    watched.page.goto(base + "ventes/")
+    watched.charts_drawn()
+
+    assert watched.page.locator(".kpisite-chart .modebar-btn").count() == 0
 
 
 def test_plotly_loads_only_where_a_chart_shows(watched, base):
@@ -377,6 +386,44 @@ def test_tile_values_stay_on_one_line_and_fit_their_tile(browser, base, width):
     page.close()
 
 
+def test_the_values_of_tiles_side_by_side_stand_on_one_line(watched, base):
+    # "Clients actifs en début de période" takes two lines where its neighbours take one.
+    watched.page.set_viewport_size({"width": 1366, "height": 900})
+    watched.page.goto(base + "tableau-de-bord/")
+
+    lines = watched.page.locator(".kpisite-grid__row").evaluate_all(
+        """rows => rows.flatMap(r => {
+          const byTop = {};
+          for (const tile of r.children) {
+            if (tile.querySelector('.kpisite-tile__target')) continue;
+            const top = Math.round(tile.getBoundingClientRect().top);
+            const value = tile.querySelector('.kpisite-tile__value').getBoundingClientRect();
+            const range = document.createRange();
+            range.selectNodeContents(tile.querySelector('.kpisite-tile__label'));
+            const label = new Set([...range.getClientRects()].map(l => Math.round(l.top))).size;
+            (byTop[top] = byTop[top] || []).push([Math.round(value.top), label]);
+          }
+          return Object.values(byTop);
+        })"""
+    )
+
+    assert any(len({labels for _, labels in line}) > 1 for line in lines), lines
+    assert all(len({top for top, _ in line}) == 1 for line in lines), lines
+
+
+def test_a_column_s_header_is_aligned_as_its_numbers(watched, base):
+    watched.page.goto(base + "ventes/")
+    table = watched.page.locator(".kpisite-table table").first
+
+    aligned = table.evaluate(
+        "t => [...t.tHead.rows[0].cells].map(c => getComputedStyle(c).textAlign)"
+    )
+    numbers = table.evaluate("t => getComputedStyle(t.tBodies[0].rows[0].cells[1]).textAlign")
+
+    assert numbers == "right" and aligned[0] == "left"
+    assert set(aligned[1:]) == {"right"}, aligned
+
+
 def test_dashboard_tiles_line_up_in_columns_of_one_width(watched, base):
     watched.page.set_viewport_size({"width": 1366, "height": 900})
     watched.page.goto(base + "tableau-de-bord/")
@@ -447,6 +494,40 @@ def test_the_footer_and_the_csv_button_read_at_4_5_to_1_in_both_palettes(browser
 
     assert len(ratios) >= 5 and min(ratios) >= 4.5, ratios
     assert button >= 4.5, button
+    page.close()
+
+
+# The hover box of a chart: the contrast of each of its texts (the value, the series'
+# name) over the box's fill, both written by plotly as inline styles of the SVG.
+HOVER_CONTRAST = """el => {
+  const rgb = c => c.match(/\\(([^)]*)\\)/)[1].split(/[\\s,]+/).map(Number).slice(0, 3);
+  const luminance = c => c.map(v => v / 255)
+    .map(v => v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4)
+    .reduce((sum, v, i) => sum + v * [0.2126, 0.7152, 0.0722][i], 0);
+  const box = el.querySelector('.hoverlayer .hovertext path');
+  const fill = luminance(rgb(box.style.fill));
+  return [...el.querySelectorAll('.hoverlayer .hovertext text')].map(t => {
+    const [high, low] = [luminance(rgb(t.style.fill)), fill].sort((a, b) => b - a);
+    return (high + 0.05) / (low + 0.05);
+  });
+}"""
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_a_chart_s_hover_box_reads_at_4_5_to_1_in_both_palettes(browser, base, scheme):
+    page = browser.new_page(viewport={"width": 1366, "height": 900}, color_scheme=scheme)
+    page.goto(base + "clients/")
+    page.wait_for_selector(".kpisite-chart .main-svg")
+    chart = page.locator(".kpisite-chart").first
+
+    # Two series on one chart: the box names the one hovered, then its value.
+    chart.evaluate("el => Plotly.Fx.hover(el, [{curveNumber: 1, pointNumber: 3}])")
+    ratios = chart.evaluate(HOVER_CONTRAST)
+
+    assert len(ratios) >= 1 and min(ratios) >= 4.5, ratios
+    lines = ".hoverlayer .hovertext text tspan"
+    texts = chart.evaluate(f"el => [...el.querySelectorAll('{lines}')].map(t => t.textContent)")
+    assert texts[0] == "Taux d'attrition" and texts[1].startswith("mars 2026 : ")
     page.close()
 
 

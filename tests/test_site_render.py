@@ -425,7 +425,7 @@ def test_delta_shows_the_change_alone(book):
     html = convert(book, "Sur un an : [[kpi revenue delta=last_year]].")
     change = revenue_sql("2026-10-01", "2026-11-01") - revenue_sql("2025-10-01", "2025-11-01")
 
-    assert re.sub(r"<[^>]+>", "", html) == (f"Sur un an : ▲ +{euros(change)} vs octobre 2025.")
+    assert re.sub(r"<[^>]+>", "", html) == (f"Sur un an : ▲\xa0+{euros(change)} vs octobre 2025.")
 
 
 def test_a_currency_is_written_with_its_own_symbol():
@@ -549,7 +549,7 @@ def test_a_deviation_chart_writes_each_bar_s_value_and_count(book):
     # Those over five answers or more first, then the others, each by their deviation.
     order = [(stats[c][1] < 5, stats[c][1] < 2, -(stats[c][0] or 0)) for c in cities]
     assert order == sorted(order) and order[0][0] is False
-    assert '<p class="kpisite-note">Pâle : calculé sur moins de 5 valeurs.</p>' in html
+    assert '<p class="kpisite-note">Estompé : calculé sur moins de 5 valeurs.</p>' in html
 
 
 def test_a_table_of_means_over_few_values_says_what_its_italics_mean(book):

@@ -9,11 +9,11 @@
 
   var PALETTES = {
     light: {
-      font: "#1f2933", grid: "#e3e7ec", paper: "rgba(0,0,0,0)",
+      font: "#1f2933", grid: "#e3e7ec", paper: "rgba(0,0,0,0)", hover: "#ffffff",
       colorway: ["#3f51b5", "#f08c00", "#2b8a3e", "#c2255c", "#1098ad", "#7048e8", "#868e96"]
     },
     dark: {
-      font: "#e6e8ee", grid: "#3a3f4b", paper: "rgba(0,0,0,0)",
+      font: "#e6e8ee", grid: "#3a3f4b", paper: "rgba(0,0,0,0)", hover: "#2b2f3a",
       colorway: ["#8c9eff", "#ffc078", "#8ce99a", "#faa2c1", "#66d9e8", "#b197fc", "#ced4da"]
     }
   };
@@ -88,7 +88,11 @@
       legend: pie
         ? { orientation: "h", x: 0, xanchor: "left", y: -0.02, yanchor: "top" }
         : { orientation: "h", x: 0, xanchor: "left", y: 1, yanchor: "bottom" },
-      hoverlabel: { namelength: -1 }
+      // The palette's text on its own box: plotly's default writes a series' name in the
+      // series' colour on a light box, unreadable with the dark palette's pastel colours.
+      hoverlabel: {
+        namelength: -1, bgcolor: p.hover, bordercolor: p.grid, font: { color: p.font }
+      }
     });
     ["xaxis", "yaxis"].forEach(function (name) {
       if (!pie) styled[name] = Object.assign({ automargin: true }, layout[name] || {}, axis);
@@ -134,9 +138,11 @@
     var styled = themed(Object.assign({}, figure.layout, fit));
     // Numbers above vertical bars need the room the top margin would not give.
     if (kind === "bars" && first.text) styled.margin = Object.assign({}, styled.margin, { t: 24 });
+    // No mode bar: its buttons (zoom, pan, autoscale) speak English whatever the site's
+    // language, and it covers the top of the tallest bar; a report's chart is read, and
+    // hovered, not explored. Its data table is below it.
     window.Plotly.react(el, barTexts(figure.data, PALETTES[scheme()]), styled, {
-      displaylogo: false, responsive: true,
-      modeBarButtonsToRemove: ["select2d", "lasso2d", "toImage"]
+      displayModeBar: false, responsive: true
     });
     el.setAttribute("data-rendered", scheme());
     el.setAttribute("data-width", String(width));
