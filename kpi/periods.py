@@ -276,12 +276,20 @@ def period_key(first: date, grain: str) -> str:
     return f"{first.year:04d}"
 
 
+def day_pattern(pattern: str, day: int, locale: str) -> str:
+    """A babel date pattern for `day` of a month: French writes the first day as an
+    ordinal ("1er décembre"), every other one as a number ("2 décembre")."""
+    if day == 1 and locale.split("_")[0] == "fr":
+        return pattern.replace("d ", "d'er' ", 1)
+    return pattern
+
+
 def period_label(first: date, grain: str, locale: str = "fr_FR") -> str:
     from babel.dates import format_date
 
     words = LABELS.get(locale.split("_")[0], LABELS["en"])
     if grain == "day":
-        return format_date(first, "d MMMM y", locale=locale)
+        return format_date(first, day_pattern("d MMMM y", first.day, locale), locale=locale)
     if grain == "week":
         year, week, _ = first.isocalendar()
         return words["week"].format(week=week, year=year)

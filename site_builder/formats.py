@@ -410,8 +410,11 @@ def partial_suffix(period, locale: str) -> str:
 
 
 def timestamp(moment, locale: str) -> str:
-    """ "3 décembre 2026 à 18:05", "December 3, 2026 at 18:05"."""
-    return format_datetime(moment, words(locale)["timestamp"], locale=locale)
+    """ "3 décembre 2026 à 18:05", "1er décembre 2026 à 06:00", "December 3, 2026 at 18:05"."""
+    from kpi.periods import day_pattern
+
+    pattern = day_pattern(words(locale)["timestamp"], moment.day, locale)
+    return format_datetime(moment, pattern, locale=locale)
 
 
 def sentence_period(period, locale: str) -> str:

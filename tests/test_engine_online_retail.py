@@ -231,7 +231,7 @@ def test_an_activity_window_opening_before_the_data_is_na(raw_path):
     churn = workbook.value("churn_rate", "2010-02")
     march = workbook.value("active_customers", "2010-03")
 
-    reason = "n/a : la fenêtre d'activité commence avant les données (début : 1 décembre 2009)"
+    reason = "n/a : la fenêtre d'activité commence avant les données (début : 1er décembre 2009)"
     assert (january.value, january.reason) == (None, reason)
     assert churn.value is None and "la fenêtre d'activité commence avant" in churn.reason
     assert march.value is not None and march.reason is None

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from kpi.periods import Coverage, PeriodError, parse_period, period_of, window_start
+from kpi.periods import Coverage, PeriodError, parse_period, period_label, period_of, window_start
 
 PARIS = ZoneInfo("Europe/Paris")
 
@@ -199,3 +199,25 @@ def test_outside_reasons_name_the_period_and_the_data():
     assert data.outside_reason(parse_period("2027-01")) == (
         f"période 2027-01 pas finie dans les données {span}"
     )
+
+
+@pytest.mark.parametrize(
+    ("day", "locale", "label"),
+    [
+        (date(2026, 12, 1), "fr_FR", "1er décembre 2026"),
+        (date(2026, 12, 2), "fr_FR", "2 décembre 2026"),
+        (date(2026, 12, 11), "fr_FR", "11 décembre 2026"),
+        (date(2026, 12, 1), "en_US", "1 December 2026"),
+    ],
+)
+def test_the_first_of_a_month_is_an_ordinal_in_french(day, locale, label):
+    assert period_label(day, "day", locale) == label
+
+
+def test_a_timestamp_on_the_first_of_a_month_says_1er():
+    from site_builder.formats import timestamp
+
+    moment = datetime(2026, 12, 1, 6, 0, tzinfo=ZoneInfo("Europe/Paris"))
+
+    assert timestamp(moment, "fr_FR") == "1er décembre 2026 à 06:00"
+    assert timestamp(moment.replace(day=21), "fr_FR") == "21 décembre 2026 à 06:00"

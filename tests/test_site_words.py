@@ -104,7 +104,7 @@ def test_a_french_project_keeps_french_words(tmp_path):
     html = (tmp_path / "site" / "index.html").read_text(encoding="utf-8")
     text = text_of(html)
 
-    assert "Période : Octobre 2026 · données extraites le 1 décembre 2026 à" in text
+    assert "Période : Octobre 2026 · données extraites le 1er décembre 2026 à" in text
     assert "vs septembre 2026" in text
     rows = re.findall(r'<th scope="row">([^<]*)</th>', html)
     assert {"Autres", "(non renseigné)", "(sans contact)", "Total"} <= set(rows)
