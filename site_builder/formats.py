@@ -193,6 +193,70 @@ DIMENSION_LABELS = {
     },
 }
 
+# The codes of the extract's enumerated columns as a reader names them: a breakdown's rows
+# and a filter's values show "Magasin" where the extract holds "store". The codes stay
+# what pages, filters and CSV keys write; values outside this table show as they are.
+VALUE_LABELS = {
+    "fr": {
+        "channel": {
+            "web": "Web",
+            "store": "Magasin",
+            "phone": "Téléphone",
+            "marketplace": "Place de marché",
+            "email": "E-mail",
+            "chat": "Chat",
+        },
+        "campaign_channel": {"email": "E-mail", "sms": "SMS", "push": "Notification push"},
+        "campaign_type": {
+            "newsletter": "Newsletter",
+            "automation": "Automatisation",
+            "transactional": "Transactionnel",
+        },
+        "platform": {
+            "web": "Web",
+            "ios": "iOS",
+            "android": "Android",
+            "email": "E-mail",
+            "sms": "SMS",
+        },
+        "lifecycle_stage": {
+            "subscriber": "Abonné",
+            "lead": "Prospect",
+            "customer": "Client",
+            "other": "Autre",
+        },
+    },
+    "en": {
+        "channel": {
+            "web": "Web",
+            "store": "Store",
+            "phone": "Phone",
+            "marketplace": "Marketplace",
+            "email": "Email",
+            "chat": "Chat",
+        },
+        "campaign_channel": {"email": "Email", "sms": "SMS", "push": "Push notification"},
+        "campaign_type": {
+            "newsletter": "Newsletter",
+            "automation": "Automation",
+            "transactional": "Transactional",
+        },
+        "platform": {
+            "web": "Web",
+            "ios": "iOS",
+            "android": "Android",
+            "email": "Email",
+            "sms": "SMS",
+        },
+        "lifecycle_stage": {
+            "subscriber": "Subscriber",
+            "lead": "Lead",
+            "customer": "Customer",
+            "other": "Other stage",
+        },
+    },
+}
+
 # The canonical contact fields as a reader names them ("Complétude (pays)").
 FIELD_LABELS = {
     "fr": {
@@ -266,7 +330,7 @@ def filters_text(filters: dict | None, locale: str) -> str:
         excluded = isinstance(wanted, dict)
         values = wanted.get("not", []) if excluded else wanted
         values = values if isinstance(values, list | tuple) else [values]
-        shown = ", ".join(filter_value(value, locale) for value in values)
+        shown = ", ".join(filter_value(value, locale, dimension) for value in values)
         if excluded:
             shown = said["filter_not"].format(values=shown)
         label = mid_sentence(dimension_label(dimension, locale))
@@ -274,8 +338,15 @@ def filters_text(filters: dict | None, locale: str) -> str:
     return " · ".join(parts)
 
 
-def filter_value(value, locale: str) -> str:
-    return member_labels(locale)["blank"] if value is None else str(value)
+def filter_value(value, locale: str, dimension: str | None = None) -> str:
+    if value is None:
+        return member_labels(locale)["blank"]
+    return value_label(dimension, str(value), locale) if dimension else str(value)
+
+
+def value_label(dimension: str, value: str, locale: str) -> str:
+    """A code of an enumerated column as a reader names it ("store" -> "Magasin")."""
+    return VALUE_LABELS.get(language(locale), {}).get(dimension, {}).get(value, value)
 
 
 def with_filters(label: str, filters: dict | None, locale: str) -> str:

@@ -14,7 +14,7 @@ from html import escape
 from typing import NamedTuple
 
 from kpi.formatting import shows_digit
-from kpi.values import OTHER
+from kpi.values import OTHER, Member
 from site_builder import formats
 from site_builder.directives import AMOUNT_MODES, Spec
 
@@ -393,7 +393,7 @@ def breakdown_frame(spec: Spec, ctx: RenderContext) -> Frame:
         mode=mode,
         filters=options["filters"] or None,
     )
-    rows = list(zip(member_labels(result, ctx), result.rows, strict=True))
+    rows = list(zip(member_labels(result, ctx, options["by"]), result.rows, strict=True))
     if mode in ("mean", "std"):
         # Members come ranked by their count; a mean reads best in the order it shows,
         # the ones over few values after the others (Lyon's 2,00 over 3 notes does not lead).
@@ -411,13 +411,20 @@ def breakdown_frame(spec: Spec, ctx: RenderContext) -> Frame:
     return Frame(heading, labels, list(spec.kpis), cells, total, units)
 
 
-def member_labels(result, ctx: RenderContext) -> list[str]:
+def member_labels(result, ctx: RenderContext, dimension: str) -> list[str]:
     """The rows' labels in the site's language: the engine tells its own rows ("other",
-    blank values, no joined row) from the dimension's values, which it shows as they are."""
+    blank values, no joined row) from the dimension's values, which show as they are but
+    for the codes of an enumerated column ("store": "Magasin")."""
     labels = getattr(result, "labels", None)
-    if callable(labels):
-        return labels(formats.member_labels(ctx.locale))
-    return [str(label) for label, _ in result.rows]
+    if not callable(labels):
+        return [str(label) for label, _ in result.rows]
+    shown = labels(formats.member_labels(ctx.locale))
+    return [
+        formats.value_label(dimension, member.value, ctx.locale)
+        if isinstance(member, Member) and member.kind == "value"
+        else label
+        for label, (member, _) in zip(shown, result.rows, strict=True)
+    ]
 
 
 def is_other(member) -> bool:

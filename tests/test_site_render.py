@@ -21,6 +21,7 @@ from kpi.engine import Workbook
 from kpi.formatting import format_value
 from kpi.project import Project
 from site_builder.dashboard import dashboard_markdown
+from site_builder.formats import value_label
 from site_builder.markdown import KpiExtension
 from site_builder.render import RenderContext
 
@@ -130,17 +131,23 @@ def test_a_chart_s_last_bucket_is_labelled_as_partial(book):
 # --- Tables: shares, means, sorting keys -----------------------------------------------------
 
 
+def shown_as(dimension: str, code: str) -> str:
+    """A member as the French site shows it: the codes of an enumerated column by their
+    name ("store": "Magasin"), every other value as it is."""
+    return value_label(dimension, code, "fr_FR")
+
+
 def october_revenue_by_channel() -> dict[str, Decimal]:
-    """Revenue by channel in October 2026 (Paris), by plain DuckDB SQL on the extract."""
-    return dict(
-        duckdb.sql(
-            f"""select channel, sum(total_amount) from '{ORDERS}'
-            where status = 'completed' and not is_test
-            and ordered_at >= timezone('Europe/Paris', '2026-10-01'::timestamp)
-            and ordered_at < timezone('Europe/Paris', '2026-11-01'::timestamp)
-            group by channel"""
-        ).fetchall()
-    )
+    """Revenue by channel in October 2026 (Paris), by plain DuckDB SQL on the extract,
+    keyed by the channel as the site shows it."""
+    found = duckdb.sql(
+        f"""select channel, sum(total_amount) from '{ORDERS}'
+        where status = 'completed' and not is_test
+        and ordered_at >= timezone('Europe/Paris', '2026-10-01'::timestamp)
+        and ordered_at < timezone('Europe/Paris', '2026-11-01'::timestamp)
+        group by channel"""
+    ).fetchall()
+    return {shown_as("channel", channel): amount for channel, amount in found}
 
 
 def test_shares_add_up_to_a_total_of_100_percent(book):
@@ -187,7 +194,7 @@ def survey_scores(
         and submitted_at < timezone('Europe/Paris', '{end}'::timestamp)
         group by {by}"""
     ).fetchall()
-    return {member: (value, count) for member, value, count in found}
+    return {shown_as(by, member): (value, count) for member, value, count in found}
 
 
 def test_a_mean_says_how_many_answers_it_is_over_and_rows_follow_the_means(book):
@@ -292,7 +299,7 @@ def test_a_deviation_by_city_is_ordered_by_the_deviation_shown(book):
 FILTERED = [
     (
         "/// kpi-tile | revenue\nlabel: Ventes totales\nfilters: {channel: web}\n///",
-        'Ventes totales<span class="kpisite-tile__filters"> · canal\xa0: web</span>',
+        'Ventes totales<span class="kpisite-tile__filters"> · canal\xa0: Web</span>',
     ),
     (
         "/// kpi-table | revenue\nby: channel\ntitle: Ventes\nfilters: {country_code: FR}\n///",
@@ -308,15 +315,15 @@ FILTERED = [
     ),
     (
         "/// kpi-chart | ces\nby: respondent_country\nmode: mean\nfilters: {platform: [web, ios]}\n///",
-        'aria-label="Note des CES (moyenne) · plateforme\xa0: web, ios"',
+        'aria-label="Note des CES (moyenne) · plateforme\xa0: Web, iOS"',
     ),
     (
         "/// kpi-chart | revenue\nover: month\nperiods: 3\nfilters: {channel: {not: [web]}}\n///",
-        'aria-label="Chiffre d&#x27;affaires · canal\xa0: sauf web"',
+        'aria-label="Chiffre d&#x27;affaires · canal\xa0: sauf Web"',
     ),
     (
         "Web : [[kpi average_basket channel=web]].",
-        'title="Panier moyen · canal\xa0: web" data-kpi="average_basket"',
+        'title="Panier moyen · canal\xa0: Web" data-kpi="average_basket"',
     ),
 ]
 
@@ -582,15 +589,15 @@ def test_a_tile_with_no_value_shows_no_change(book):
 
 @pytest.mark.parametrize(
     ("title", "filename"),
-    [("", "revenue-orders-count-canal-web-store"), ("Ventes", "ventes-canal-web-store")],
+    [("", "revenue-orders-count-canal-web-magasin"), ("Ventes", "ventes-canal-web-magasin")],
 )
 def test_a_filtered_table_s_csv_says_its_filters_in_its_name_and_headers(book, title, filename):
     source = f"/// kpi-table\nkpis: [revenue, orders_count]\nby: country_code\ntitle: {title}\n"
     html = convert(book, source + "filters: {channel: [web, store]}\n///")
 
     assert f'data-filename="{filename}.csv"' in html
-    assert 'data-csv="Chiffre d&#x27;affaires (EUR) · canal\xa0: web, store"' in html
-    assert 'data-csv="Commandes · canal\xa0: web, store"' in html
+    assert 'data-csv="Chiffre d&#x27;affaires (EUR) · canal\xa0: Web, Magasin"' in html
+    assert 'data-csv="Commandes · canal\xa0: Web, Magasin"' in html
     # The country column names what it holds, the rows their members: no filter there.
     assert '<th scope="col">Pays</th>' in html
 
