@@ -455,13 +455,26 @@ def test_a_long_change_in_a_tile_wraps_instead_of_being_cut(watched, base):
     assert shown["fits"] and shown["overflow"] != "ellipsis" and shown["lines"] >= 2
 
 
-# WCAG contrast of an element's text over what is behind it: the backgrounds of its
-# ancestors composed from the page up, the text's alpha times its ancestors' opacity.
-CONTRAST = """el => {
+# The WCAG contrast ratio of two RGB colours, and how to read a CSS colour as [r, g, b, a].
+RATIO = """
   const parse = c => {
     const v = c.match(/\\(([^)]*)\\)/)[1].split(/[\\s,\\/]+/).filter(Boolean).map(Number);
     return [v[0], v[1], v[2], v.length > 3 ? v[3] : 1];
   };
+  const luminance = c => c.slice(0, 3).map(v => v / 255)
+    .map(v => v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4)
+    .reduce((sum, v, i) => sum + v * [0.2126, 0.7152, 0.0722][i], 0);
+  const ratio = (a, b) => {
+    const [high, low] = [luminance(a), luminance(b)].sort((x, y) => y - x);
+    return (high + 0.05) / (low + 0.05);
+  };
+"""
+# WCAG contrast of an element's text over what is behind it: the backgrounds of its
+# ancestors composed from the page up, the text's alpha times its ancestors' opacity.
+CONTRAST = (
+    "el => {"
+    + RATIO
+    + """
   const over = (top, under) => [0, 1, 2].map(i => top[i] * top[3] + under[i] * (1 - top[3]));
   const chain = [];
   for (let e = el; e; e = e.parentElement) chain.push(e);
@@ -471,13 +484,9 @@ CONTRAST = """el => {
   }
   const text = parse(getComputedStyle(el).color);
   text[3] *= chain.reduce((alpha, e) => alpha * parseFloat(getComputedStyle(e).opacity), 1);
-  const shown = over(text, behind);
-  const luminance = c => c.map(v => v / 255)
-    .map(v => v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4)
-    .reduce((sum, v, i) => sum + v * [0.2126, 0.7152, 0.0722][i], 0);
-  const [high, low] = [luminance(shown), luminance(behind)].sort((a, b) => b - a);
-  return (high + 0.05) / (low + 0.05);
+  return ratio(over(text, behind), behind);
 }"""
+)
 
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])
@@ -499,18 +508,15 @@ def test_the_footer_and_the_csv_button_read_at_4_5_to_1_in_both_palettes(browser
 
 # The hover box of a chart: the contrast of each of its texts (the value, the series'
 # name) over the box's fill, both written by plotly as inline styles of the SVG.
-HOVER_CONTRAST = """el => {
-  const rgb = c => c.match(/\\(([^)]*)\\)/)[1].split(/[\\s,]+/).map(Number).slice(0, 3);
-  const luminance = c => c.map(v => v / 255)
-    .map(v => v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4)
-    .reduce((sum, v, i) => sum + v * [0.2126, 0.7152, 0.0722][i], 0);
-  const box = el.querySelector('.hoverlayer .hovertext path');
-  const fill = luminance(rgb(box.style.fill));
-  return [...el.querySelectorAll('.hoverlayer .hovertext text')].map(t => {
-    const [high, low] = [luminance(rgb(t.style.fill)), fill].sort((a, b) => b - a);
-    return (high + 0.05) / (low + 0.05);
-  });
+HOVER_CONTRAST = (
+    "el => {"
+    + RATIO
+    + """
+  const box = parse(el.querySelector('.hoverlayer .hovertext path').style.fill);
+  const texts = el.querySelectorAll('.hoverlayer .hovertext text');
+  return [...texts].map(t => ratio(parse(t.style.fill), box));
 }"""
+)
 
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])

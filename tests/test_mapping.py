@@ -268,39 +268,34 @@ def test_fingerprint_covers_raw_files_and_the_definition(tmp_path):
     assert len({before, after_definition, after_file}) == 3
 
 
-def test_sql_mapping_is_checked_by_the_contract(tmp_path):
-    tables = (
-        "        contacts:\n          sql: SELECT id AS contact_id, signed_up AS created_at "
-        "FROM people\n"
-    )
+@pytest.mark.parametrize(
+    ("tables", "problem"),
+    [
+        (
+            "        contacts:\n          sql: SELECT id AS contact_id, signed_up AS created_at "
+            "FROM people\n",
+            "table contacts, column created_at (mapping in mkdocs.yml:11, "
+            "plugins.kpisite.tables.contacts.sql): naive timestamp(6) with no declared time "
+            "zone (expected a timestamp with time zone (UTC)) (write UTC-aware timestamps, or "
+            "declare the zone of the wall-clock times: plugins.kpisite.tables.contacts.timezone: "
+            "Europe/Paris)",
+        ),
+        (
+            # mkdocs.yml: line 16 is `lifecycle_stage: ...`.
+            "        contacts:\n          from: people\n          timezone: Europe/Paris\n"
+            "          columns:\n            contact_id: id\n            created_at: signed_up\n"
+            "            lifecycle_stage: \"'prospect'\"\n",
+            "table contacts, column lifecycle_stage (mapping in mkdocs.yml:16, "
+            "plugins.kpisite.tables.contacts.columns.lifecycle_stage): 2 rows with unknown "
+            "values: 'prospect' (expected one of: subscriber, lead, customer, other)",
+        ),
+    ],
+    ids=["sql", "column"],
+)
+def test_a_mapped_table_s_contract_problem_names_its_mapping(tmp_path, tables, problem):
     project = make_project(tmp_path, tables)
 
-    problems = [str(p) for p in check_project(project).errors]
-
-    assert problems == [
-        "table contacts, column created_at (mapping in mkdocs.yml:11, "
-        "plugins.kpisite.tables.contacts.sql): naive timestamp(6) with no declared time zone "
-        "(expected a timestamp with time zone (UTC)) (write UTC-aware timestamps, or declare "
-        "the zone of the wall-clock times: plugins.kpisite.tables.contacts.timezone: Europe/Paris)"
-    ]
-
-
-def test_a_value_a_column_mapping_makes_is_said_with_the_column_s_line(tmp_path):
-    tables = (
-        "        contacts:\n          from: people\n          timezone: Europe/Paris\n"
-        "          columns:\n            contact_id: id\n            created_at: signed_up\n"
-        "            lifecycle_stage: \"'prospect'\"\n"
-    )
-    project = make_project(tmp_path, tables)
-
-    problems = [str(p) for p in check_project(project).errors]
-
-    # mkdocs.yml: line 16 is `lifecycle_stage: ...`.
-    assert problems == [
-        "table contacts, column lifecycle_stage (mapping in mkdocs.yml:16, "
-        "plugins.kpisite.tables.contacts.columns.lifecycle_stage): 2 rows with unknown "
-        "values: 'prospect' (expected one of: subscriber, lead, customer, other)"
-    ]
+    assert [str(p) for p in check_project(project).errors] == [problem]
 
 
 def test_bad_sql_is_a_clean_check_error(tmp_path, capsys):
@@ -499,20 +494,34 @@ def test_a_failing_cast_in_a_sql_mapping_is_an_error_naming_the_table(tmp_path, 
     )
 
 
-def test_a_sql_error_points_at_its_line_in_a_literal_block(tmp_path, capsys):
-    tables = (
-        "        contacts:\n          timezone: Europe/Paris\n          sql: |\n"
-        "            SELECT\n              id AS contact_id,\n"
-        "              signed_upp AS created_at\n            FROM people\n"
-    )
+@pytest.mark.parametrize(
+    ("tables", "place"),
+    [
+        (
+            # mkdocs.yml: line 12 is `sql: |`, line 15 `signed_upp AS created_at` (SQL line 3).
+            "        contacts:\n          timezone: Europe/Paris\n          sql: |\n"
+            "            SELECT\n              id AS contact_id,\n"
+            "              signed_upp AS created_at\n            FROM people\n",
+            "mkdocs.yml:15, plugins.kpisite.tables.contacts.sql",
+        ),
+        (
+            # mkdocs.yml: line 14 is `contact_id: id`, line 16 `created_at: ...`.
+            "        contacts:\n          from: people\n          timezone: Europe/Paris\n"
+            "          columns:\n            contact_id: id\n            email: lower(mail)\n"
+            "            created_at: CAST(signed_upp AS TIMESTAMP)\n",
+            "mkdocs.yml:16, plugins.kpisite.tables.contacts.columns.created_at",
+        ),
+    ],
+    ids=["sql-block", "column"],
+)
+def test_a_mapping_error_points_at_the_line_duckdb_names(tmp_path, capsys, tables, place):
     make_project(tmp_path, tables)
 
     code, lines = check_output(tmp_path, capsys)
 
-    # mkdocs.yml: line 12 is `sql: |`, line 15 `signed_upp AS created_at` (SQL line 3).
     assert code == 1
     assert lines[:2] == [
-        "error: table contacts (mapping in mkdocs.yml:15, plugins.kpisite.tables.contacts.sql): "
+        f"error: table contacts (mapping in {place}): "
         'Binder Error: Referenced column "signed_upp" not found in FROM clause!',
         '    Candidate bindings: "signed_up", "id"',
     ]
@@ -528,26 +537,6 @@ def test_a_misspelt_source_in_a_sql_mapping_names_the_closest_source(tmp_path, c
     assert lines == [
         "error: table contacts (mapping in mkdocs.yml:11, plugins.kpisite.tables.contacts.sql): "
         "Catalog Error: Table with name peple does not exist! (did you mean 'people'?)"
-    ]
-
-
-def test_an_error_in_a_column_mapping_points_at_the_column_s_line(tmp_path, capsys):
-    tables = (
-        "        contacts:\n          from: people\n          timezone: Europe/Paris\n"
-        "          columns:\n            contact_id: id\n            email: lower(mail)\n"
-        "            created_at: CAST(signed_upp AS TIMESTAMP)\n"
-    )
-    make_project(tmp_path, tables)
-
-    code, lines = check_output(tmp_path, capsys)
-
-    # mkdocs.yml: line 14 is `contact_id: id`, line 16 `created_at: ...`.
-    assert code == 1
-    assert lines[:2] == [
-        "error: table contacts (mapping in mkdocs.yml:16, "
-        "plugins.kpisite.tables.contacts.columns.created_at): "
-        'Binder Error: Referenced column "signed_upp" not found in FROM clause!',
-        '    Candidate bindings: "signed_up", "id"',
     ]
 
 

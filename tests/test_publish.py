@@ -326,16 +326,22 @@ def test_a_shallow_clone_without_the_branch_publishes_on_top_of_the_remote(
     assert git("rev-parse", "--is-shallow-repository", cwd=shallow).strip() == "true"
 
 
-def test_a_reused_shallow_clone_knows_the_versions_it_pushed_are_on_the_remote(
-    tmp_path, remote, project
-):
-    # A kept CI workspace: its fetches are one commit deep, so the versions it pushed
-    # earlier sit below the remote's new tip, out of its sight.
+def kept_shallow_runner(tmp_path, remote, project, *, push: bool) -> Project:
+    """A kept CI workspace: a one-commit-deep clone, published from once (with or without
+    --push) after the project published 2026-09; its fetches stay one commit deep."""
     publish(project, "2026-09")
     shallow = tmp_path / "runner"
     git("clone", "--quiet", "--depth=1", f"file://{remote}", str(shallow), cwd=tmp_path)
     runner = Project.load(shallow)
-    publishing.publish(runner, "2026-10", push=True, builder=build_with_mkdocs)
+    publishing.publish(runner, "2026-10", push=push, builder=build_with_mkdocs)
+    return runner
+
+
+def test_a_reused_shallow_clone_knows_the_versions_it_pushed_are_on_the_remote(
+    tmp_path, remote, project
+):
+    runner = kept_shallow_runner(tmp_path, remote, project, push=True)
+    # Its own version now sits below the remote's new tip, out of its sight.
     publish(project, "2026-06")
     publish(project, "2026-07")
 
@@ -345,11 +351,7 @@ def test_a_reused_shallow_clone_knows_the_versions_it_pushed_are_on_the_remote(
 
 
 def test_a_shallow_clone_still_refuses_to_drop_a_version_it_never_pushed(tmp_path, remote, project):
-    publish(project, "2026-09")
-    shallow = tmp_path / "runner"
-    git("clone", "--quiet", "--depth=1", f"file://{remote}", str(shallow), cwd=tmp_path)
-    runner = Project.load(shallow)
-    publishing.publish(runner, "2026-10", push=False, builder=build_with_mkdocs)
+    runner = kept_shallow_runner(tmp_path, remote, project, push=False)
     publish(project, "2026-06")
 
     with pytest.raises(PublishError, match="has 1 commit\\(s\\) that origin/gh-pages does not"):
