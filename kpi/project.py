@@ -207,8 +207,11 @@ def plugin_entry(config: dict[str, Any], config_file: Path) -> dict[str, Any] | 
     except (ValidationError, TypeError, AttributeError) as error:
         raise plugins_error(config_file, error) from None
     stray_options(config_file, [name for name, _ in entries])
-    if sum(name.removeprefix("/") == PLUGIN_NAME for name, _ in entries) > 1:
-        raise listed_twice(config_file)
+    # Twice in the list form, mkdocs' parser sees both; in the mapping form, YAML keeps
+    # the last key alone, so only the file's own nodes tell.
+    lines = plugin_lines(config_file)
+    if len(lines) > 1 or sum(name.removeprefix("/") == PLUGIN_NAME for name, _ in entries) > 1:
+        raise listed_twice(config_file, lines)
     for name, options in entries:
         # "/kpisite" asks mkdocs not to look for a theme's plugin of that name.
         if name.removeprefix("/") != PLUGIN_NAME:
@@ -248,18 +251,33 @@ def stray_options(config_file: Path, names: list[str]) -> None:
     )
 
 
-def listed_twice(config_file: Path) -> ConfigError:
-    """The plugin listed twice under `plugins:`: mkdocs would run both entries, with
-    their own options each, while check and query read one."""
+def plugin_lines(config_file: Path) -> list[int]:
+    """The lines naming the kpisite plugin under `plugins:`, in either form, as written."""
     plugins = child(compose(config_file), "plugins")
-    entries = plugins.value if isinstance(plugins, yaml.SequenceNode) else []
-    keys = [
-        key for entry in entries if isinstance(entry, yaml.MappingNode) for key, _ in entry.value
-    ]
-    names = [entry for entry in entries if isinstance(entry, yaml.ScalarNode)] + keys
-    lines = sorted(
-        node.start_mark.line + 1 for node in names if node.value.removeprefix("/") == PLUGIN_NAME
+    if isinstance(plugins, yaml.MappingNode):
+        names = [key for key, _ in plugins.value]
+    elif isinstance(plugins, yaml.SequenceNode):
+        entries = plugins.value
+        names = [entry for entry in entries if isinstance(entry, yaml.ScalarNode)]
+        names += [
+            key
+            for entry in entries
+            if isinstance(entry, yaml.MappingNode)
+            for key, _ in entry.value
+        ]
+    else:
+        return []
+    return sorted(
+        node.start_mark.line + 1
+        for node in names
+        if isinstance(node.value, str) and node.value.removeprefix("/") == PLUGIN_NAME
     )
+
+
+def listed_twice(config_file: Path, lines: list[int]) -> ConfigError:
+    """The plugin listed twice under `plugins:`: mkdocs would run both entries of a list
+    (a mapping keeps the last), with their own options each, while check and query read
+    one."""
     where = f"{config_file}:{lines[-1]}" if lines else str(config_file)
     said = f" (lines {', '.join(map(str, lines))})" if len(lines) > 1 else ""
     return ConfigError(

@@ -545,7 +545,7 @@ def build(
         log.warning(
             "%s: no site_url and no KPISITE_SITE_URL: the published pages name %s as their "
             "address (set site_url in mkdocs.yml, or KPISITE_SITE_URL, to where the versions "
-            "are served, e.g. https://OWNER.github.io/REPOSITORY/)",
+            "are served, e.g. https://reports.example.org/ or https://OWNER.github.io/REPOSITORY/)",
             project.config_file,
             PLACEHOLDER_URL,
         )

@@ -491,3 +491,20 @@ def test_the_plugin_listed_twice_is_an_error_naming_both_lines(tmp_path, block):
         f"{tmp_path / 'mkdocs.yml'}:{second}: plugins: kpisite is listed twice (lines 4, "
         f"{second}); keep one entry with all its options"
     )
+
+
+def test_the_plugin_twice_in_a_mapping_of_plugins_is_an_error_too(tmp_path):
+    # YAML keeps the last key of a mapping: the first entry's options would vanish.
+    (tmp_path / "mkdocs.yml").write_text(
+        "site_name: T\nplugins:\n  search: {}\n  kpisite:\n    locale: en_US\n"
+        "  kpisite:\n    currency: EUR\n",
+        encoding="utf-8",
+    )
+
+    with pytest.raises(ConfigError) as error:
+        Project.load(tmp_path)
+
+    assert str(error.value) == (
+        f"{tmp_path / 'mkdocs.yml'}:6: plugins: kpisite is listed twice (lines 4, 6); keep one "
+        "entry with all its options"
+    )

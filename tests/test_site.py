@@ -178,6 +178,14 @@ def test_site_url_comes_from_the_environment_and_a_version_adds_its_folder(envir
     assert config.site_url == site_url
 
 
+def test_heading_links_are_titled_in_french():
+    # Python-Markdown's toc titles its permalinks "Permanent link" unless told otherwise.
+    for name in PAGES:
+        html = page(name)
+        assert "Permanent link" not in html, name
+    assert 'title="Lien permanent vers cette section"' in page("tableau-de-bord")
+
+
 def test_the_footer_has_no_english_generator_line():
     for name in PAGES:
         assert "Made with" not in page(name)
