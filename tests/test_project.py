@@ -470,19 +470,27 @@ def test_the_readme_s_settings_error_is_the_one_the_bundled_project_gives(tmp_pa
     assert listed(error.value) == [quoted]
 
 
+LISTED = "site_name: T\nplugins:\n  - search\n"
+
+
 @pytest.mark.parametrize(
-    "block",
+    ("config", "second"),
     [
-        "  - kpisite:\n      currency: USD\n  - kpisite:\n      locale: en_US\n",
-        "  - kpisite\n  - /kpisite:\n      locale: en_US\n",
+        (LISTED + "  - kpisite:\n      currency: USD\n  - kpisite:\n      locale: en_US\n", 6),
+        (LISTED + "  - kpisite\n  - /kpisite:\n      locale: en_US\n", 5),
+        # YAML keeps the last key of a mapping: the first entry's options would vanish.
+        (
+            "site_name: T\nplugins:\n  search: {}\n  kpisite:\n    locale: en_US\n"
+            "  kpisite:\n    currency: EUR\n",
+            6,
+        ),
     ],
-    ids=["two-entries", "name-and-entry"],
+    ids=["two-entries", "name-and-entry", "mapping"],
 )
-def test_the_plugin_listed_twice_is_an_error_naming_both_lines(tmp_path, block):
+def test_the_plugin_listed_twice_is_an_error_naming_both_lines(tmp_path, config, second):
     # mkdocs would run both entries, each with its own options, while check and query
     # read one of them: the two would disagree on the currency or the locale.
-    write_config(tmp_path, block)
-    second = 6 if block.startswith("  - kpisite:") else 5
+    (tmp_path / "mkdocs.yml").write_text(config, encoding="utf-8")
 
     with pytest.raises(ConfigError) as error:
         Project.load(tmp_path)
@@ -490,21 +498,4 @@ def test_the_plugin_listed_twice_is_an_error_naming_both_lines(tmp_path, block):
     assert str(error.value) == (
         f"{tmp_path / 'mkdocs.yml'}:{second}: plugins: kpisite is listed twice (lines 4, "
         f"{second}); keep one entry with all its options"
-    )
-
-
-def test_the_plugin_twice_in_a_mapping_of_plugins_is_an_error_too(tmp_path):
-    # YAML keeps the last key of a mapping: the first entry's options would vanish.
-    (tmp_path / "mkdocs.yml").write_text(
-        "site_name: T\nplugins:\n  search: {}\n  kpisite:\n    locale: en_US\n"
-        "  kpisite:\n    currency: EUR\n",
-        encoding="utf-8",
-    )
-
-    with pytest.raises(ConfigError) as error:
-        Project.load(tmp_path)
-
-    assert str(error.value) == (
-        f"{tmp_path / 'mkdocs.yml'}:6: plugins: kpisite is listed twice (lines 4, 6); keep one "
-        "entry with all its options"
     )
