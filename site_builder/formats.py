@@ -344,8 +344,17 @@ def filter_value(value, locale: str, dimension: str | None = None) -> str:
     return value_label(dimension, str(value), locale) if dimension else str(value)
 
 
+# Dimensions holding ISO 3166-1 country codes, named by babel in the site's language.
+COUNTRY_DIMENSIONS = ("country_code", "respondent_country")
+
+
 def value_label(dimension: str, value: str, locale: str) -> str:
-    """A code of an enumerated column as a reader names it ("store" -> "Magasin")."""
+    """A code as a reader names it: an enumerated column's ("store" -> "Magasin"), a
+    country's ("BE" -> "Belgique"); any other value as it is."""
+    if dimension in COUNTRY_DIMENSIONS and isinstance(value, str):
+        from babel import Locale
+
+        return Locale.parse(locale).territories.get(value.upper(), value)
     return VALUE_LABELS.get(language(locale), {}).get(dimension, {}).get(value, value)
 
 

@@ -357,7 +357,7 @@ def test_the_search_index_reads_tiles_and_tables_as_words():
     # "Chiffre d'affaires 28 119,39 €", never "Chiffre d'affaires28 119,39 €▲".
     assert f"Chiffre d'affaires {format_currency(revenue, 'EUR', locale='fr_FR')} " in home
     assert " ".join(sales.split()).count("Ventes par pays Pays Chiffre d'affaires Commandes") == 1
-    assert re.search(r"Panier moyen FR \d", " ".join(sales.split()))
+    assert re.search(r"Panier moyen France \d", " ".join(sales.split()))
 
 
 def test_the_search_index_leaves_out_sparklines_marks_and_buttons():

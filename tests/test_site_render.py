@@ -260,7 +260,7 @@ def test_plain_values_show_the_title_given(book):
 
     assert re.findall(r'<p class="kpisite-title">([^<]*)</p>', one) == ["2026"]
     assert re.findall(r'<p class="kpisite-title">([^<]*)</p>', two) == [
-        "Ventes par canal · pays\xa0: FR",
+        "Ventes par canal · pays\xa0: France",
         "Commandes",
         "Chiffre d&#x27;affaires",
     ]
@@ -303,15 +303,15 @@ FILTERED = [
     ),
     (
         "/// kpi-table | revenue\nby: channel\ntitle: Ventes\nfilters: {country_code: FR}\n///",
-        "<caption><span>Ventes · pays\xa0: FR</span></caption>",
+        "<caption><span>Ventes · pays\xa0: France</span></caption>",
     ),
     (
         "/// kpi-table | revenue\nby: channel\nfilters: {country_code: FR}\n///",
-        "<caption><span>Chiffre d&#x27;affaires · pays\xa0: FR</span></caption>",
+        "<caption><span>Chiffre d&#x27;affaires · pays\xa0: France</span></caption>",
     ),
     (
         "/// kpi-chart | revenue\nby: channel\ntype: pie\nfilters: {country_code: FR}\n///",
-        'aria-label="Chiffre d&#x27;affaires · pays\xa0: FR"',
+        'aria-label="Chiffre d&#x27;affaires · pays\xa0: France"',
     ),
     (
         "/// kpi-chart | ces\nby: respondent_country\nmode: mean\nfilters: {platform: [web, ios]}\n///",
@@ -348,8 +348,8 @@ def test_a_chart_title_is_page_text_above_the_plot_with_its_filters(book):
     )
 
     # Text of the page wraps at any width, where plotly's own title ran off a phone.
-    assert '<p class="kpisite-chart-title" aria-hidden="true">Ventes · pays\xa0: FR</p>' in html
-    assert 'aria-label="Ventes · pays\xa0: FR"' in html
+    assert '<p class="kpisite-chart-title" aria-hidden="true">Ventes · pays\xa0: France</p>' in html
+    assert 'aria-label="Ventes · pays\xa0: France"' in html
     assert "title" not in figure(html)["layout"]
 
 
