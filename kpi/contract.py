@@ -317,8 +317,6 @@ def check_contents(extract: Extract, name: str) -> list[Problem]:
 
 def mapping_named(extract: Extract, name: str, problem: Problem) -> Problem:
     """A problem of a mapped table, said with the mapping of its column (or table)."""
-    if "mapping in " in problem.where:
-        return problem
     column = problem.where.partition(", column ")[2] or None
     place = extract.mapping.column_where(name, column)
     return replace(problem, where=f"{problem.where} (mapping in {place})")

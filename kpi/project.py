@@ -208,10 +208,12 @@ def plugin_entry(config: dict[str, Any], config_file: Path) -> dict[str, Any] | 
         raise plugins_error(config_file, error) from None
     stray_options(config_file, [name for name, _ in entries])
     # Twice in the list form, mkdocs' parser sees both; in the mapping form, YAML keeps
-    # the last key alone, so only the file's own nodes tell.
-    lines = plugin_lines(config_file)
-    if len(lines) > 1 or sum(name.removeprefix("/") == PLUGIN_NAME for name, _ in entries) > 1:
-        raise listed_twice(config_file, lines)
+    # the last key alone, so only the file's own nodes tell (read for that form alone).
+    twice = sum(name.removeprefix("/") == PLUGIN_NAME for name, _ in entries) > 1
+    if twice or isinstance(plugins, dict):
+        lines = plugin_lines(config_file)
+        if twice or len(lines) > 1:
+            raise listed_twice(config_file, lines)
     for name, options in entries:
         # "/kpisite" asks mkdocs not to look for a theme's plugin of that name.
         if name.removeprefix("/") != PLUGIN_NAME:

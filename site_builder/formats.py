@@ -10,6 +10,7 @@ from babel import Locale
 from babel.dates import format_datetime, format_skeleton
 from babel.numbers import format_compact_decimal, format_decimal, get_decimal_symbol
 
+from kpi.periods import day_pattern
 from kpi.reasons import mid_sentence
 from kpi.values import MEMBER_LABELS_BY_LANGUAGE
 
@@ -338,10 +339,10 @@ def filters_text(filters: dict | None, locale: str) -> str:
     return " · ".join(parts)
 
 
-def filter_value(value, locale: str, dimension: str | None = None) -> str:
+def filter_value(value, locale: str, dimension: str) -> str:
     if value is None:
         return member_labels(locale)["blank"]
-    return value_label(dimension, str(value), locale) if dimension else str(value)
+    return value_label(dimension, str(value), locale)
 
 
 # Dimensions holding ISO 3166-1 country codes, named by babel in the site's language.
@@ -352,8 +353,6 @@ def value_label(dimension: str, value: str, locale: str) -> str:
     """A code as a reader names it: an enumerated column's ("store" -> "Magasin"), a
     country's ("BE" -> "Belgique"); any other value as it is."""
     if dimension in COUNTRY_DIMENSIONS and isinstance(value, str):
-        from babel import Locale
-
         return Locale.parse(locale).territories.get(value.upper(), value)
     return VALUE_LABELS.get(language(locale), {}).get(dimension, {}).get(value, value)
 
@@ -491,8 +490,6 @@ def partial_suffix(period, locale: str) -> str:
 
 def timestamp(moment, locale: str) -> str:
     """ "3 décembre 2026 à 18:05", "1er décembre 2026 à 06:00", "December 3, 2026 at 18:05"."""
-    from kpi.periods import day_pattern
-
     pattern = day_pattern(words(locale)["timestamp"], moment.day, locale)
     return format_datetime(moment, pattern, locale=locale)
 

@@ -566,14 +566,22 @@ def cell_html(cell: Cell, ctx: RenderContext) -> str:
         title = escape(cell.reason or ctx.words["na"], quote=True)
         return f'<td class="kpisite-na" title="{title}" data-csv="">{escape(cell.text)}</td>'
     csv = formats.machine_number(cell.text, ctx.locale)
-    few = ""
-    if cell.few:
-        said = ctx.words
-        note = escape(
-            said["few"] + said["colon"] + said["count_shown"].format(n=cell.n), quote=True
-        )
-        few = f' class="kpisite-few" title="{note}"'
+    few = few_marked(cell, ctx)
     return f'<td data-value="{cell.raw!r}" data-csv="{csv}"{few}>{escape(cell.text)}</td>'
+
+
+def few_marked(cell: Cell, ctx: RenderContext) -> str:
+    """The attributes of a mean over few values ("peu de valeurs : n = 3"), or ""."""
+    if not cell.few:
+        return ""
+    said = ctx.words
+    note = escape(said["few"] + said["colon"] + said["count_shown"].format(n=cell.n), quote=True)
+    return f' class="kpisite-few" title="{note}"'
+
+
+def counted_text(cell: Cell, ctx: RenderContext) -> str:
+    """A mean or a deviation with how many values it is over: "2,00 · n = 3"."""
+    return f"{cell.text} · {ctx.words['count_shown'].format(n=cell.n)}"
 
 
 def count_html(n: int | None, ctx: RenderContext) -> str:
@@ -659,12 +667,7 @@ def value_item(cell: Cell, ctx: RenderContext) -> str:
         return f'<dd class="kpisite-na" title="{reason}" tabindex="0">{escape(cell.text)}</dd>'
     if cell.n is None:
         return f"<dd>{escape(cell.text)}</dd>"
-    said = ctx.words
-    shown = escape(f"{cell.text} · {said['count_shown'].format(n=cell.n)}")
-    if not cell.few:
-        return f"<dd>{shown}</dd>"
-    note = escape(said["few"] + said["colon"] + said["count_shown"].format(n=cell.n), quote=True)
-    return f'<dd class="kpisite-few" title="{note}">{shown}</dd>'
+    return f"<dd{few_marked(cell, ctx)}>{escape(counted_text(cell, ctx))}</dd>"
 
 
 def figure_of(spec: Spec, data: Frame, ctx: RenderContext) -> dict:
@@ -722,8 +725,7 @@ def missing_bars(kind: str, data: Frame, ctx: RenderContext) -> list[dict]:
 def bar_texts(cells: list[Cell], ctx: RenderContext) -> list[str]:
     """The number a bar of a mean or a deviation shows at its end, with how many values it
     is over: "2,00 · n = 3" (a phone has no hover to tell)."""
-    shown = ctx.words["count_shown"]
-    return ["" if cell.raw is None else f"{cell.text} · {shown.format(n=cell.n)}" for cell in cells]
+    return ["" if cell.raw is None else counted_text(cell, ctx) for cell in cells]
 
 
 def hover_texts(cells: list[Cell], ctx: RenderContext) -> list[str]:
