@@ -333,12 +333,19 @@ class Catalog:
     def check_deps(self, kpi: KpiDef) -> None:
         """A formula's references: known (or broken, reported already), their arguments
         columns of the tables read."""
-        if any(ref.name not in self.kpis for ref in kpi.deps):
-            return  # its input has an error of its own, reported
+        if self.reads_a_gap(kpi):
+            return  # an input, however deep, has an error of its own, reported
         for ref in kpi.deps:
             bound = Ref(ref.name, tuple(a for a in ref.args if a not in kpi.params))
             if len(bound.args) == len(ref.args):
                 self.check_args(bound, kpi.at("formula"))
+
+    def reads_a_gap(self, kpi: KpiDef) -> bool:
+        """Whether a formula reads, directly or through others, a KPI left out: the walk
+        to its leaves (check_args) would meet the gap. Cycles are left out by then."""
+        return any(
+            ref.name not in self.kpis or self.reads_a_gap(self.kpis[ref.name]) for ref in kpi.deps
+        )
 
     def check_args(self, ref: Ref, where: str) -> None:
         """Each argument of a parameterised KPI must be a column of the table it reads."""

@@ -712,10 +712,18 @@ def bad_type(column: Column, table: ibis.Table) -> bool:
     return not fits(column.kind, table.schema()[column.name])
 
 
+# The kinds of column whose values are numbers (kpi/schema.py).
+NUMBER_KINDS = ("money", "int", "number")
+
+
 def few_of(extract: Extract, table: ibis.Table, column: Column) -> str:
-    """A few distinct values of a column, as the user wrote them, to show its type."""
+    """A few distinct values of a column, as the user wrote them, to show its type: for
+    text where numbers are expected, those that do not read as a number first."""
     value = table[column.name]
-    rows = table.filter(value.notnull()).select(value).distinct().order_by(value)
+    order = [value]
+    if column.kind in NUMBER_KINDS and table.schema()[column.name].is_string():
+        order = [value.try_cast("float64").notnull(), value]
+    rows = table.filter(value.notnull()).select(value).distinct().order_by(order)
     try:
         values = extract.execute(rows.limit(EXAMPLES)).column(0).to_pylist()
     except (QueryError, IbisError):

@@ -611,6 +611,11 @@ class Checker:
             raise error(line, str(failure).split(": ", 1)[-1]) from None
         return name.replace(" ", "")
 
+    @functools.cached_property
+    def all_dimensions(self) -> set[str]:
+        """The dimensions some KPI of the catalog has."""
+        return {d for name in self.names for d in dimension_names(self.catalog.get(name))}
+
     def dimensions(self, kpis: list[str]) -> set[str]:
         """The dimensions every KPI of the list can be filtered or broken down by."""
         sets = [set(dimension_names(self.catalog.get(name))) for name in kpis]
@@ -828,8 +833,12 @@ def check_inline(text: str, body: str, line: int, checker: Checker) -> Spec:
             options["compare"] = errors.check(choice, value, allowed, key, line, default="none")
             options["show"] = "delta" if key == "delta" else "value"
             continue
-        # A filter is checked against the KPI's dimensions: an unknown KPI has none.
+        # A filter is checked against the KPI's dimensions; with the KPI unknown, a key no
+        # KPI has is wrong whichever KPI was meant.
         if name is None:
+            if key not in checker.all_dimensions:
+                hint = did_you_mean(key, [*INLINE_OPTIONS, *checker.all_dimensions])
+                errors.add(error(line, f"unknown option or dimension '{key}'", hint))
             continue
         valid = checker.dimensions([name])
         if key not in valid:

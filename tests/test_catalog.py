@@ -76,18 +76,46 @@ def test_unknown_column_reports_file_line_and_hint(tmp_path):
         Catalog.load([path])
 
 
-def test_cycle_between_two_kpis(tmp_path):
+@pytest.mark.parametrize(
+    ("formulas", "cycle"),
+    [
+        ({"a": "b + 1", "b": "a * 2"}, "a -> b -> a"),
+        ({"a": "b + 1", "b": "c * 2", "c": "a - revenue"}, "a -> b -> c -> a"),
+    ],
+    ids=["two", "three"],
+)
+def test_a_cycle_between_kpis_is_said_once_with_its_path(tmp_path, formulas, cycle):
+    text = "".join(f"  {name}:\n    formula: {formula}\n" for name, formula in formulas.items())
+    path = write(tmp_path, "kpis:\n" + text)
+
+    with pytest.raises(CatalogError) as error:
+        Catalog.load([path])
+
+    assert str(error.value) == f"{path}:2: cycle {cycle}"
+
+
+@pytest.mark.parametrize(
+    ("broken", "error"),
+    [
+        ("revenu / 2", "KPI c: unknown KPI 'revenu' (did you mean 'revenue'?)"),
+        (
+            "completeness(emial)",
+            "KPI c: completeness(emial): no column 'emial' in contacts (did you mean 'email'?)",
+        ),
+    ],
+    ids=["unknown-kpi", "bad-argument"],
+)
+def test_a_chain_of_formulas_over_a_broken_kpi_says_the_broken_one(tmp_path, broken, error):
+    # c is wrong, and declared first; b reads c and a reads b: they are left out with it.
     path = write(
         tmp_path,
-        """kpis:
-  a:
-    formula: b + 1
-  b:
-    formula: a * 2
-""",
+        f"kpis:\n  c:\n    formula: {broken}\n  b:\n    formula: c * 2\n  a:\n    formula: b + 1\n",
     )
-    with pytest.raises(CatalogError, match=r"kpis.yml:2: cycle a -> b -> a"):
+
+    with pytest.raises(CatalogError) as raised:
         Catalog.load([path])
+
+    assert str(raised.value) == f"{path}:3: {error}"
 
 
 def test_unknown_kpi_in_formula(tmp_path):

@@ -142,6 +142,29 @@ def test_wrong_type_is_an_error(tmp_path, capsys, column, values, message):
     assert f"table orders, column {column}: {message}" in output
 
 
+def test_text_in_an_amount_column_shows_the_values_that_are_not_numbers_first(tmp_path, capsys):
+    # Sorted as text, "10.50", "100.00", "12.00"... would hide "douze" and "n/a".
+    amounts = ["10.50", "douze", "3.00", "7.25", "100.00", "n/a", "12.00"]
+    table = pa.table(
+        {
+            "order_id": pa.array([f"O{i}" for i in range(7)]),
+            "ordered_at": pa.array([datetime(2024, 2, 1, 12, tzinfo=UTC)] * 7, UTC_TYPE),
+            "status": pa.array(["completed"] * 7),
+            "total_amount": pa.array(amounts),
+            "currency": pa.array(["EUR"] * 7),
+        }
+    )
+    make_project(tmp_path, orders=table)
+
+    code, output = run_check(tmp_path, capsys)
+
+    assert code == 1
+    assert (
+        "table orders, column total_amount: expected a decimal, e.g. decimal(18,2), got string: "
+        "'douze', 'n/a', '10.50', '100.00', '12.00' (cast amounts"
+    ) in output
+
+
 def test_duplicate_keys_are_counted_and_shown(tmp_path, capsys):
     make_project(tmp_path, orders=orders(order_id=pa.array(["O1", "O1", "O3"])))
 

@@ -364,11 +364,13 @@ def test_every_problem_of_one_inline_directive_is_reported(book):
 
 
 def test_an_unknown_kpi_in_an_inline_directive_hides_its_filters_not_its_options(book):
-    _, problems = convert(book, "[[kpi revenu compare=prev channel=web]]\n")
+    _, problems = convert(book, "[[kpi revenu compare=prev channel=web compar=previous]]\n")
 
+    # channel is some KPI's dimension: it may be right for the KPI meant; compar is no one's.
     assert problems == [
         "page.md:1: unknown KPI 'revenu' (did you mean 'revenue'?)",
         "page.md:1: compare: unknown value 'prev' (did you mean 'previous'?)",
+        "page.md:1: unknown option or dimension 'compar' (did you mean 'compare'?)",
     ]
 
 
